@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import type { PipelineConfig } from './config.js';
+import { loadOrCreateKeyRing, type KeyRing } from './key-store.js';
+import { createLogger, type PipelineLogger } from './logger.js';
+import { defaultWorkerId, Orchestrator, type RunReport } from './orchestrator.js';
+import type { BatchDeps } from './process-batch.js';
+import { ensureStorageLayout, openStorage, type Storage } from './storage.js';
+import { createWorkerPool, type WorkerPool } from './worker-pool.js';
+
+/** Everything a command needs, opened once and closed together. */
+export interface App {
+  config: Readonly<PipelineConfig>;
+  storage: Storage;
+  log: PipelineLogger;
+  keyRing?: KeyRing;
+  pool?: WorkerPool;
+  close(): Promise<void>;
+}
+
+export interface OpenAppOptions {
+  /** Load (or create) the key file; `status` does not need keys. */
+  keys?: boolean;
+  /** Start the worker pool. */
+  pool?: boolean;
+  log?: PipelineLogger;
+  /** Use this storage instead of opening one from the config (tests with their own Azurite). */
+  storage?: Storage;
+}
+
+/** The version written into every manifest. */
+export const PIPELINE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Opens storage (creating its layout), the key ring and the worker pool, as a command needs.
+ *
+ * @param config - the loaded config
+ * @param options - which parts to open
+ */
+export async function openApp(config: Readonly<PipelineConfig>, options: OpenAppOptions = {}): Promise<App> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const storage = options.storage ?? (await openStorage(config));
+  try {
+    await ensureStorageLayout(storage);
+    const keyRing = options.keys ? loadOrCreateKeyRing(config.keyFile) : undefined;
+    const pool = options.pool ? createWorkerPool(config.maxThreads) : undefined;
+    return {
+      config,
+      storage,
+      log,
+      keyRing,
+      pool,
+      close: async () => {
+        await pool?.destroy();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+}
+
+/**
+ * Builds the orchestrator for an opened app (keys and pool required).
+ *
+ * @param app - the app
+ * @param untilDrained - stop once the queue is empty
+ */
+export function createOrchestrator(app: App, untilDrained: boolean): Orchestrator {
+  if (!app.keyRing || !app.pool) {
+    throw new Error('createOrchestrator needs an app opened with keys and pool');
+  }
+  const config = app.config;
+  const deps: BatchDeps = {
+    storage: app.storage,
+    pool: app.pool,
+    keyRing: app.keyRing,
+    log: app.log,
+    settings: {
+      maxFileBytes: config.maxFileBytes,
+      partMaxRecords: config.partMaxRecords,
+      taskMaxRecords: config.taskMaxRecords,
+      acceptBatchCountMismatch: config.acceptBatchCountMismatch,
+      pipelineVersion: PIPELINE_VERSION,
+      configHash: configHash(config),
+      workerId: defaultWorkerId(),
+    },
+  };
+  return new Orchestrator(deps, {
+    visibilityTimeoutSec: config.queueVisibilityTimeoutSec,
+    maxAttempts: config.maxAttempts,
+    concurrentFiles: config.concurrentFiles,
+    receiveBatchSize: config.receiveBatchSize,
+    pollIntervalMs: config.pollIntervalMs,
+    untilDrained,
+  });
+}
+
+/** Runs the orchestrator until the queue is drained. */
+export async function drain(app: App): Promise<RunReport> {
+  return createOrchestrator(app, true).run();
+}
+
+/**
+ * Hash of the settings that shape output, so a manifest tells which configuration made it.
+ * Secrets and machine-specific values are left out.
+ */
+function configHash(config: Readonly<PipelineConfig>): string {
+  const shaping = {
+    partMaxRecords: config.partMaxRecords,
+    acceptBatchCountMismatch: config.acceptBatchCountMismatch,
+    maxFileBytes: config.maxFileBytes,
+  };
+  return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,210 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect } from 'node:net';
+import { dirname, join } from 'node:path';
+
+import { PipelineError } from './errors.js';
+
+/** Azurite's well-known development account; it is public and grants nothing off this machine. */
+const DEV_ACCOUNT = 'devstoreaccount1';
+const DEV_KEY =
+  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+const START_TIMEOUT_MS = 30_000;
+
+export interface AzuriteHandle {
+  connectionString: string;
+  ports: { blob: number; queue: number; table: number };
+  /** True when this process started Azurite and stops it in `stop()`. */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export interface StartAzuriteOptions {
+  /** Data folder; omitted means in-memory persistence (tests). */
+  location?: string;
+}
+
+interface AzuriteState {
+  pid: number;
+  blob: number;
+  queue: number;
+  table: number;
+}
+
+/**
+ * Uses the embedded Azurite of a home folder: the one another phi-ingest process already runs
+ * there, or a new one that lives as long as this process and is stopped by `stop()`. Two
+ * Azurite processes must never share a data folder, so a state file records the running one.
+ *
+ * @param homeDir - the phi-ingest home folder; data goes to `<homeDir>/azurite`
+ */
+export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHandle> {
+  const location = join(homeDir, 'azurite');
+  const statePath = join(homeDir, 'azurite.json');
+  mkdirSync(location, { recursive: true });
+
+  const running = await readLiveState(statePath);
+  if (running) {
+    return handleFor(running, false, async () => {});
+  }
+
+  const lockPath = join(homeDir, 'azurite.lock');
+  const lockFd = acquireStartLock(lockPath);
+  try {
+    const raced = await readLiveState(statePath);
+    if (raced) {
+      return handleFor(raced, false, async () => {});
+    }
+    const started = await startAzurite({ location });
+    const state: AzuriteState = { pid: started.child.pid ?? 0, ...started.ports };
+    writeFileSync(statePath, JSON.stringify(state), { mode: 0o600 });
+    return handleFor(state, true, async () => {
+      rmSync(statePath, { force: true });
+      await stopChild(started.child);
+    });
+  } finally {
+    closeSync(lockFd);
+    rmSync(lockPath, { force: true });
+  }
+}
+
+/**
+ * Starts a private Azurite child process on free loopback ports.
+ *
+ * @param options - a data folder, or none for in-memory persistence
+ */
+export async function startPrivateAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteHandle> {
+  const started = await startAzurite(options);
+  const state = { pid: started.child.pid ?? 0, ...started.ports };
+  return handleFor(state, true, () => stopChild(started.child));
+}
+
+/** Builds the connection string for Azurite's development account on the given ports. */
+export function azuriteConnectionString(ports: { blob: number; queue: number; table: number }): string {
+  return [
+    'DefaultEndpointsProtocol=http',
+    `AccountName=${DEV_ACCOUNT}`,
+    `AccountKey=${DEV_KEY}`,
+    `BlobEndpoint=http://127.0.0.1:${ports.blob}/${DEV_ACCOUNT}`,
+    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${DEV_ACCOUNT}`,
+    `TableEndpoint=http://127.0.0.1:${ports.table}/${DEV_ACCOUNT}`,
+  ].join(';');
+}
+
+function handleFor(
+  state: AzuriteState,
+  owned: boolean,
+  stop: () => Promise<void>,
+): AzuriteHandle {
+  const ports = { blob: state.blob, queue: state.queue, table: state.table };
+  return { connectionString: azuriteConnectionString(ports), ports, owned, stop };
+}
+
+async function startAzurite(
+  options: StartAzuriteOptions,
+): Promise<{ child: ChildProcess; ports: { blob: number; queue: number; table: number } }> {
+  const require = createRequire(import.meta.url);
+  const entry = join(dirname(require.resolve('azurite/package.json')), 'dist/src/azurite.js');
+  const args = [
+    entry,
+    '--blobPort', '0', '--queuePort', '0', '--tablePort', '0',
+    '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
+    // Azurite would otherwise send telemetry off the machine, and reject the SDKs' API version.
+    '--disableTelemetry', '--skipApiVersionCheck', '--loose',
+  ];
+  if (options.location) {
+    args.push('--location', options.location);
+  } else {
+    args.push('--inMemoryPersistence');
+  }
+
+  // Spawned with node directly: killing an npx wrapper would orphan the real server.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ports: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
+
+  return new Promise((resolvePorts, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new PipelineError('AZURITE_START_FAILED', 'Azurite did not start within 30 s'));
+    }, START_TIMEOUT_MS);
+
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      const pattern = /Azurite (Blob|Queue|Table) service is successfully listening at \S+:(\d+)/g;
+      for (const match of output.matchAll(pattern)) {
+        ports[match[1].toLowerCase() as 'blob' | 'queue' | 'table'] = Number(match[2]);
+      }
+      if (ports.blob && ports.queue && ports.table) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        // Keep draining so a full pipe never blocks Azurite; its access log is not kept.
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolvePorts({ child, ports: { blob: ports.blob, queue: ports.queue, table: ports.table } });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new PipelineError('AZURITE_START_FAILED', `Azurite exited with code ${code} while starting`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function readLiveState(statePath: string): Promise<AzuriteState | undefined> {
+  let state: AzuriteState;
+  try {
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as AzuriteState;
+  } catch {
+    return undefined;
+  }
+  if (!isAlive(state.pid) || !(await portOpen(state.blob)) || !(await portOpen(state.queue))) {
+    rmSync(statePath, { force: true });
+    return undefined;
+  }
+  return state;
+}
+
+function acquireStartLock(lockPath: string): number {
+  try {
+    return openSync(lockPath, 'wx');
+  } catch {
+    // A lock left by a process that died; starting is quick, so an old lock is stale.
+    rmSync(lockPath, { force: true });
+    return openSync(lockPath, 'wx');
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}

@@ -1,0 +1,159 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+import { z } from 'zod';
+
+import { PipelineError } from './errors.js';
+
+/** Settings as the pipeline uses them, read once at startup. */
+export interface PipelineConfig {
+  /** Folder for local state: embedded Azurite data, the local key file. */
+  homeDir: string;
+  /** Shared-key connection string; when absent and no account URL is set, embedded Azurite. */
+  connectionString?: string;
+  /** Storage account name for `@azure/identity` (DefaultAzureCredential) sign-in. */
+  storageAccount?: string;
+  keyFile: string;
+  queueVisibilityTimeoutSec: number;
+  maxAttempts: number;
+  concurrentFiles: number;
+  maxThreads: number;
+  receiveBatchSize: number;
+  pollIntervalMs: number;
+  maxFileBytes: number;
+  partMaxRecords: number;
+  taskMaxRecords: number;
+  acceptBatchCountMismatch: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Every default in one place. */
+export const DEFAULTS = {
+  /** @default '.phi-ingest' under the working directory */
+  homeDir: '.phi-ingest',
+  /** @default 60 — how long a claimed queue message stays invisible before renewal */
+  queueVisibilityTimeoutSec: 60,
+  /** @default 5 — dequeue count after which a queue message goes to the poison queue */
+  maxAttempts: 5,
+  /** @default 4 — files processed at once by one orchestrator */
+  concurrentFiles: 4,
+  /** @default os.availableParallelism() */
+  maxThreads: availableParallelism(),
+  /** @default 16 — queue messages asked for per receive call (Azure caps it at 32) */
+  receiveBatchSize: 16,
+  /** @default 1000 — wait between receive calls when the queue is empty */
+  pollIntervalMs: 1000,
+  /** @default 268435456 (256 MiB) — larger files are quarantined as FILE_TOO_LARGE */
+  maxFileBytes: 256 * 1024 * 1024,
+  /** @default 100000 — records per output part before a new part starts */
+  partMaxRecords: 100_000,
+  /** @default 500 — HL7 messages or NDJSON lines per worker task */
+  taskMaxRecords: 500,
+  /** @default false — quarantine HL7 batch files whose BTS-1 or FTS-1 count is wrong */
+  acceptBatchCountMismatch: false,
+  /** @default 'info' */
+  logLevel: 'info',
+} as const;
+
+const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
+const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+const envSchema = z.object({
+  PHI_INGEST_HOME: z.string().min(1).optional(),
+  PHI_INGEST_STORAGE_CONNECTION_STRING: z.string().min(1).optional(),
+  PHI_INGEST_STORAGE_ACCOUNT: z
+    .string()
+    .regex(/^[a-z0-9]{3,24}$/)
+    .optional(),
+  PHI_INGEST_KEY_FILE: z.string().min(1).optional(),
+  PHI_INGEST_QUEUE_VISIBILITY_TIMEOUT_SEC: positiveInt(7 * 24 * 3600).optional(),
+  PHI_INGEST_MAX_ATTEMPTS: positiveInt(100).optional(),
+  PHI_INGEST_CONCURRENT_FILES: positiveInt(256).optional(),
+  PHI_INGEST_MAX_THREADS: positiveInt(256).optional(),
+  PHI_INGEST_RECEIVE_BATCH_SIZE: positiveInt(32).optional(),
+  PHI_INGEST_POLL_INTERVAL_MS: positiveInt(600_000).optional(),
+  PHI_INGEST_MAX_FILE_BYTES: positiveInt(2 ** 31 - 1).optional(),
+  PHI_INGEST_PART_MAX_RECORDS: positiveInt(10_000_000).optional(),
+  PHI_INGEST_TASK_MAX_RECORDS: positiveInt(100_000).optional(),
+  PHI_INGEST_ACCEPT_BATCH_COUNT_MISMATCH: flag.optional(),
+  PHI_INGEST_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .optional(),
+});
+
+/** The environment variables `loadConfig` reads; anything else with the prefix is an error. */
+export const CONFIG_ENV_NAMES = Object.keys(envSchema.shape);
+
+/**
+ * Reads and checks every setting at once and returns a frozen config. Every bad variable is
+ * reported together, by name, never by value (a connection string is a secret).
+ *
+ * @param env - the environment, `process.env` by default
+ * @param overrides - values set by CLI flags, which win over the environment
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<PipelineConfig> = {},
+): Readonly<PipelineConfig> {
+  const problems: string[] = [];
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('PHI_INGEST_') && !CONFIG_ENV_NAMES.includes(name)) {
+      if (name !== 'PHI_INGEST_TEST_FAILPOINT') {
+        problems.push(`${name} is not a known setting`);
+      }
+    }
+  }
+
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')} ${describeIssue(issue.code)}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) {
+    throw new PipelineError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`);
+  }
+
+  const values = parsed.data;
+  const homeDir = resolve(overrides.homeDir ?? values.PHI_INGEST_HOME ?? DEFAULTS.homeDir);
+  const config: PipelineConfig = {
+    homeDir,
+    connectionString: values.PHI_INGEST_STORAGE_CONNECTION_STRING,
+    storageAccount: values.PHI_INGEST_STORAGE_ACCOUNT,
+    keyFile: resolve(homeDir, values.PHI_INGEST_KEY_FILE ?? 'keys.json'),
+    queueVisibilityTimeoutSec:
+      values.PHI_INGEST_QUEUE_VISIBILITY_TIMEOUT_SEC ?? DEFAULTS.queueVisibilityTimeoutSec,
+    maxAttempts: values.PHI_INGEST_MAX_ATTEMPTS ?? DEFAULTS.maxAttempts,
+    concurrentFiles: values.PHI_INGEST_CONCURRENT_FILES ?? DEFAULTS.concurrentFiles,
+    maxThreads: values.PHI_INGEST_MAX_THREADS ?? DEFAULTS.maxThreads,
+    receiveBatchSize: values.PHI_INGEST_RECEIVE_BATCH_SIZE ?? DEFAULTS.receiveBatchSize,
+    pollIntervalMs: values.PHI_INGEST_POLL_INTERVAL_MS ?? DEFAULTS.pollIntervalMs,
+    maxFileBytes: values.PHI_INGEST_MAX_FILE_BYTES ?? DEFAULTS.maxFileBytes,
+    partMaxRecords: values.PHI_INGEST_PART_MAX_RECORDS ?? DEFAULTS.partMaxRecords,
+    taskMaxRecords: values.PHI_INGEST_TASK_MAX_RECORDS ?? DEFAULTS.taskMaxRecords,
+    acceptBatchCountMismatch:
+      values.PHI_INGEST_ACCEPT_BATCH_COUNT_MISMATCH ?? DEFAULTS.acceptBatchCountMismatch,
+    logLevel: values.PHI_INGEST_LOG_LEVEL ?? DEFAULTS.logLevel,
+    ...overrides,
+  };
+  config.homeDir = homeDir;
+  return Object.freeze(config);
+}
+
+/** Describes a zod issue without quoting the received value. */
+function describeIssue(code: string): string {
+  switch (code) {
+    case 'invalid_type':
+      return 'has the wrong type';
+    case 'too_big':
+      return 'is too large';
+    case 'too_small':
+      return 'is too small or empty';
+    case 'invalid_value':
+      return 'is not one of the allowed values';
+    case 'invalid_format':
+      return 'has the wrong format';
+    default:
+      return 'is invalid';
+  }
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+
+import { PipelineError } from './errors.js';
+import { encodeFileDropped } from './queue-message.js';
+import type { Storage } from './storage.js';
+
+/** A file uploaded to the inbound container and announced on the queue. */
+export interface DroppedFile {
+  /** The local path it came from (shown to the user who gave it, never logged). */
+  localPath: string;
+  blobName: string;
+  sizeBytes: number;
+}
+
+const FEED_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/**
+ * Expands paths to the files under them (folders recursively, in name order; hidden files
+ * skipped).
+ *
+ * @param paths - files or folders
+ */
+export function expandPaths(paths: string[]): string[] {
+  const files: string[] = [];
+  for (const path of paths) {
+    let stats;
+    try {
+      stats = statSync(path);
+    } catch {
+      throw new PipelineError('INPUT_NOT_FOUND', 'An input path does not exist');
+    }
+    if (stats.isDirectory()) {
+      const names = readdirSync(path).filter((name) => !name.startsWith('.')).sort();
+      files.push(...expandPaths(names.map((name) => join(path, name))));
+    } else if (stats.isFile()) {
+      files.push(path);
+    }
+  }
+  return files;
+}
+
+/**
+ * Uploads files as a feed would and announces each on the inbound queue. Blobs are named by
+ * content hash, keeping only the extension: a source file name can carry a patient's name.
+ *
+ * @param storage - the opened storage
+ * @param feedId - the feed the files belong to
+ * @param files - local file paths
+ */
+export async function dropFiles(storage: Storage, feedId: string, files: string[]): Promise<DroppedFile[]> {
+  if (!FEED_ID_PATTERN.test(feedId)) {
+    throw new PipelineError(
+      'CONFIG_INVALID',
+      'Feed names use lower-case letters, digits and dashes, up to 63 characters',
+    );
+  }
+  const day = new Date().toISOString().slice(0, 10);
+  const dropped: DroppedFile[] = [];
+  for (const localPath of files) {
+    const content = readFileSync(localPath);
+    const digest = createHash('sha256').update(content).digest('hex').slice(0, 32);
+    const extension = /^\.[A-Za-z0-9]{1,8}$/.test(extname(localPath)) ? extname(localPath).toLowerCase() : '';
+    const blobName = `${feedId}/${day}/${digest}${extension}`;
+
+    const response = await storage.inbound.getBlockBlobClient(blobName).uploadData(content);
+    await storage.inboundQueue.sendMessage(encodeFileDropped(feedId, blobName, response.etag));
+    dropped.push({ localPath, blobName, sizeBytes: content.length });
+  }
+  return dropped;
+}

@@ -1,0 +1,64 @@
+/**
+ * Stable error codes of the pipeline. Branch on `code`, never on the message, and never put a
+ * value from a file, a queue message body or a blob name into the message.
+ */
+export type PipelineErrorCode =
+  | 'CONFIG_INVALID'
+  | 'KEY_FILE_INVALID'
+  | 'KEY_FILE_PERMISSIONS'
+  | 'KEY_UNKNOWN'
+  | 'AZURITE_START_FAILED'
+  | 'STORAGE_UNAVAILABLE'
+  | 'QUEUE_MESSAGE_INVALID'
+  | 'BLOB_NOT_FOUND'
+  | 'BLOB_CHANGED'
+  | 'WORKER_CRASHED'
+  | 'WORKER_FAILED'
+  | 'BATCH_COUNT_INVARIANT'
+  | 'MAX_ATTEMPTS_EXCEEDED'
+  | 'PART_NOT_FOUND'
+  | 'DECRYPT_FAILED'
+  | 'INPUT_NOT_FOUND'
+  | 'FAILPOINT';
+
+export interface PipelineErrorOptions {
+  /** Whether trying the same work again may succeed. */
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+/** The one error class of the pipeline. */
+export class PipelineError extends Error {
+  readonly code: PipelineErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: PipelineErrorCode, message: string, options: PipelineErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'PipelineError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/**
+ * Returns the stable code of any thrown value: ours, an Azure REST error (its `code`, such as
+ * `BlobNotFound`, is service vocabulary and never carries data) or a generic fallback.
+ */
+export function errorCodeOf(error: unknown): string {
+  if (error instanceof PipelineError) {
+    return error.code;
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^[A-Za-z_]{1,64}$/.test(code)) {
+    return code;
+  }
+  return 'UNEXPECTED_ERROR';
+}
+
+/** Whether an error should be retried: ours say so; storage and network errors are retryable. */
+export function isRetryable(error: unknown): boolean {
+  if (error instanceof PipelineError) {
+    return error.retryable;
+  }
+  return true;
+}

@@ -1,0 +1,201 @@
+import { createHash } from 'node:crypto';
+
+import type { Storage } from './storage.js';
+
+/** One stored, encrypted object of a batch. */
+export interface StoredPart {
+  /** Path inside its container. */
+  path: string;
+  container: string;
+  recordType?: string;
+  recordCount: number;
+  /** Size of the stored (encrypted) bytes. */
+  sizeBytes: number;
+  /** SHA-256 of the stored (encrypted) bytes, hex. */
+  sha256: string;
+}
+
+/** The audit record of one batch. Ids, counts, hashes and paths only: no PHI. */
+export interface BatchManifest {
+  manifestVersion: 1;
+  batchId: string;
+  feedId: string;
+  status: 'committed' | 'quarantined';
+  /** Set when the whole file was quarantined. */
+  reasonCode?: string;
+  /** Where in the file the quarantine reason was found (positions only). */
+  reasonPosition?: Record<string, string | number>;
+  source: {
+    container: string;
+    blobName: string;
+    etag: string;
+    sizeBytes: number;
+    sha256: string;
+    lastModified: string;
+  };
+  format: string;
+  ingestDate: string;
+  counts: {
+    /** HL7 messages, resources or NDJSON lines found in the file. */
+    messagesIn: number;
+    written: number;
+    rejected: number;
+    writtenByPartition: Record<string, number>;
+    rejectedByReason: Record<string, number>;
+  };
+  /** An HL7 batch file whose BTS-1/FTS-1 disagreed, accepted by the feed's setting. */
+  batchCountMismatch?: { declared: number; found: number };
+  parts: StoredPart[];
+  rejectParts: StoredPart[];
+  archive?: StoredPart;
+  quarantine?: StoredPart;
+  encryption: { algorithm: 'A256GCM-STREAM'; encryptionKeyId: string; keyVersion: number };
+  pipelineVersion: string;
+  configHash: string;
+  workerId: string;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** A batch's table row: the manifest's counts, flattened for Table storage. */
+export interface BatchRow {
+  partitionKey: string;
+  rowKey: string;
+  status: string;
+  format: string;
+  ingestDate: string;
+  messagesIn: number;
+  written: number;
+  rejected: number;
+  partCount: number;
+  reasonCode: string;
+  rejectedByReason: string;
+  manifestPath: string;
+  finishedAt: string;
+}
+
+/**
+ * Returns the deterministic id of a batch: the same feed, blob and etag always give the same id,
+ * so a retry writes to the same paths.
+ *
+ * @param feedId - the feed
+ * @param blobName - the inbound blob
+ * @param etag - the blob's etag when it was read
+ */
+export function batchIdFor(feedId: string, blobName: string, etag: string): string {
+  return createHash('sha256')
+    .update(`${feedId}\u0000${blobName}\u0000${etag}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** Row key of a source blob in the sources table (blob names may not be valid row keys). */
+export function sourceRowKey(blobName: string): string {
+  return createHash('sha256').update(blobName).digest('hex').slice(0, 40);
+}
+
+/** Path of a batch's folder inside any container. */
+export function batchFolder(feedId: string, ingestDate: string, batchId: string): string {
+  return `feed=${feedId}/date=${ingestDate}/batch=${batchId}`;
+}
+
+/** Path of the manifest blob of a batch. */
+export function manifestPath(feedId: string, ingestDate: string, batchId: string): string {
+  return `${batchFolder(feedId, ingestDate, batchId)}/manifest.json`;
+}
+
+/**
+ * Writes the manifest blob, then the table rows. The batch row is written last: its presence
+ * is what tells a retry that the batch is committed.
+ *
+ * @param storage - the opened storage
+ * @param manifest - the finished manifest
+ */
+export async function commitManifest(storage: Storage, manifest: BatchManifest): Promise<void> {
+  const path = manifestPath(manifest.feedId, manifest.ingestDate, manifest.batchId);
+  const body = JSON.stringify(manifest, null, 2);
+  await storage.manifests
+    .getBlockBlobClient(path)
+    .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+
+  await storage.sourcesTable.upsertEntity(
+    {
+      partitionKey: manifest.feedId,
+      rowKey: sourceRowKey(manifest.source.blobName),
+      batchId: manifest.batchId,
+      etag: manifest.source.etag,
+      status: manifest.status,
+    },
+    'Replace',
+  );
+  await storage.batchesTable.upsertEntity(toBatchRow(manifest, path), 'Replace');
+}
+
+/**
+ * Reads the committed row of a batch, if any.
+ *
+ * @param storage - the opened storage
+ * @param feedId - the feed
+ * @param batchId - the batch
+ */
+export async function getBatchRow(
+  storage: Storage,
+  feedId: string,
+  batchId: string,
+): Promise<BatchRow | undefined> {
+  try {
+    return await storage.batchesTable.getEntity<BatchRow>(feedId, batchId);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Reads a manifest blob.
+ *
+ * @param storage - the opened storage
+ * @param path - the manifest path from the batch row
+ */
+export async function getManifest(storage: Storage, path: string): Promise<BatchManifest> {
+  const buffer = await storage.manifests.getBlockBlobClient(path).downloadToBuffer();
+  return JSON.parse(buffer.toString('utf8')) as BatchManifest;
+}
+
+/**
+ * Lists batch rows, newest first.
+ *
+ * @param storage - the opened storage
+ * @param limit - how many rows at most
+ */
+export async function listRecentBatches(storage: Storage, limit: number): Promise<BatchRow[]> {
+  const rows: BatchRow[] = [];
+  // Limitation: reads every batch row and sorts in memory; fine for thousands, a time-keyed
+  // index table is needed beyond that.
+  for await (const row of storage.batchesTable.listEntities<BatchRow>()) {
+    rows.push(row);
+  }
+  rows.sort((a, b) => b.finishedAt.localeCompare(a.finishedAt));
+  return rows.slice(0, limit);
+}
+
+function toBatchRow(manifest: BatchManifest, path: string): BatchRow {
+  return {
+    partitionKey: manifest.feedId,
+    rowKey: manifest.batchId,
+    status: manifest.status,
+    format: manifest.format,
+    ingestDate: manifest.ingestDate,
+    messagesIn: manifest.counts.messagesIn,
+    written: manifest.counts.written,
+    rejected: manifest.counts.rejected,
+    partCount: manifest.parts.length,
+    reasonCode: manifest.reasonCode ?? '',
+    rejectedByReason: JSON.stringify(manifest.counts.rejectedByReason),
+    manifestPath: path,
+    finishedAt: manifest.finishedAt,
+  };
+}

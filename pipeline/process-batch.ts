@@ -1,0 +1,517 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+import type { KeyRing } from './key-store.js';
+import { PipelineError } from './errors.js';
+import { failpoint } from './failpoint.js';
+import type { PipelineLogger } from './logger.js';
+import {
+  batchFolder,
+  batchIdFor,
+  commitManifest,
+  getBatchRow,
+  sourceRowKey,
+  type BatchManifest,
+  type StoredPart,
+} from './manifest.js';
+import type { FileRef } from './queue-message.js';
+import { STORAGE_NAMES, type Storage } from './storage.js';
+import type { WorkerPool } from './worker-pool.js';
+import type {
+  FailedOutcome,
+  Position,
+  RecordGroup,
+  RejectLine,
+  TaskKeys,
+  TransformOutcome,
+} from '../workers/task-types.js';
+
+/** What processing a file needs besides the file itself. */
+export interface BatchDeps {
+  storage: Storage;
+  pool: WorkerPool;
+  keyRing: KeyRing;
+  log: PipelineLogger;
+  settings: BatchSettings;
+}
+
+export interface BatchSettings {
+  maxFileBytes: number;
+  partMaxRecords: number;
+  taskMaxRecords: number;
+  acceptBatchCountMismatch: boolean;
+  pipelineVersion: string;
+  configHash: string;
+  workerId: string;
+}
+
+/** How a file ended. */
+export type BatchResult =
+  | { kind: 'committed'; manifest: BatchManifest }
+  | { kind: 'quarantined'; manifest: BatchManifest }
+  | { kind: 'already-done'; batchId: string; status: string }
+  | { kind: 'source-missing' };
+
+interface SourceBlob {
+  file: FileRef;
+  batchId: string;
+  etag: string;
+  sizeBytes: number;
+  lastModified: Date;
+  ingestDate: string;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Processes one inbound file as one batch: archive, transform through the pool, write encrypted
+ * parts, then the manifest. Every write goes to a path derived from the batch id, so running it
+ * again after a crash overwrites the same objects and commits one manifest.
+ *
+ * @param file - the file the queue message announced
+ * @param attempt - the queue message's dequeue count
+ * @param deps - storage, pool, keys, logger and settings
+ */
+export async function processBatch(
+  file: FileRef,
+  attempt: number,
+  deps: BatchDeps,
+): Promise<BatchResult> {
+  const source = await readSourceProperties(file, deps.storage);
+  if (!source) {
+    return resolveMissingSource(file, deps.storage);
+  }
+  const log = deps.log.child({ feedId: file.feedId, batchId: source.batchId });
+
+  const existing = await getBatchRow(deps.storage, file.feedId, source.batchId);
+  if (existing) {
+    await deleteInboundBlob(deps.storage, file.blobName, source.etag);
+    log.info({ status: existing.status }, 'Batch already committed');
+    return { kind: 'already-done', batchId: source.batchId, status: existing.status };
+  }
+
+  const startedAt = new Date();
+  if (source.sizeBytes > deps.settings.maxFileBytes) {
+    // Limitation: files over the size limit stay in the inbound container, unarchived; they are
+    // recorded as quarantined so nothing is lost silently, and streaming them is a later issue.
+    const manifest = baseManifest(source, deps, startedAt, attempt, '', 'unknown');
+    manifest.status = 'quarantined';
+    manifest.reasonCode = 'FILE_TOO_LARGE';
+    manifest.finishedAt = new Date().toISOString();
+    await commitManifest(deps.storage, manifest);
+    log.warn({ reasonCode: 'FILE_TOO_LARGE', sizeBytes: source.sizeBytes }, 'Batch quarantined');
+    return { kind: 'quarantined', manifest };
+  }
+
+  const content = await downloadSource(file, source, deps.storage);
+  const sourceSha256 = createHash('sha256').update(content).digest('hex');
+  const shared = new SharedArrayBuffer(content.length);
+  new Uint8Array(shared).set(content);
+  log.info({ sizeBytes: content.length, attempt }, 'Batch claimed');
+
+  const dataKey = new Uint8Array(randomBytes(32));
+  const keys = currentTaskKeys(deps.keyRing);
+  const folder = batchFolder(file.feedId, source.ingestDate, source.batchId);
+  const seal = (plaintext: Uint8Array, gzip: boolean) =>
+    deps.pool.seal({ plaintext, gzip, dataKey, keys, batchId: source.batchId });
+
+  const prepared = await deps.pool.prepare({
+    source: shared,
+    acceptBatchCountMismatch: deps.settings.acceptBatchCountMismatch,
+  });
+  if (prepared.status === 'failed') {
+    return quarantine(source, content, sourceSha256, prepared, deps, { startedAt, attempt, seal });
+  }
+
+  const outcomes = await runTransforms(prepared.format, prepared.ranges, shared, deps);
+  const failure = outcomes.find((outcome): outcome is FailedOutcome => outcome.status === 'failed');
+  if (failure) {
+    return quarantine(source, content, sourceSha256, failure, deps, { startedAt, attempt, seal });
+  }
+  const transformed = outcomes as TransformOutcome[];
+
+  const archive = await writeSealed(
+    deps.storage, STORAGE_NAMES.archiveContainer, `${folder}/source.gz.enc`, await seal(content, true), 1,
+  );
+  const parts = await writeParts(transformed, source, deps, seal);
+  const rejectLines = transformed.flatMap((outcome) => outcome.rejects);
+  const rejectParts = await writeRejectParts(rejectLines, folder, deps, seal);
+  failpoint('after-outputs-written');
+
+  const manifest = baseManifest(source, deps, startedAt, attempt, sourceSha256, prepared.format);
+  manifest.archive = archive;
+  manifest.parts = parts;
+  manifest.rejectParts = rejectParts;
+  manifest.batchCountMismatch = prepared.countMismatch;
+  manifest.counts = countBatch(transformed, parts, rejectLines);
+  if (manifest.counts.messagesIn !== manifest.counts.written + manifest.counts.rejected) {
+    throw new PipelineError('BATCH_COUNT_INVARIANT', 'Written plus rejected differs from records in');
+  }
+  manifest.finishedAt = new Date().toISOString();
+  await commitManifest(deps.storage, manifest);
+  failpoint('after-manifest-committed');
+
+  await deleteInboundBlob(deps.storage, file.blobName, source.etag);
+  log.info(
+    {
+      format: manifest.format,
+      messageCount: manifest.counts.messagesIn,
+      writtenCount: manifest.counts.written,
+      rejectedCount: manifest.counts.rejected,
+      partCount: parts.length,
+      durationMs: Date.now() - startedAt.getTime(),
+    },
+    'Batch committed',
+  );
+  return { kind: 'committed', manifest };
+}
+
+/**
+ * Records a file that could not be processed at all: an encrypted copy in quarantine and a
+ * manifest with the reason. Used for unreadable files and, by the orchestrator, for files whose
+ * queue message ran out of attempts.
+ *
+ * @param file - the file
+ * @param reasonCode - why
+ * @param attempt - the dequeue count
+ * @param deps - storage, pool, keys, logger and settings
+ */
+export async function quarantineFile(
+  file: FileRef,
+  reasonCode: string,
+  attempt: number,
+  deps: BatchDeps,
+): Promise<BatchResult> {
+  const source = await readSourceProperties(file, deps.storage);
+  if (!source) {
+    return resolveMissingSource(file, deps.storage);
+  }
+  const existing = await getBatchRow(deps.storage, file.feedId, source.batchId);
+  if (existing) {
+    await deleteInboundBlob(deps.storage, file.blobName, source.etag);
+    return { kind: 'already-done', batchId: source.batchId, status: existing.status };
+  }
+
+  const content = source.sizeBytes <= deps.settings.maxFileBytes
+    ? await downloadSource(file, source, deps.storage)
+    : undefined;
+  const dataKey = new Uint8Array(randomBytes(32));
+  const keys = currentTaskKeys(deps.keyRing);
+  const seal = (plaintext: Uint8Array, gzip: boolean) =>
+    deps.pool.seal({ plaintext, gzip, dataKey, keys, batchId: source.batchId });
+  const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
+  if (!content) {
+    const manifest = baseManifest(source, deps, new Date(), attempt, '', 'unknown');
+    manifest.status = 'quarantined';
+    manifest.reasonCode = reasonCode;
+    await commitManifest(deps.storage, manifest);
+    return { kind: 'quarantined', manifest };
+  }
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  return quarantine(source, content, sha256, failure, deps, { startedAt: new Date(), attempt, seal });
+}
+
+async function quarantine(
+  source: SourceBlob,
+  content: Uint8Array,
+  sourceSha256: string,
+  failure: FailedOutcome,
+  deps: BatchDeps,
+  run: {
+    startedAt: Date;
+    attempt: number;
+    seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>;
+  },
+): Promise<BatchResult> {
+  const folder = batchFolder(source.file.feedId, source.ingestDate, source.batchId);
+  const stored = await writeSealed(
+    deps.storage,
+    STORAGE_NAMES.quarantineContainer,
+    `${folder}/source.gz.enc`,
+    await run.seal(content, true),
+    1,
+  );
+
+  const manifest = baseManifest(source, deps, run.startedAt, run.attempt, sourceSha256, 'unknown');
+  manifest.status = 'quarantined';
+  manifest.reasonCode = failure.code;
+  manifest.reasonPosition = positionFields(failure.position);
+  manifest.quarantine = stored;
+  manifest.finishedAt = new Date().toISOString();
+  await commitManifest(deps.storage, manifest);
+  await deleteInboundBlob(deps.storage, source.file.blobName, source.etag);
+
+  deps.log.warn(
+    { feedId: source.file.feedId, batchId: source.batchId, reasonCode: failure.code },
+    'Batch quarantined',
+  );
+  return { kind: 'quarantined', manifest };
+}
+
+async function runTransforms(
+  format: 'hl7v2' | 'fhir-json' | 'ndjson',
+  ranges: number[],
+  shared: SharedArrayBuffer,
+  deps: BatchDeps,
+): Promise<Array<TransformOutcome | FailedOutcome>> {
+  const pseudonymKey = deps.keyRing.pseudonymKey;
+  if (format === 'fhir-json') {
+    // Limitation: a FHIR JSON document is one task, so one large Bundle uses one thread.
+    return [await deps.pool.transform({ format, source: shared, ranges: [], firstMessageIndex: 0, pseudonymKey })];
+  }
+
+  const step = deps.settings.taskMaxRecords * 2;
+  const tasks: Array<Promise<TransformOutcome | FailedOutcome>> = [];
+  for (let offset = 0; offset < ranges.length; offset += step) {
+    tasks.push(
+      deps.pool.transform({
+        format,
+        source: shared,
+        ranges: ranges.slice(offset, offset + step),
+        firstMessageIndex: offset / 2,
+        pseudonymKey,
+      }),
+    );
+  }
+  return Promise.all(tasks);
+}
+
+/**
+ * Groups output lines by record type across tasks, in input order, and writes parts of at most
+ * `partMaxRecords` lines. Types and parts are numbered deterministically, so a retry writes the
+ * same paths.
+ */
+async function writeParts(
+  outcomes: TransformOutcome[],
+  source: SourceBlob,
+  deps: BatchDeps,
+  seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>,
+): Promise<StoredPart[]> {
+  const byType = new Map<string, RecordGroup[]>();
+  for (const outcome of outcomes) {
+    for (const group of outcome.groups) {
+      const list = byType.get(group.recordType) ?? [];
+      list.push(group);
+      byType.set(group.recordType, list);
+    }
+  }
+
+  const parts: StoredPart[] = [];
+  for (const recordType of [...byType.keys()].sort()) {
+    const partition =
+      `feed=${source.file.feedId}/type=${partitionValue(recordType)}` +
+      `/date=${source.ingestDate}/batch=${source.batchId}`;
+    const chunks = splitIntoParts(byType.get(recordType) ?? [], deps.settings.partMaxRecords);
+    for (const [partIndex, chunk] of chunks.entries()) {
+      const path = `${partition}/part-${String(partIndex).padStart(5, '0')}.ndjson.gz.enc`;
+      const sealed = await seal(encoder.encode(chunk.text), true);
+      const stored = await writeSealed(deps.storage, STORAGE_NAMES.outputContainer, path, sealed, chunk.count);
+      parts.push({ ...stored, recordType });
+    }
+  }
+  return parts;
+}
+
+async function writeRejectParts(
+  rejects: RejectLine[],
+  folder: string,
+  deps: BatchDeps,
+  seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>,
+): Promise<StoredPart[]> {
+  if (rejects.length === 0) {
+    return [];
+  }
+  const text = rejects.map((reject) => JSON.stringify(reject)).join('\n') + '\n';
+  const sealed = await seal(encoder.encode(text), true);
+  const path = `${folder}/rejects-00000.ndjson.gz.enc`;
+  return [await writeSealed(deps.storage, STORAGE_NAMES.rejectsContainer, path, sealed, rejects.length)];
+}
+
+function splitIntoParts(groups: RecordGroup[], maxRecords: number): Array<{ text: string; count: number }> {
+  const parts: Array<{ text: string; count: number }> = [];
+  let lines: string[] = [];
+  for (const group of groups) {
+    const groupLines = group.ndjson.split('\n');
+    groupLines.pop();
+    for (const line of groupLines) {
+      lines.push(line);
+      if (lines.length === maxRecords) {
+        parts.push({ text: lines.join('\n') + '\n', count: lines.length });
+        lines = [];
+      }
+    }
+  }
+  if (lines.length > 0) {
+    parts.push({ text: lines.join('\n') + '\n', count: lines.length });
+  }
+  return parts;
+}
+
+async function writeSealed(
+  storage: Storage,
+  container: string,
+  path: string,
+  sealed: { sealed: Uint8Array; sha256: string },
+  recordCount: number,
+): Promise<StoredPart> {
+  const client = storage.blobService.getContainerClient(container).getBlockBlobClient(path);
+  await client.uploadData(sealed.sealed, {
+    blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
+    metadata: { sha256: sealed.sha256 },
+  });
+  return { path, container, recordCount, sizeBytes: sealed.sealed.length, sha256: sealed.sha256 };
+}
+
+function countBatch(
+  outcomes: TransformOutcome[],
+  parts: StoredPart[],
+  rejects: RejectLine[],
+): BatchManifest['counts'] {
+  const writtenByPartition: Record<string, number> = {};
+  for (const part of parts) {
+    const partition = part.path.slice(0, part.path.lastIndexOf('/'));
+    writtenByPartition[partition] = (writtenByPartition[partition] ?? 0) + part.recordCount;
+  }
+  const rejectedByReason: Record<string, number> = {};
+  for (const reject of rejects) {
+    rejectedByReason[reject.code] = (rejectedByReason[reject.code] ?? 0) + 1;
+  }
+  return {
+    messagesIn: outcomes.reduce((sum, outcome) => sum + outcome.messageCount, 0),
+    written: parts.reduce((sum, part) => sum + part.recordCount, 0),
+    rejected: rejects.length,
+    writtenByPartition,
+    rejectedByReason,
+  };
+}
+
+function baseManifest(
+  source: SourceBlob,
+  deps: BatchDeps,
+  startedAt: Date,
+  attempt: number,
+  sha256: string,
+  format: string,
+): BatchManifest {
+  return {
+    manifestVersion: 1,
+    batchId: source.batchId,
+    feedId: source.file.feedId,
+    status: 'committed',
+    source: {
+      container: STORAGE_NAMES.inboundContainer,
+      blobName: source.file.blobName,
+      etag: source.etag,
+      sizeBytes: source.sizeBytes,
+      sha256,
+      lastModified: source.lastModified.toISOString(),
+    },
+    format,
+    ingestDate: source.ingestDate,
+    counts: { messagesIn: 0, written: 0, rejected: 0, writtenByPartition: {}, rejectedByReason: {} },
+    parts: [],
+    rejectParts: [],
+    encryption: {
+      algorithm: 'A256GCM-STREAM',
+      encryptionKeyId: deps.keyRing.encryptionKeyId,
+      keyVersion: deps.keyRing.currentKeyVersion,
+    },
+    pipelineVersion: deps.settings.pipelineVersion,
+    configHash: deps.settings.configHash,
+    workerId: deps.settings.workerId,
+    attempt,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+async function readSourceProperties(file: FileRef, storage: Storage): Promise<SourceBlob | undefined> {
+  try {
+    const properties = await storage.inbound.getBlobClient(file.blobName).getProperties();
+    const etag = properties.etag ?? '';
+    const lastModified = properties.lastModified ?? new Date(0);
+    return {
+      file,
+      batchId: batchIdFor(file.feedId, file.blobName, etag),
+      etag,
+      sizeBytes: properties.contentLength ?? 0,
+      lastModified,
+      // The blob's own time, not the clock: a retry after midnight writes the same partition.
+      ingestDate: lastModified.toISOString().slice(0, 10),
+    };
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function downloadSource(file: FileRef, source: SourceBlob, storage: Storage): Promise<Buffer> {
+  try {
+    // The etag condition makes sure the bytes are the ones the batch id was derived from.
+    return await storage.inbound
+      .getBlobClient(file.blobName)
+      .downloadToBuffer(0, undefined, { conditions: { ifMatch: source.etag } });
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 412) {
+      throw new PipelineError('BLOB_CHANGED', 'Inbound blob changed while being read', {
+        retryable: true,
+      });
+    }
+    throw error;
+  }
+}
+
+/** A queue message whose blob is gone: done already (a duplicate delivery), or lost. */
+async function resolveMissingSource(file: FileRef, storage: Storage): Promise<BatchResult> {
+  try {
+    const row = await storage.sourcesTable.getEntity<{ batchId: string; status: string }>(
+      file.feedId,
+      sourceRowKey(file.blobName),
+    );
+    return { kind: 'already-done', batchId: row.batchId, status: row.status };
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      return { kind: 'source-missing' };
+    }
+    throw error;
+  }
+}
+
+async function deleteInboundBlob(storage: Storage, blobName: string, etag: string): Promise<void> {
+  try {
+    // Only the version this batch read: a newer upload under the same name stays for its own event.
+    await storage.inbound.getBlobClient(blobName).delete({ conditions: { ifMatch: etag } });
+  } catch (error) {
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== 404 && status !== 412) {
+      throw error;
+    }
+  }
+}
+
+function currentTaskKeys(keyRing: KeyRing): TaskKeys {
+  return {
+    encryptionKeyId: keyRing.encryptionKeyId,
+    keyVersion: keyRing.currentKeyVersion,
+    keyEncryptionKey: keyRing.keyEncryptionKeys[keyRing.currentKeyVersion],
+  };
+}
+
+/** Partition values keep to letters, digits, `_` and `-`: `ADT^A01` becomes `ADT_A01`. */
+function partitionValue(recordType: string): string {
+  return recordType.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'unknown';
+}
+
+function positionFields(position: Position | undefined): Record<string, string | number> | undefined {
+  if (!position) {
+    return undefined;
+  }
+  const fields: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(position)) {
+    if (typeof value === 'number' || (typeof value === 'string' && /^[A-Za-z0-9.\-[\]]{1,64}$/.test(value))) {
+      fields[key] = value;
+    }
+  }
+  return fields;
+}

@@ -1,0 +1,69 @@
+import { fileURLToPath } from 'node:url';
+
+import { Piscina } from 'piscina';
+
+import { PipelineError } from './errors.js';
+import type {
+  FailedOutcome,
+  OpenOutcome,
+  OpenTask,
+  PrepareOutcome,
+  PrepareTask,
+  SealOutcome,
+  SealTask,
+  TransformOutcome,
+  TransformTask,
+  WorkerOutcome,
+  WorkerTask,
+} from '../workers/task-types.js';
+
+/** The pool the orchestrator hands parse, de-identify and encrypt work to. */
+export interface WorkerPool {
+  prepare(task: Omit<PrepareTask, 'kind'>): Promise<PrepareOutcome | FailedOutcome>;
+  transform(task: Omit<TransformTask, 'kind'>): Promise<TransformOutcome | FailedOutcome>;
+  seal(task: Omit<SealTask, 'kind'>): Promise<SealOutcome>;
+  open(task: Omit<OpenTask, 'kind'>): Promise<OpenOutcome | FailedOutcome>;
+  /** Share of the pool's threads busy, 0 to 1. */
+  utilization(): number;
+  threads: number;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Starts the worker-thread pool. From source (tsx, vitest) the workers load the TypeScript entry
+ * through tsx; worker threads cannot load `.ts` on their own.
+ *
+ * @param maxThreads - the most threads the pool may run
+ */
+export function createWorkerPool(maxThreads: number): WorkerPool {
+  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
+  const entry = new URL(`../workers/transform-task.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  const execArgv = fromSource ? ['--import', 'tsx'] : [];
+  const piscina = new Piscina({
+    filename: entry.href,
+    minThreads: 1,
+    maxThreads,
+    execArgv,
+    // Workers hold no state between tasks; an idle pool shrinks back to one thread.
+    idleTimeout: 30_000,
+  });
+
+  const run = async <T extends WorkerOutcome>(task: WorkerTask): Promise<T> => {
+    try {
+      return (await piscina.run(task)) as T;
+    } catch (cause) {
+      // An uncaught throw inside a worker: a bug or an exhausted resource, worth another try.
+      throw new PipelineError('WORKER_CRASHED', 'A worker task threw', { retryable: true, cause });
+    }
+  };
+
+  return {
+    prepare: (task) => run({ kind: 'prepare', ...task }),
+    transform: (task) => run({ kind: 'transform', ...task }),
+    seal: (task) => run({ kind: 'seal', ...task }),
+    open: (task) => run({ kind: 'open', ...task }),
+    utilization: () => piscina.utilization,
+    threads: maxThreads,
+    destroy: () => piscina.destroy(),
+  };
+}

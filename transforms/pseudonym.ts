@@ -1,0 +1,27 @@
+import { createHmac } from 'node:crypto';
+
+/** Namespaces keep a value that is both an MRN and, say, an account number apart. */
+export type PseudonymNamespace = 'patient-id' | 'account' | 'visit' | 'resource' | 'message' | 'other';
+
+const PSEUDONYM_HEX_CHARS = 24;
+
+/**
+ * Returns the keyed HMAC-SHA256 pseudonym of an identifier: the same key, namespace and value
+ * always give the same pseudonym, and nothing about the value can be read back from it.
+ * Identifiers are compared after trimming surrounding white space, so `' 123'` and `'123'` agree.
+ *
+ * @param pseudonymKey - the HMAC key from the key store
+ * @param namespace - which kind of identifier this is
+ * @param value - the identifier as it appears in the source
+ */
+export function pseudonymize(
+  pseudonymKey: Uint8Array,
+  namespace: PseudonymNamespace,
+  value: string,
+): string {
+  const hmac = createHmac('sha256', pseudonymKey);
+  hmac.update(namespace);
+  hmac.update('\u0000');
+  hmac.update(value.trim());
+  return hmac.digest('hex').slice(0, PSEUDONYM_HEX_CHARS);
+}

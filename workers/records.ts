@@ -1,0 +1,228 @@
+import {
+  deidentifyResource,
+  parseFhirDocument,
+  parseNdjsonLine,
+  resourceTypeOf,
+  validateResource,
+} from '../transforms/fhir/index.js';
+import {
+  decodeHl7Bytes,
+  deidentifyHl7,
+  hl7ToJson,
+  parseHl7,
+  splitHl7File,
+} from '../transforms/hl7/index.js';
+import type { DeidContext, Position, RejectCode } from '../transforms/types.js';
+import type {
+  FailedOutcome,
+  PrepareOutcome,
+  RecordGroup,
+  RejectLine,
+  TransformOutcome,
+} from './task-types.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/**
+ * Finds the HL7 messages of a file. Whole-file problems (no MSH, a batch trailer count that
+ * disagrees) come back as a failed outcome, which quarantines the file.
+ *
+ * @param bytes - the whole file
+ * @param acceptBatchCountMismatch - the feed's setting for BTS-1/FTS-1 mismatches
+ */
+export function prepareHl7(
+  bytes: Uint8Array,
+  acceptBatchCountMismatch: boolean,
+): PrepareOutcome | FailedOutcome {
+  const split = splitHl7File(bytes, { acceptCountMismatch: acceptBatchCountMismatch });
+  if (!split.ok) {
+    return { status: 'failed', code: split.code, retryable: false, position: split.position };
+  }
+  const ranges: number[] = [];
+  for (const message of split.messages) {
+    ranges.push(message.start, message.end);
+  }
+  return { status: 'ok', format: 'hl7v2', ranges, countMismatch: split.countMismatch };
+}
+
+/**
+ * Finds the non-empty lines of an NDJSON file (LF or CRLF).
+ *
+ * @param bytes - the whole file
+ */
+export function prepareNdjson(bytes: Uint8Array): PrepareOutcome {
+  const ranges: number[] = [];
+  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  for (let index = start; index <= bytes.length; index++) {
+    if (index === bytes.length || bytes[index] === 0x0a) {
+      let end = index;
+      while (end > start && (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) {
+        end--;
+      }
+      if (hasContent(bytes, start, end)) {
+        ranges.push(start, end);
+      }
+      start = index + 1;
+    }
+  }
+  return { status: 'ok', format: 'ndjson', ranges };
+}
+
+/**
+ * Parses, de-identifies and serialises a run of HL7 messages or NDJSON lines.
+ *
+ * @param format - `hl7v2` or `ndjson`
+ * @param bytes - the whole file
+ * @param ranges - byte ranges of the records in this task
+ * @param firstMessageIndex - batch-wide index of the first record
+ * @param ctx - de-identification keys
+ */
+export function transformRecords(
+  format: 'hl7v2' | 'ndjson',
+  bytes: Uint8Array,
+  ranges: number[],
+  firstMessageIndex: number,
+  ctx: DeidContext,
+): TransformOutcome {
+  const groups = new GroupBuilder();
+  const rejects: RejectLine[] = [];
+
+  for (let offset = 0; offset < ranges.length; offset += 2) {
+    const messageIndex = firstMessageIndex + offset / 2;
+    const recordBytes = bytes.subarray(ranges[offset], ranges[offset + 1]);
+    const reject = (code: RejectCode, position: Position): void => {
+      rejects.push({
+        code,
+        position: { ...position, messageIndex, byteOffset: ranges[offset] },
+        raw: utf8.decode(recordBytes),
+      });
+    };
+
+    if (format === 'hl7v2') {
+      transformHl7Message(recordBytes, messageIndex, ctx, groups, reject);
+    } else {
+      transformNdjsonLine(recordBytes, messageIndex, ctx, groups, reject);
+    }
+  }
+  return { status: 'ok', groups: groups.toGroups(), rejects, messageCount: ranges.length / 2 };
+}
+
+/**
+ * Parses a FHIR JSON document (one resource or a Bundle) and de-identifies each resource.
+ *
+ * @param bytes - the whole file
+ * @param ctx - de-identification keys
+ */
+export function transformFhirDocument(bytes: Uint8Array, ctx: DeidContext): TransformOutcome | FailedOutcome {
+  const parsed = parseFhirDocument(utf8.decode(bytes));
+  if (!parsed.ok) {
+    return { status: 'failed', code: parsed.code, retryable: false, position: parsed.position };
+  }
+
+  const groups = new GroupBuilder();
+  const rejects: RejectLine[] = [];
+  const deidentified = deidentifyResources(parsed, ctx);
+  parsed.resources.forEach((resource: unknown, messageIndex: number) => {
+    const valid = validateResource(resource);
+    if (!valid.ok) {
+      rejects.push({
+        code: valid.code,
+        position: { ...valid.position, messageIndex },
+        raw: JSON.stringify(resource),
+      });
+      return;
+    }
+    groups.add(resourceTypeOf(resource), JSON.stringify(deidentified[messageIndex]));
+  });
+  return { status: 'ok', groups: groups.toGroups(), rejects, messageCount: parsed.resources.length };
+}
+
+function transformHl7Message(
+  recordBytes: Uint8Array,
+  messageIndex: number,
+  ctx: DeidContext,
+  groups: GroupBuilder,
+  reject: (code: RejectCode, position: Position) => void,
+): void {
+  const decoded = decodeHl7Bytes(recordBytes);
+  if (!decoded.ok) {
+    reject(decoded.code, decoded.position);
+    return;
+  }
+  const parsed = parseHl7(decoded.text, messageIndex);
+  if (!parsed.ok) {
+    reject(parsed.code, parsed.position);
+    return;
+  }
+  try {
+    deidentifyHl7(parsed.message, ctx);
+  } catch {
+    reject('DEID_FAILED', {});
+    return;
+  }
+  const record = hl7ToJson(parsed.message);
+  groups.add(record.messageType, JSON.stringify({ messageIndex, ...record }));
+}
+
+function transformNdjsonLine(
+  recordBytes: Uint8Array,
+  messageIndex: number,
+  ctx: DeidContext,
+  groups: GroupBuilder,
+  reject: (code: RejectCode, position: Position) => void,
+): void {
+  const parsed = parseNdjsonLine(utf8.decode(recordBytes), messageIndex + 1);
+  if (!parsed.ok) {
+    reject(parsed.code, parsed.position);
+    return;
+  }
+  const valid = validateResource(parsed.resource);
+  if (!valid.ok) {
+    reject(valid.code, valid.position);
+    return;
+  }
+  try {
+    groups.add(resourceTypeOf(parsed.resource), JSON.stringify(deidentifyResource(parsed.resource, ctx)));
+  } catch {
+    reject('DEID_FAILED', {});
+  }
+}
+
+function deidentifyResources(
+  parsed: { resources: unknown[] },
+  ctx: DeidContext,
+): unknown[] {
+  return parsed.resources.map((resource) => deidentifyResource(resource, ctx));
+}
+
+/** Collects output lines per record type, keeping input order within each type. */
+class GroupBuilder {
+  private readonly lines = new Map<string, string[]>();
+
+  add(recordType: string, line: string): void {
+    const key = recordType.length > 0 ? recordType : 'unknown';
+    let list = this.lines.get(key);
+    if (!list) {
+      list = [];
+      this.lines.set(key, list);
+    }
+    list.push(line);
+  }
+
+  toGroups(): RecordGroup[] {
+    return [...this.lines].map(([recordType, lines]) => ({
+      recordType,
+      ndjson: lines.join('\n') + '\n',
+      recordCount: lines.length,
+    }));
+  }
+}
+
+function hasContent(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let index = start; index < end; index++) {
+    if (bytes[index] !== 0x20 && bytes[index] !== 0x09 && bytes[index] !== 0x0d) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,105 @@
+import type { FileFormat, Position, RejectCode } from '../transforms/types.js';
+
+export type { FileFormat, Position, RejectCode };
+
+/** Key material a task needs; copied into the worker, never logged. */
+export interface TaskKeys {
+  encryptionKeyId: string;
+  keyVersion: number;
+  keyEncryptionKey: Uint8Array;
+}
+
+/** Detect the format of a file and find its HL7 messages or NDJSON lines. */
+export interface PrepareTask {
+  kind: 'prepare';
+  /** The whole file, shared with later transform tasks without copying. */
+  source: SharedArrayBuffer;
+  acceptBatchCountMismatch: boolean;
+}
+
+export interface PrepareOutcome {
+  status: 'ok';
+  format: Exclude<FileFormat, 'unknown'>;
+  /** Byte ranges `[start0, end0, start1, end1, ...]` of HL7 messages or non-empty NDJSON lines. */
+  ranges: number[];
+  /** Set when an HL7 batch trailer count disagreed and the feed accepts that. */
+  countMismatch?: { declared: number; found: number };
+}
+
+/** Parse, de-identify and serialise a run of HL7 messages or NDJSON lines, or a FHIR document. */
+export interface TransformTask {
+  kind: 'transform';
+  format: Exclude<FileFormat, 'unknown'>;
+  source: SharedArrayBuffer;
+  /** Byte ranges as `PrepareOutcome.ranges`; empty for a FHIR JSON document (the whole file). */
+  ranges: number[];
+  /** Batch-wide index of the first record in `ranges`. */
+  firstMessageIndex: number;
+  pseudonymKey: Uint8Array;
+}
+
+/** Output lines of one record type (message type or resourceType), in input order. */
+export interface RecordGroup {
+  recordType: string;
+  /** NDJSON text, one line per record, each ending in `\n`. */
+  ndjson: string;
+  recordCount: number;
+}
+
+/** One reject as written, encrypted, to the reject part: code, position and the raw record. */
+export interface RejectLine {
+  code: RejectCode;
+  position: Position;
+  /** The raw HL7 message, line or resource text; it only ever leaves the worker to be encrypted. */
+  raw: string;
+}
+
+export interface TransformOutcome {
+  status: 'ok';
+  groups: RecordGroup[];
+  rejects: RejectLine[];
+  /** Records seen: HL7 messages, NDJSON lines or Bundle entries with a resource. */
+  messageCount: number;
+}
+
+/** Compress (optionally) and encrypt bytes into the envelope format. */
+export interface SealTask {
+  kind: 'seal';
+  plaintext: Uint8Array;
+  gzip: boolean;
+  dataKey: Uint8Array;
+  keys: TaskKeys;
+  batchId: string;
+}
+
+export interface SealOutcome {
+  status: 'ok';
+  sealed: Uint8Array;
+  sha256: string;
+  plaintextBytes: number;
+}
+
+/** Decrypt (and gunzip) one envelope. */
+export interface OpenTask {
+  kind: 'open';
+  sealed: Uint8Array;
+  gunzip: boolean;
+  encryptionKeyId: string;
+  keyEncryptionKeys: Record<number, Uint8Array>;
+}
+
+export interface OpenOutcome {
+  status: 'ok';
+  plaintext: Uint8Array;
+}
+
+/** A task that failed in a way the caller should act on; never carries a value. */
+export interface FailedOutcome {
+  status: 'failed';
+  code: string;
+  retryable: boolean;
+  position?: Position;
+}
+
+export type WorkerTask = PrepareTask | TransformTask | SealTask | OpenTask;
+export type WorkerOutcome = PrepareOutcome | TransformOutcome | SealOutcome | OpenOutcome | FailedOutcome;
