@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { drain, openApp, createOrchestrator, PIPELINE_VERSION, type App } from './app.js';
 import { loadConfig, type PipelineConfig } from './config.js';
 import { dropFiles, expandPaths } from './drop.js';
-import { errorCodeOf, PipelineError } from './errors.js';
+import { describeError, PipelineError } from './errors.js';
 import { listRecentBatches } from './manifest.js';
 import { STORAGE_NAMES } from './storage.js';
 import { formatBatchRows, formatRunSummary } from './summary.js';
@@ -186,8 +186,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await createCli().parseAsync(argv);
   } catch (error) {
-    const message = error instanceof PipelineError ? error.message : 'Unexpected failure';
-    process.stderr.write(`phi-ingest: ${errorCodeOf(error)}: ${message}\n`);
+    process.stderr.write(`phi-ingest: ${describeError(error)}\n`);
     process.exitCode = 1;
   }
 }

@@ -11,7 +11,7 @@ import { generateSamples } from '../samples/generate.js';
 import { drain, openApp } from './app.js';
 import { loadConfig } from './config.js';
 import { dropFiles } from './drop.js';
-import { errorCodeOf, PipelineError } from './errors.js';
+import { describeError } from './errors.js';
 import { formatRunSummary } from './summary.js';
 
 const SAMPLES_DIR = fileURLToPath(new URL('../samples/generated/', import.meta.url));
@@ -54,7 +54,6 @@ function ensureSamples(dir: string): Array<{ feed: string; path: string }> {
 }
 
 runDemo().catch((error: unknown) => {
-  const message = error instanceof PipelineError ? error.message : 'Unexpected failure';
-  process.stderr.write(`demo failed: ${errorCodeOf(error)}: ${message}\n`);
+  process.stderr.write(`demo failed: ${describeError(error)}\n`);
   process.exitCode = 1;
 });

@@ -62,3 +62,20 @@ export function isRetryable(error: unknown): boolean {
   }
   return true;
 }
+
+/**
+ * Describes an error for a person without quoting it: our message when it is ours (they are
+ * written never to carry values), otherwise the error's class and where it was thrown. Messages
+ * from other code are left out because parsers and crypto quote their input there.
+ *
+ * @param error - anything thrown
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof PipelineError) {
+    return `${error.code}: ${error.message}`;
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)) : [];
+  const where = frames.slice(0, 3).map((line) => line.trim()).join(' | ');
+  return `${errorCodeOf(error)}: unexpected ${name}${where ? ` (${where})` : ''}`;
+}

@@ -77,9 +77,9 @@ export function createLogger(options: CreateLoggerOptions = {}): PipelineLogger 
 }
 
 /** Returns a copy of `fields` holding only allow-listed keys with primitive values. */
-function keepAllowed(fields: Record<string, unknown>): Record<string, unknown> {
+function keepAllowed(fields: Record<string, unknown> | undefined): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) {
+  for (const [key, value] of Object.entries(fields ?? {})) {
     if (!ALLOWED_FIELDS.has(key)) {
       continue;
     }

@@ -1,4 +1,5 @@
 import {
+  collectIdentityMap,
   deidentifyResource,
   parseFhirDocument,
   parseNdjsonLine,
@@ -108,7 +109,8 @@ export function transformRecords(
 }
 
 /**
- * Parses a FHIR JSON document (one resource or a Bundle) and de-identifies each resource.
+ * Parses a FHIR JSON document (one resource or a Bundle) and de-identifies each resource. The
+ * document's `urn:uuid:` references are resolved across its entries before the Bundle is gone.
  *
  * @param bytes - the whole file
  * @param ctx - de-identification keys
@@ -120,21 +122,28 @@ export function transformFhirDocument(bytes: Uint8Array, ctx: DeidContext): Tran
   }
 
   const groups = new GroupBuilder();
-  const rejects: RejectLine[] = [];
-  const deidentified = deidentifyResources(parsed, ctx);
+  // Entries the parser refused have no usable resource; the raw file is in the archive.
+  const rejects: RejectLine[] = parsed.rejects.map((reject) => ({ ...reject, raw: '' }));
+  const identityMap = collectIdentityMap(parsed.resources, parsed.fullUrls);
   parsed.resources.forEach((resource: unknown, messageIndex: number) => {
     const valid = validateResource(resource);
     if (!valid.ok) {
-      rejects.push({
-        code: valid.code,
-        position: { ...valid.position, messageIndex },
-        raw: JSON.stringify(resource),
-      });
+      rejects.push({ code: valid.code, position: { ...valid.position, messageIndex }, raw: JSON.stringify(resource) });
       return;
     }
-    groups.add(resourceTypeOf(resource), JSON.stringify(deidentified[messageIndex]));
+    const deidentified = deidentifyResource(resource, ctx, { identityMap, fullUrl: parsed.fullUrls[messageIndex] });
+    if (deidentified === undefined) {
+      rejects.push({ code: 'DEID_FAILED', position: { messageIndex }, raw: JSON.stringify(resource) });
+      return;
+    }
+    groups.add(resourceTypeOf(resource) ?? 'unknown', JSON.stringify(deidentified));
   });
-  return { status: 'ok', groups: groups.toGroups(), rejects, messageCount: parsed.resources.length };
+  return {
+    status: 'ok',
+    groups: groups.toGroups(),
+    rejects,
+    messageCount: parsed.resources.length + parsed.rejects.length,
+  };
 }
 
 function transformHl7Message(
@@ -181,18 +190,12 @@ function transformNdjsonLine(
     reject(valid.code, valid.position);
     return;
   }
-  try {
-    groups.add(resourceTypeOf(parsed.resource), JSON.stringify(deidentifyResource(parsed.resource, ctx)));
-  } catch {
+  const deidentified = deidentifyResource(parsed.resource, ctx);
+  if (deidentified === undefined) {
     reject('DEID_FAILED', {});
+    return;
   }
-}
-
-function deidentifyResources(
-  parsed: { resources: unknown[] },
-  ctx: DeidContext,
-): unknown[] {
-  return parsed.resources.map((resource) => deidentifyResource(resource, ctx));
+  groups.add(resourceTypeOf(parsed.resource) ?? 'unknown', JSON.stringify(deidentified));
 }
 
 /** Collects output lines per record type, keeping input order within each type. */

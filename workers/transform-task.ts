@@ -22,9 +22,6 @@ import type {
   WorkerTask,
 } from './task-types.js';
 
-/** Bytes checked by format detection; enough to see the first HL7 segment or JSON line. */
-const DETECT_PREFIX_BYTES = 64 * 1024;
-
 export default function runTask(task: WorkerTask): WorkerOutcome {
   switch (task.kind) {
     case 'prepare':
@@ -46,7 +43,9 @@ function prepare(task: PrepareTask): PrepareOutcome | FailedOutcome {
     return failed('FILE_EMPTY', false);
   }
 
-  const format = detectFormat(bytes.subarray(0, Math.min(bytes.length, DETECT_PREFIX_BYTES)));
+  // Detection reads a bounded prefix itself; it gets the whole file so that a first NDJSON line
+  // longer than the prefix is still seen to end.
+  const format = detectFormat(bytes);
   switch (format) {
     case 'hl7v2':
       return prepareHl7(bytes, task.acceptBatchCountMismatch);

@@ -1,0 +1,193 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { describe, expect, it } from 'vitest';
+
+import {
+  HL7_DEID_RULES,
+  STANDARD_HL7_DELIMITERS,
+  STANDARD_REQUIRED_MSH_FIELDS,
+  decodeHl7Bytes,
+  deidentifyHl7,
+  hl7ToJson,
+  parseHl7,
+  serializeHl7,
+  splitHl7File,
+  unescapeHl7,
+} from '../../transforms/hl7/index.js';
+import type { Hl7Message, ParseHl7Options } from '../../transforms/hl7/index.js';
+
+// The developer corpus lives beside the project (/work/shared/corpus); CI may not have it.
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const corpusDir = path.resolve(projectRoot, '..', 'shared', 'corpus');
+const hl7Dir = path.join(corpusDir, 'hl7v2');
+const hasCorpus = existsSync(hl7Dir);
+
+if (!hasCorpus) {
+  console.info(`HL7 corpus tests skipped: no corpus at ${corpusDir}`);
+}
+
+// Malformed inputs that parse anyway, and why: no rule we apply is broken.
+const MALFORMED_THAT_PASS = new Map([
+  // MSH-6 is empty in many valid corpus messages, so it is not required.
+  ['cdcti__Message-msh_present_but_missing_msh-6.hl7', 'MSH-6 not required'],
+  // MSH-10 is empty in two valid nHapi messages; STANDARD_REQUIRED_MSH_FIELDS rejects it.
+  ['cdcti__Message-msh_present_but_missing_msh-10.hl7', 'MSH-10 not required by default'],
+  // A whole address in XAD.1 is well-formed text; only NM and date types are checked.
+  ['cdcti__Orders-012_AL_ORM_O01_malformed_XAD_datatype_0_initial_message.hl7', 'XAD unchecked'],
+]);
+
+interface Outcome {
+  splitCode?: string;
+  messages: Array<{ text?: string; message?: Hl7Message; code?: string }>;
+}
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => /\.(hl7|mllp)$/.test(name))
+    .sort()
+    .map((name) => path.join(dir, name));
+}
+
+function runFile(file: string, options?: ParseHl7Options): Outcome {
+  const bytes = new Uint8Array(readFileSync(file));
+  const split = splitHl7File(bytes);
+  if (!split.ok) {
+    return { splitCode: split.code, messages: [] };
+  }
+  const messages = split.messages.map((range, messageIndex) => {
+    const decoded = decodeHl7Bytes(bytes.subarray(range.start, range.end), messageIndex);
+    if (!decoded.ok) {
+      return { code: decoded.code };
+    }
+    const parsed = parseHl7(decoded.text, messageIndex, options);
+    return parsed.ok
+      ? { text: decoded.text, message: parsed.message }
+      : { text: decoded.text, code: parsed.code };
+  });
+  return { messages };
+}
+
+/** Counts segments that start with MSH and a delimiter, without the code under test. */
+function countMshSegments(file: string): number {
+  const text = readFileSync(file, 'latin1');
+  return text.match(/(?:^|[\r\n\x0b])(?:\xef\xbb\xbf)?MSH[!-/:-@[-`{-~]/g)?.length ?? 0;
+}
+
+function occurrences(text: string, word: string): number {
+  const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.match(new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu'))?.length ?? 0;
+}
+
+describe.skipIf(!hasCorpus)('HL7 v2 corpus', () => {
+  const validFiles = hasCorpus ? listFiles(hl7Dir) : [];
+  const malformedFiles = hasCorpus ? listFiles(path.join(hl7Dir, 'malformed')) : [];
+
+  it('splits, decodes and parses every file without throwing', () => {
+    for (const file of [...validFiles, ...malformedFiles]) {
+      const outcome = runFile(file);
+      const codes = [outcome.splitCode, ...outcome.messages.map((m) => m.code)];
+      for (const code of codes.filter((c) => c !== undefined)) {
+        expect(code, file).toMatch(/^(HL7_[A-Z_]+|FILE_EMPTY)$/);
+      }
+    }
+  });
+
+  it('finds as many messages as an independent count of MSH segments', () => {
+    for (const file of [...validFiles, ...malformedFiles]) {
+      const outcome = runFile(file);
+      if (outcome.splitCode === undefined) {
+        expect(outcome.messages.length, file).toBe(countMshSegments(file));
+      }
+    }
+  });
+
+  it('parses every message of every valid file', () => {
+    expect(validFiles.length).toBeGreaterThan(100);
+    for (const file of validFiles) {
+      const outcome = runFile(file);
+      expect(outcome.splitCode, file).toBeUndefined();
+      expect(outcome.messages.map((m) => m.code ?? 'ok'), file).toEqual(
+        outcome.messages.map(() => 'ok'),
+      );
+    }
+  });
+
+  it('serialises every unmodified valid message back byte for byte', () => {
+    for (const file of validFiles) {
+      for (const { text, message } of runFile(file).messages) {
+        expect(message && serializeHl7(message) === text, file).toBe(true);
+      }
+    }
+  });
+
+  it('rejects every malformed file but the documented few', () => {
+    for (const file of malformedFiles) {
+      const outcome = runFile(file);
+      const rejected = outcome.splitCode !== undefined || outcome.messages.some((m) => m.code);
+      expect(rejected, file).toBe(!MALFORMED_THAT_PASS.has(path.basename(file)));
+    }
+    const strict = runFile(
+      path.join(hl7Dir, 'malformed', 'cdcti__Message-msh_present_but_missing_msh-10.hl7'),
+      { requiredMshFields: STANDARD_REQUIRED_MSH_FIELDS },
+    );
+    expect(strict.messages[0].code).toBe('HL7_MISSING_FIELD');
+  });
+
+  it('unescapes the nHapi uuencoded fixture to its expected text', () => {
+    const fragments = path.join(hl7Dir, 'fragments');
+    const escaped = readFileSync(path.join(fragments, 'nhapi__Parser-uuencoded_escaped.hl7'), 'utf8');
+    const expected = readFileSync(
+      path.join(fragments, 'nhapi__Parser-uuencoded_unescaped.hl7'),
+      'utf8',
+    );
+    // The fixture is one OBX-5 value under the standard delimiters. nHapi checks its fixtures
+    // out with CRLF line ends (eol=crlf, see corpus SOURCES.md); the stored blob has LF, which
+    // is what \X0D\\X0A\ decodes to after that checkout.
+    expect(unescapeHl7(escaped, STANDARD_HL7_DELIMITERS)).toBe(expected.replaceAll('\n', '\r\n'));
+  });
+
+  it('removes PID-5 family names from every field the de-identification rules cover', () => {
+    const ctx = { pseudonymKey: new Uint8Array(32).fill(1) };
+    const covered = new Set(HL7_DEID_RULES.flatMap((r) => r.fields.map((f) => `${r.segment}-${f}`)));
+    let namesChecked = 0;
+
+    for (const file of validFiles) {
+      for (const { message } of runFile(file).messages) {
+        if (!message) {
+          continue;
+        }
+        const familyNames = new Set<string>();
+        for (const pid of message.segmentsNamed('PID')) {
+          for (let repetition = 1; repetition <= pid.repetitionCount(5); repetition++) {
+            const family = pid.getValue(5, repetition, 1, 1)?.trim() ?? '';
+            if (family.length > 1) {
+              familyNames.add(family);
+            }
+          }
+        }
+        // Occurrences outside covered fields (a provider or application with the same name,
+        // the word TEST in a result) are not the patient's name and may stay.
+        const uncovered = message.segments
+          .flatMap((segment) =>
+            Array.from({ length: segment.fieldCount }, (_, i) => i + 1)
+              .filter((field) => !covered.has(`${segment.name}-${field}`))
+              .map((field) => segment.getFieldText(field)),
+          )
+          .join('|');
+
+        deidentifyHl7(message, ctx);
+        const hl7Text = serializeHl7(message);
+        const jsonText = JSON.stringify(hl7ToJson(message));
+        for (const name of familyNames) {
+          const allowed = occurrences(uncovered, name);
+          expect(occurrences(hl7Text, name), `${file}: ${name}`).toBeLessThanOrEqual(allowed);
+          expect(occurrences(jsonText, name), `${file}: ${name}`).toBeLessThanOrEqual(allowed);
+          namesChecked++;
+        }
+      }
+    }
+    expect(namesChecked).toBeGreaterThan(100);
+  });
+});

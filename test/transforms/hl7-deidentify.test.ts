@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+
+import { deidentifyHl7, hl7ToJson, parseHl7, serializeHl7 } from '../../transforms/hl7/index.js';
+import type { Hl7Message } from '../../transforms/hl7/index.js';
+import { pseudonymize } from '../../transforms/pseudonym.js';
+
+// Synthetic values only: none of these belong to a person.
+const PSEUDONYM_KEY = new Uint8Array([7, 7, 7, 7, 7, 7, 7, 7]);
+const ctx = { pseudonymKey: PSEUDONYM_KEY };
+const PHI = [
+  'TESTPATIENT',
+  'ALPHA',
+  'MRN0001',
+  '999-00-1234',
+  '(555)555-0100',
+  '1 Fake Street',
+  'Nowhereville',
+  '99999-1234',
+  '19800102',
+  'CTRL0001',
+  'ACCT0001',
+  'VISIT0001',
+  'KINNAME',
+  'DL123456',
+  'MOTHERID9',
+  'Middlesex',
+];
+
+function syntheticMessage(controlId: string): string {
+  return [
+    `MSH|^~\\&|APP|FAC|RAPP|RFAC|20240101120000||ADT^A01|${controlId}|P|2.5.1`,
+    'EVN|A01|20240101120000',
+    'PID|1|MRN0001^^^HOSP^MR|MRN0001^^^HOSP^MR~999-00-1234^^^SSA^SS||TESTPATIENT^ALPHA^^^^^L||' +
+      '19800102|F|||1 Fake Street^Unit 2^Nowhereville^MA^99999-1234^USA^H^^Middlesex||' +
+      '(555)555-0100^PRN^PH|(555)555-0100||||ACCT0001|999-00-1234|DL123456^MA|MOTHERID9^^^HOSP^MR',
+    'NK1|1|KINNAME^ALPHA|MTH^Mother|1 Fake Street^^Nowhereville^MA^99999-1234|(555)555-0100',
+    'PV1|1|I|WARD^101^A||||1234^DOCTOR^DAVID||||||||||||VISIT0001',
+    'MRG|MRN0001^^^HOSP^MR|||ACCT0001|||TESTPATIENT^ALPHA',
+  ].join('\r');
+}
+
+function deidentified(text: string): Hl7Message {
+  const result = parseHl7(text, 0);
+  if (!result.ok) {
+    throw new Error(`Expected ok, got ${result.code}`);
+  }
+  deidentifyHl7(result.message, ctx);
+  return result.message;
+}
+
+describe('deidentifyHl7', () => {
+  it('leaves none of the identifying values in the HL7 text or the JSON record', () => {
+    const message = deidentified(syntheticMessage('CTRL0001'));
+    const outputs = [serializeHl7(message), JSON.stringify(hl7ToJson(message))];
+    for (const output of outputs) {
+      for (const value of PHI) {
+        expect(output, value).not.toContain(value);
+      }
+    }
+  });
+
+  it('keeps the year of birth and the first three ZIP digits, state and country', () => {
+    const message = deidentified(syntheticMessage('CTRL0001'));
+    expect(message.get('PID-7')).toBe('1980');
+    expect(message.get('PID-11')).toBe('^^^MA^999^USA^H');
+    expect(message.get('PID-11.5')).toBe('999');
+    expect(message.get('NK1-4.5')).toBe('999');
+    expect(message.get('PID-8')).toBe('F');
+  });
+
+  it('replaces ids with stable keyed pseudonyms, keeping authority and type', () => {
+    const first = deidentified(syntheticMessage('CTRL0001'));
+    const second = deidentified(syntheticMessage('CTRL0002'));
+    const mrn = pseudonymize(PSEUDONYM_KEY, 'patient-id', 'MRN0001');
+
+    expect(first.get('PID-3.1')).toBe(mrn);
+    expect(second.get('PID-3.1')).toBe(mrn);
+    expect(first.get('PID-3.4')).toBe('HOSP');
+    expect(first.get('PID-3.5')).toBe('MR');
+    expect(first.get('PID-2.1')).toBe(mrn);
+    expect(first.get('PID-3[2].1')).toBe(pseudonymize(PSEUDONYM_KEY, 'patient-id', '999-00-1234'));
+    expect(first.get('MRG-1.1')).toBe(mrn);
+    expect(first.get('PID-21.1')).toBe(pseudonymize(PSEUDONYM_KEY, 'patient-id', 'MOTHERID9'));
+    expect(first.get('PID-18')).toBe(pseudonymize(PSEUDONYM_KEY, 'account', 'ACCT0001'));
+    expect(first.get('MRG-4')).toBe(pseudonymize(PSEUDONYM_KEY, 'account', 'ACCT0001'));
+    expect(first.get('PV1-19')).toBe(pseudonymize(PSEUDONYM_KEY, 'visit', 'VISIT0001'));
+    expect(first.get('MSH-10')).toBe(pseudonymize(PSEUDONYM_KEY, 'message', 'CTRL0001'));
+  });
+
+  it('empties names, phones, SSN and licence, and leaves providers alone', () => {
+    const message = deidentified(syntheticMessage('CTRL0001'));
+    for (const path of ['PID-5', 'PID-13', 'PID-14', 'PID-19', 'PID-20', 'NK1-2', 'MRG-7']) {
+      expect(message.get(path), path).toBe('');
+    }
+    expect(message.get('PV1-7')).toBe('1234^DOCTOR^DAVID');
+    expect(message.get('EVN-2')).toBe('20240101120000');
+  });
+
+  it('drops a birth date that does not start with a year', () => {
+    const text = 'MSH|^~\\&|A||||||ADT^A01|1|P|2.4\rPID|1||X||N^M||Aug 15, 1942|M\r';
+    expect(deidentified(text).get('PID-7')).toBe('');
+  });
+
+  it('keeps explicit nulls as they are', () => {
+    const text = 'MSH|^~\\&|A||||||ADT^A01|1|P|2.5\rPID|1||X||""||""\r';
+    const message = deidentified(text);
+    expect(message.get('PID-5')).toBeNull();
+    expect(message.get('PID-7')).toBeNull();
+  });
+});

@@ -1,0 +1,180 @@
+import { pseudonymize } from '../pseudonym.js';
+import { isJsonObject } from './json.js';
+import { isR4ResourceType } from './resource-types.js';
+
+/** The resource a Bundle `fullUrl` names. `id` is absent when the entry created a new resource. */
+export interface ResourceKey {
+  resourceType: string;
+  id?: string;
+}
+
+/**
+ * Bundle `fullUrl` to the resource it names, for every resource of one document. Flattening a
+ * Bundle drops its `fullUrl`s, so `urn:uuid:` references are resolved through this map instead.
+ * A plain `Map` of plain objects, so it crosses the worker thread boundary intact.
+ */
+export type IdentityMap = ReadonlyMap<string, ResourceKey>;
+
+/** A Reference string after de-identification, and the resource type it points to if known. */
+export interface RewrittenReference {
+  /** The new `reference`, or `undefined` when it has to be dropped. */
+  reference: string | undefined;
+  targetType: string | undefined;
+}
+
+/** Resources about a person whose own id is an identifier of that person. */
+export const IDENTITY_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'Patient',
+  'RelatedPerson',
+  'Person',
+]);
+
+// Literal references: https://hl7.org/fhir/R4/references.html#literal
+const LITERAL_REFERENCE =
+  /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+// Conditional references as allowed in transactions: https://hl7.org/fhir/R4/http.html#trules
+const CONDITIONAL_REFERENCE = /^(?:.*\/)?([A-Z][A-Za-z]+)\?(.*)$/;
+const IDENTIFIER_QUERY = /^identifier=(?:([^&|]*)\|)?([^&|]+)$/;
+
+/**
+ * Collects, for one document, which resource each Bundle `fullUrl` names, so that
+ * `deidentifyResource` can rewrite `urn:uuid:` references to the (pseudonymised) `Type/id` of
+ * their target. Pass the arrays `parseFhirDocument` returned.
+ *
+ * @param resources - the resources of the document
+ * @param fullUrls - the `fullUrl` of each resource, at the same index
+ */
+export function collectIdentityMap(
+  resources: readonly unknown[],
+  fullUrls: readonly (string | undefined)[],
+): Map<string, ResourceKey> {
+  const identityMap = new Map<string, ResourceKey>();
+  resources.forEach((resource, index) => {
+    const fullUrl = fullUrls[index];
+    if (fullUrl === undefined || !isJsonObject(resource)) {
+      return;
+    }
+    const { resourceType, id } = resource;
+    if (typeof resourceType !== 'string') {
+      return;
+    }
+    identityMap.set(fullUrl, typeof id === 'string' ? { resourceType, id } : { resourceType });
+  });
+  return identityMap;
+}
+
+/**
+ * Returns the pseudonymous id of a Patient, RelatedPerson or Person. Resources created in a
+ * transaction have no id yet; for them the entry's `fullUrl` stands in, as references use it.
+ *
+ * @param pseudonymKey - the HMAC key from the key store
+ * @param resourceType - `Patient`, `RelatedPerson` or `Person`
+ * @param id - the resource's `id`, or `undefined`
+ * @param fullUrl - the Bundle entry's `fullUrl`, used only when `id` is absent
+ */
+export function pseudonymizeResourceId(
+  pseudonymKey: Uint8Array,
+  resourceType: string,
+  id: string | undefined,
+  fullUrl: string | undefined,
+): string | undefined {
+  if (id !== undefined) {
+    return pseudonymize(pseudonymKey, 'resource', `${resourceType}/${id}`);
+  }
+  return fullUrl === undefined ? undefined : pseudonymize(pseudonymKey, 'resource', fullUrl);
+}
+
+/**
+ * Rewrites a Reference string so that it still joins after de-identification: references to a
+ * Patient, RelatedPerson or Person become `Type/<pseudonym>`, whether they were relative, absolute
+ * or a `urn:uuid:` resolved through the identity map; other resolved `urn:` references become the
+ * target's `Type/id`. A conditional reference to a person keeps only a pseudonymised identifier.
+ *
+ * @param reference - the `Reference.reference` value
+ * @param pseudonymKey - the HMAC key from the key store
+ * @param identityMap - the document's fullUrl map from `collectIdentityMap`
+ */
+export function rewriteReference(
+  reference: string,
+  pseudonymKey: Uint8Array,
+  identityMap: IdentityMap,
+): RewrittenReference {
+  if (reference.startsWith('#')) {
+    return { reference, targetType: undefined };
+  }
+
+  const target = identityMap.get(reference);
+  if (target !== undefined) {
+    return rewriteResolved(reference, target, pseudonymKey);
+  }
+
+  const literal = LITERAL_REFERENCE.exec(reference);
+  if (literal !== null && isR4ResourceType(literal[1])) {
+    const [, targetType, id] = literal;
+    if (!IDENTITY_RESOURCE_TYPES.has(targetType)) {
+      return { reference, targetType };
+    }
+    const pseudonymId = pseudonymize(pseudonymKey, 'resource', `${targetType}/${id}`);
+    return { reference: `${targetType}/${pseudonymId}`, targetType };
+  }
+
+  const conditional = CONDITIONAL_REFERENCE.exec(reference);
+  if (conditional !== null && isR4ResourceType(conditional[1])) {
+    return rewriteConditional(reference, conditional[1], conditional[2], pseudonymKey);
+  }
+
+  // Limitation: an unresolved urn: reference may name a person held in another file; it is
+  // pseudonymised whole, which keeps such references joinable with each other but not with it.
+  if (reference.startsWith('urn:')) {
+    const pseudonymUrn = pseudonymize(pseudonymKey, 'resource', reference);
+    return { reference: `urn:pseudonym:${pseudonymUrn}`, targetType: undefined };
+  }
+  return { reference, targetType: undefined };
+}
+
+function rewriteResolved(
+  reference: string,
+  target: ResourceKey,
+  pseudonymKey: Uint8Array,
+): RewrittenReference {
+  const { resourceType, id } = target;
+  if (IDENTITY_RESOURCE_TYPES.has(resourceType)) {
+    const pseudonymId = pseudonymizeResourceId(pseudonymKey, resourceType, id, reference);
+    return { reference: `${resourceType}/${pseudonymId}`, targetType: resourceType };
+  }
+  if (id === undefined) {
+    return { reference, targetType: resourceType };
+  }
+  return { reference: `${resourceType}/${id}`, targetType: resourceType };
+}
+
+function rewriteConditional(
+  reference: string,
+  targetType: string,
+  query: string,
+  pseudonymKey: Uint8Array,
+): RewrittenReference {
+  if (!IDENTITY_RESOURCE_TYPES.has(targetType)) {
+    return { reference, targetType };
+  }
+
+  // Any other search (name, birthdate...) would carry the person's details; it is dropped.
+  const identifier = IDENTIFIER_QUERY.exec(query);
+  if (identifier === null) {
+    return { reference: undefined, targetType };
+  }
+
+  const [, system, value] = identifier;
+  const pseudonymValue = pseudonymize(pseudonymKey, 'patient-id', decodeQueryValue(value));
+  const systemPart = system === undefined ? '' : `${system}|`;
+  return { reference: `${targetType}?identifier=${systemPart}${pseudonymValue}`, targetType };
+}
+
+// Identifier.value is compared decoded, so `%20` and a space give the same pseudonym.
+function decodeQueryValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,209 @@
+/*
+ * Where segments end. The same rule runs on bytes (splitting a file) and on decoded text
+ * (parsing one HL7 message), so both see the same segments.
+ *
+ * HL7 ends a segment with CR. Files in the wild also use CRLF and LF, sometimes mixed in one
+ * message, and text fields may hold a bare LF. The rule:
+ * - A run of CR and LF characters (with any white-space-only lines inside it) is one terminator.
+ * - A run that holds a CR always ends the segment: CR is the standard terminator.
+ * - A run of LF only ends the segment when the next line starts like a segment: three characters
+ *   `[A-Z][A-Z0-9]{2}` followed by the field separator or the end of the line (or `MSH`, `FHS`,
+ *   `BHS` followed by any delimiter character, since those set their own separator). Otherwise
+ *   the LF is data: a wrapped text line continues the segment before it. So in a CR message a
+ *   bare LF inside a field never splits it, an LF-only file splits where segments start, and a
+ *   file mixing CR and LF terminators splits at both.
+ * - The end of the input and a hard stop (the MLLP framing bytes, when splitting a file) always
+ *   end the segment.
+ */
+
+import { isDelimiterChar } from './delimiters.js';
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/** Code units of the input, bytes or UTF-16, read through a function so both share one rule. */
+export interface CodeUnits {
+  readonly length: number;
+  at(index: number): number;
+  /** True for code units that end a segment wherever they occur (MLLP framing bytes). */
+  isHardStop(code: number): boolean;
+}
+
+/** One segment found by {@link nextSegment}. */
+export interface SegmentSpan {
+  /** Index of the first code unit of the segment. */
+  start: number;
+  /** Index just past the segment's own text, where its terminator begins. */
+  end: number;
+  /** Index just past the terminator: the start of the next segment or a hard stop. */
+  next: number;
+}
+
+/**
+ * Finds the end of the segment that starts at `start`.
+ *
+ * @param units - the input
+ * @param start - index where the segment starts
+ * @param fieldSeparator - the field separator in force, as a code unit
+ */
+export function nextSegment(units: CodeUnits, start: number, fieldSeparator: number): SegmentSpan {
+  let index = start;
+  while (index < units.length) {
+    const code = units.at(index);
+    if (units.isHardStop(code)) {
+      return { start, end: index, next: index };
+    }
+    if (code !== CR && code !== LF) {
+      index++;
+      continue;
+    }
+
+    const run = terminatorRun(units, index);
+    if (run.hasCr || run.end >= units.length || units.isHardStop(units.at(run.end))) {
+      return { start, end: index, next: run.end };
+    }
+    if (startsSegment(units, run.end, fieldSeparator)) {
+      return { start, end: index, next: run.end };
+    }
+    index = run.end;
+  }
+  return { start, end: units.length, next: units.length };
+}
+
+/**
+ * Tells whether a segment plausibly starts at `index`.
+ *
+ * @param units - the input
+ * @param index - where the line starts
+ * @param fieldSeparator - the field separator in force, as a code unit
+ */
+export function startsSegment(units: CodeUnits, index: number, fieldSeparator: number): boolean {
+  if (index + 3 > units.length || !isSegmentIdAt(units, index)) {
+    return false;
+  }
+  if (index + 3 === units.length) {
+    return true;
+  }
+
+  const after = units.at(index + 3);
+  if (after === fieldSeparator || after === CR || after === LF || units.isHardStop(after)) {
+    return true;
+  }
+  return isHeaderIdAt(units, index) && isDelimiterChar(String.fromCharCode(after));
+}
+
+/**
+ * Tells whether `[A-Z][A-Z0-9]{2}` starts at `index`.
+ *
+ * @param units - the input
+ * @param index - where to look
+ */
+export function isSegmentIdAt(units: CodeUnits, index: number): boolean {
+  if (index + 3 > units.length || !isUpper(units.at(index))) {
+    return false;
+  }
+  return isUpperOrDigit(units.at(index + 1)) && isUpperOrDigit(units.at(index + 2));
+}
+
+/**
+ * Reads three code units as a segment id, or `undefined` when they are not one.
+ *
+ * @param units - the input
+ * @param index - where the segment starts
+ */
+export function segmentIdAt(units: CodeUnits, index: number): string | undefined {
+  if (!isSegmentIdAt(units, index)) {
+    return undefined;
+  }
+  return String.fromCharCode(units.at(index), units.at(index + 1), units.at(index + 2));
+}
+
+/**
+ * Index just past the white space at `index` when it runs to the end of a line (or the input),
+ * else `undefined`: used to skip blank lines where no segment is open.
+ *
+ * @param units - the input
+ * @param index - where the line starts
+ */
+export function blankLineEnd(units: CodeUnits, index: number): number | undefined {
+  let cursor = index;
+  while (cursor < units.length && isBlank(units.at(cursor))) {
+    cursor++;
+  }
+  const code = cursor < units.length ? units.at(cursor) : undefined;
+  if (code !== undefined && !isLineEnd(code) && !units.isHardStop(code)) {
+    return undefined;
+  }
+  while (cursor < units.length && isLineEnd(units.at(cursor))) {
+    cursor++;
+  }
+  return cursor;
+}
+
+/** Wraps a byte array. */
+export function byteUnits(bytes: Uint8Array, hardStops: readonly number[] = []): CodeUnits {
+  return {
+    length: bytes.length,
+    at: (index) => bytes[index],
+    isHardStop: (code) => hardStops.includes(code),
+  };
+}
+
+/** Wraps a string; strings have no hard stops. */
+export function textUnits(text: string): CodeUnits {
+  return {
+    length: text.length,
+    at: (index) => text.charCodeAt(index),
+    isHardStop: () => false,
+  };
+}
+
+function terminatorRun(units: CodeUnits, index: number): { end: number; hasCr: boolean } {
+  let cursor = index;
+  let hasCr = false;
+  for (;;) {
+    while (cursor < units.length && isLineEnd(units.at(cursor))) {
+      hasCr ||= units.at(cursor) === CR;
+      cursor++;
+    }
+
+    // A line of only spaces or tabs belongs to the terminator, as does trailing white space.
+    let lookahead = cursor;
+    while (lookahead < units.length && isBlank(units.at(lookahead))) {
+      lookahead++;
+    }
+    if (lookahead === cursor) {
+      return { end: cursor, hasCr };
+    }
+    if (lookahead >= units.length || units.isHardStop(units.at(lookahead))) {
+      return { end: lookahead, hasCr };
+    }
+    if (!isLineEnd(units.at(lookahead))) {
+      return { end: cursor, hasCr };
+    }
+    cursor = lookahead;
+  }
+}
+
+function isHeaderIdAt(units: CodeUnits, index: number): boolean {
+  const id = segmentIdAt(units, index);
+  return id === 'MSH' || id === 'FHS' || id === 'BHS';
+}
+
+function isUpper(code: number): boolean {
+  return code >= 0x41 && code <= 0x5a;
+}
+
+function isUpperOrDigit(code: number): boolean {
+  return isUpper(code) || (code >= 0x30 && code <= 0x39);
+}
+
+function isLineEnd(code: number): boolean {
+  return code === CR || code === LF;
+}
+
+function isBlank(code: number): boolean {
+  return code === SPACE || code === TAB;
+}
