@@ -17,7 +17,8 @@ import { formatRunSummary } from './summary.js';
 const SAMPLES_DIR = fileURLToPath(new URL('../samples/generated/', import.meta.url));
 
 async function runDemo(): Promise<void> {
-  const config = loadConfig();
+  // The demo's story is the summary; lifecycle logs stay available with PHI_INGEST_LOG_LEVEL=info.
+  const config = loadConfig(process.env, process.env.PHI_INGEST_LOG_LEVEL ? {} : { logLevel: 'warn' });
   const files = ensureSamples(SAMPLES_DIR);
   const app = await openApp(config, { keys: true, pool: true });
   try {
@@ -31,10 +32,7 @@ async function runDemo(): Promise<void> {
 
     const report = await drain(app);
     process.stdout.write('\n' + formatRunSummary(report) + '\n');
-    process.stdout.write(
-      '\nRead a part with: npx phi-ingest decrypt output/<path from the list above>/part-00000.ndjson.gz.enc\n' +
-        '(list parts with: npx phi-ingest status)\n',
-    );
+    process.stdout.write('\nQueue depths and recent batches: npx phi-ingest status\n');
   } finally {
     await app.close();
   }

@@ -231,7 +231,9 @@ async function quarantine(
     1,
   );
 
-  const manifest = baseManifest(source, deps, run.startedAt, run.attempt, sourceSha256, 'unknown');
+  const manifest = baseManifest(
+    source, deps, run.startedAt, run.attempt, sourceSha256, failure.format ?? 'unknown',
+  );
   manifest.status = 'quarantined';
   manifest.reasonCode = failure.code;
   manifest.reasonPosition = positionFields(failure.position);

@@ -37,6 +37,7 @@ export function formatRunSummary(report: RunReport): string {
     }),
     { messagesIn: 0, written: 0, rejected: 0, quarantined: 0 },
   );
+  lines.push('', ...partListing(manifests), '');
   lines.push(
     `${manifests.length} batches: ${totals.messagesIn} in, ${totals.written} written, ` +
       `${totals.rejected} rejected, ${totals.quarantined} files quarantined, ` +
@@ -63,6 +64,23 @@ export function formatBatchRows(rows: BatchRow[]): string {
     String(row.partCount),
   ]);
   return table([['finished (UTC)', 'feed', 'batch', 'format', 'status', 'in', 'written', 'rejected', 'parts'], ...body]);
+}
+
+/** Most batches a summary lists part by part; beyond it, the manifests say where parts are. */
+const LISTED_BATCHES = 40;
+
+function partListing(manifests: BatchManifest[]): string[] {
+  const committed = manifests.filter((manifest) => manifest.parts.length > 0);
+  if (committed.length > LISTED_BATCHES) {
+    return [`Output parts: see the manifests under ${STORAGE_NAMES.manifestsContainer}/ (${committed.length} batches)`];
+  }
+  const lines = ['Output parts (decrypt one with: npx phi-ingest decrypt <path>):'];
+  for (const manifest of committed) {
+    for (const part of [...manifest.parts, ...manifest.rejectParts]) {
+      lines.push(`  ${part.container}/${part.path}  (${part.recordCount} records)`);
+    }
+  }
+  return lines;
 }
 
 function where(manifest: BatchManifest): string {

@@ -37,7 +37,7 @@ export function prepareHl7(
 ): PrepareOutcome | FailedOutcome {
   const split = splitHl7File(bytes, { acceptCountMismatch: acceptBatchCountMismatch });
   if (!split.ok) {
-    return { status: 'failed', code: split.code, retryable: false, position: split.position };
+    return { status: 'failed', code: split.code, retryable: false, position: split.position, format: 'hl7v2' };
   }
   const ranges: number[] = [];
   for (const message of split.messages) {
@@ -118,7 +118,7 @@ export function transformRecords(
 export function transformFhirDocument(bytes: Uint8Array, ctx: DeidContext): TransformOutcome | FailedOutcome {
   const parsed = parseFhirDocument(utf8.decode(bytes));
   if (!parsed.ok) {
-    return { status: 'failed', code: parsed.code, retryable: false, position: parsed.position };
+    return { status: 'failed', code: parsed.code, retryable: false, position: parsed.position, format: 'fhir-json' };
   }
 
   const groups = new GroupBuilder();

@@ -99,6 +99,8 @@ export interface FailedOutcome {
   code: string;
   retryable: boolean;
   position?: Position;
+  /** The format detected before the failure, when there was one. */
+  format?: FileFormat;
 }
 
 export type WorkerTask = PrepareTask | TransformTask | SealTask | OpenTask;

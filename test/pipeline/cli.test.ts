@@ -1,0 +1,123 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { startPrivateAzurite, type AzuriteHandle } from '../../pipeline/azurite.js';
+import { listSampleIdentifiers } from '../../samples/generate.js';
+import { writeSampleFiles } from '../helpers/samples.js';
+
+const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('the phi-ingest CLI, as a user runs it', () => {
+  let azurite: AzuriteHandle;
+  let homeDir: string;
+  let samples: Map<string, string>;
+
+  const cli = (...args: string[]): Promise<CliResult> => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: process.env.PATH,
+        PHI_INGEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        PHI_INGEST_HOME: homeDir,
+        PHI_INGEST_MAX_THREADS: '2',
+        PHI_INGEST_POLL_INTERVAL_MS: '100',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  };
+
+  beforeAll(async () => {
+    azurite = await startPrivateAzurite();
+    homeDir = mkdtempSync(join(tmpdir(), 'phi-ingest-cli-'));
+    samples = writeSampleFiles(join(homeDir, 'samples'));
+  });
+
+  afterAll(async () => {
+    await azurite?.stop();
+    rmSync(homeDir, { recursive: true, force: true });
+  });
+
+  it('ingests a folder, reports it in status, and decrypts a part', async () => {
+    const ingest = await cli('ingest', '--feed', 'lab-feed', join(homeDir, 'samples', 'lab-feed'));
+    expect(ingest.stderr).not.toContain('phi-ingest:');
+    expect(ingest.code).toBe(0);
+    expect(ingest.stdout).toMatch(/1 batches: 5 in, 5 written, 0 rejected, 0 files quarantined/);
+    const partPath = /output\/feed=lab-feed\/type=ORU_R01\/\S+part-00000\.ndjson\.gz\.enc/.exec(ingest.stdout)?.[0];
+    expect(partPath).toBeDefined();
+
+    const status = await cli('status', '--json');
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout) as {
+      queues: Record<string, number>;
+      batches: Array<{ partitionKey: string; messagesIn: number; written: number; status: string }>;
+    };
+    expect(parsed.queues).toEqual({ inbound: 0, 'inbound-poison': 0 });
+    expect(parsed.batches).toHaveLength(1);
+    expect(parsed.batches[0]).toMatchObject({ partitionKey: 'lab-feed', messagesIn: 5, written: 5, status: 'committed' });
+
+    const decrypted = await cli('decrypt', partPath!);
+    expect(decrypted.code).toBe(0);
+    const lines = decrypted.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { messageType: string });
+    expect(lines.map((line) => line.messageType)).toEqual(['ORU^R01', 'ORU^R01', 'ORU^R01', 'ORU^R01', 'ORU^R01']);
+
+    for (const identifier of listSampleIdentifiers()) {
+      expect(ingest.stdout + ingest.stderr + status.stdout + decrypted.stdout).not.toContain(identifier);
+    }
+  });
+
+  it('drops files that a running orchestrator picks up, and stops cleanly on SIGTERM', async () => {
+    const drop = await cli('drop', '--feed', 'adt-feed', samples.get('adt-feed/adt-batch.hl7')!);
+    expect(drop.code).toBe(0);
+    expect(drop.stdout).toContain('1 files dropped for feed adt-feed');
+
+    const child = spawn(process.execPath, [CLI, 'run'], {
+      env: {
+        PATH: process.env.PATH,
+        PHI_INGEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        PHI_INGEST_HOME: homeDir,
+        PHI_INGEST_POLL_INTERVAL_MS: '100',
+      },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    await waitFor(() => stderr.includes('"msg":"Batch committed"'), 30_000);
+    child.kill('SIGTERM');
+    expect(await closed).toBe(0);
+    expect(stderr).toContain('"msg":"Stop requested"');
+    expect(stderr).toContain('"msg":"Orchestrator stopped"');
+  });
+
+  it('fails with a code and no stack trace on a missing part or input', async () => {
+    const missing = await cli('decrypt', 'output/feed=x/nothing.ndjson.gz.enc');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe('phi-ingest: PART_NOT_FOUND: No such part in container output');
+    const noInput = await cli('drop', '--feed', 'adt-feed', join(homeDir, 'does-not-exist.hl7'));
+    expect(noInput.code).toBe(1);
+    expect(noInput.stderr).toContain('INPUT_NOT_FOUND');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error('Condition not met in time');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
