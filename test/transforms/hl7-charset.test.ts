@@ -35,8 +35,8 @@ describe('decodeHl7Bytes', () => {
   });
 
   it('falls back to windows-1252 when MSH-18 is absent and the bytes are not UTF-8', () => {
-    const result = decodeHl7Bytes(message('', [0xe9, 0x80, 0x92]));
-    expect(decodedBody(result)).toBe('é€\u2019');
+    const result = decodeHl7Bytes(message('', [0xe9, 0x41, 0x80, 0x92]));
+    expect(decodedBody(result)).toBe('éA€\u2019');
     expect(result.ok && result.charset).toBe('windows-1252');
   });
 

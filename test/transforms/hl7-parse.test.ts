@@ -139,10 +139,15 @@ describe('parseHl7', () => {
     });
 
     const noControlId = 'MSH|^~\\&|A||||20240101||ADT^A01||P|2.5\r';
-    expect(parseHl7(noControlId, 0).ok).toBe(true);
-    const strict = parseHl7(noControlId, 0, { requiredMshFields: STANDARD_REQUIRED_MSH_FIELDS });
+    const missingId = parseHl7(noControlId, 0);
+    expect(missingId.ok === false && missingId.code).toBe('HL7_MISSING_FIELD');
+    expect(missingId.ok === false && missingId.position.field).toBe('MSH-10');
+
+    const noProcessingId = 'MSH|^~\\&|A||||20240101||ADT^A01|7||2.5\r';
+    expect(parseHl7(noProcessingId, 0).ok).toBe(true);
+    const strict = parseHl7(noProcessingId, 0, { requiredMshFields: STANDARD_REQUIRED_MSH_FIELDS });
     expect(strict.ok === false && strict.code).toBe('HL7_MISSING_FIELD');
-    expect(strict.ok === false && strict.position.field).toBe('MSH-10');
+    expect(strict.ok === false && strict.position.field).toBe('MSH-11');
   });
 
   it('checks OBX-5 against OBX-2 for NM and date types', () => {

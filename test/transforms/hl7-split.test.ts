@@ -33,7 +33,7 @@ describe('splitHl7File', () => {
     ]);
   });
 
-  it('splits LF- and CRLF-terminated messages and keeps blank lines with the message before', () => {
+  it('splits LF and CRLF messages, keeping blank lines with the message before', () => {
     expect(split(`${MSH_A}\nPID|1\n\n${MSH_B}\r\nPID|2\r\n`)).toEqual([
       `${MSH_A}\nPID|1\n\n`,
       `${MSH_B}\r\nPID|2\r\n`,
@@ -135,5 +135,8 @@ describe('splitHl7File', () => {
       'MSH#^~\\&#A\nPID#1\n',
       'MSH|^~\\&|B\nPID|2\n',
     ]);
+    // A BTS written with the batch's own separator is the trailer, not part of the message.
+    const bytes = bytesOf('BHS#^~\\&\nMSH#^~\\&#A\nPID#1\nBTS#1\n');
+    expect(messagesOf(bytes, splitHl7File(bytes))).toEqual(['MSH#^~\\&#A\nPID#1\n']);
   });
 });

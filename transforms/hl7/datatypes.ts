@@ -37,13 +37,12 @@ export function checkObservationValue(obx: Hl7Segment): boolean {
     return true;
   }
 
-  const repetitions = obx.repetitionCount(5);
-  for (let repetition = 1; repetition <= repetitions; repetition++) {
-    const whole = obx.getValue(5, repetition);
+  for (const repetition of obx.repetitions(5)) {
+    const whole = repetition.get();
     if (whole === null || whole.trim() === '') {
       continue;
     }
-    const value = valueType === 'NM' ? whole : (obx.getValue(5, repetition, 1) ?? '');
+    const value = valueType === 'NM' ? whole : (repetition.get(1) ?? '');
     if (!check(value.trim())) {
       return false;
     }

@@ -1,23 +1,25 @@
 import { pseudonymize } from '../pseudonym.js';
 import type { PseudonymNamespace } from '../pseudonym.js';
+import { zip3 } from '../safe-harbor.js';
 import type { DeidContext } from '../types.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
+import { NULL_VALUE } from './repetition.js';
+import type { Hl7Repetition } from './repetition.js';
 
 /*
  * First cut of HIPAA Safe Harbor (45 CFR 164.514(b)(2)) for HL7 v2, as a table: each rule names
  * a segment, fields and what to do with them. Every segment with that id is treated, and every
  * repetition of a field. Setting a field rebuilds the segment, so old values leave the raw text.
- *
- * Limitation: only the segments and fields below are treated; PD1, ROL, IN2 beyond field 10,
- * free text (NTE, OBX-5 TX/FT) and Z-segments pass through until the rules engine replaces this
- * table.
- * Limitation: dates other than birth and death (admission, discharge, observation) are kept;
- * a later change shifts them.
- * Limitation: birth years are kept even for ages over 89, and every ZIP keeps its first three
- * digits, including the three-digit areas under 20,000 people that Safe Harbor sets to 000.
- * Limitation: only CX.1 of an identifier is replaced; CX.7 and CX.8 (effective and expiration
- * dates) are kept.
  */
+
+// Limitation: only the fields in the table are treated; PD1, ROL, IN2 past field 10, free text
+// (NTE, OBX-5 TX/FT) and Z-segments pass through as sent until the rules engine replaces this.
+// Limitation: dates other than birth and death (admission, discharge, observation) are kept as
+// sent; a later change shifts them.
+// Limitation: birth years are kept for ages over 89, and every ZIP keeps three digits, even in
+// the areas under 20,000 people that Safe Harbor sets to 000; such records stay identifiable.
+// Limitation: only CX.1 of an identifier is replaced; CX.7 and CX.8 (effective and expiration
+// dates) are kept as sent.
 
 /** What a rule does to each repetition of a field. */
 export type Hl7DeidAction =
@@ -116,8 +118,8 @@ function applyAction(
   action: Hl7DeidAction,
   ctx: DeidContext,
 ): void {
-  const repetitions = segment.repetitionCount(field);
-  if (repetitions === 0 || segment.getFieldText(field) === '""') {
+  const text = segment.getFieldText(field);
+  if (text === '' || text === NULL_VALUE) {
     return;
   }
 
@@ -132,46 +134,43 @@ function applyAction(
       }
       return;
     }
-  }
-
-  for (let repetition = 1; repetition <= repetitions; repetition++) {
-    switch (action.kind) {
-      case 'pseudonymize-id': {
-        const id = segment.getValue(field, repetition, 1);
+    case 'pseudonymize-id':
+      segment.editRepetitions(field, (repetition) => {
+        const id = repetition.get(1);
         if (id !== null && id.trim() !== '') {
-          const pseudonym = pseudonymize(ctx.pseudonymKey, action.namespace, id);
-          segment.setValue(pseudonym, field, repetition, 1);
+          repetition.set(pseudonymize(ctx.pseudonymKey, action.namespace, id), 1);
         }
-        break;
-      }
-      case 'keep-year': {
-        const date = segment.getValue(field, repetition, 1);
-        if (date !== null) {
-          // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
-          const year = /^\s*(\d{4})/.exec(date)?.[1] ?? '';
-          segment.setValue(year, field, repetition);
-        }
-        break;
-      }
-      case 'generalize-address':
-        generalizeAddress(segment, field, repetition);
-        break;
-    }
+      });
+      return;
+    case 'keep-year':
+      segment.editRepetitions(field, keepYear);
+      return;
+    case 'generalize-address':
+      segment.editRepetitions(field, generalizeAddress);
+      return;
   }
 }
 
-function generalizeAddress(segment: Hl7Segment, field: number, repetition: number): void {
-  const kept = XAD_KEPT.map((component) => segment.getValue(field, repetition, component));
-  segment.setValue('', field, repetition);
+function keepYear(repetition: Hl7Repetition): void {
+  const date = repetition.get(1);
+  if (date !== null) {
+    // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
+    repetition.set(/^\s*(\d{4})/.exec(date)?.[1] ?? '');
+  }
+}
+
+function generalizeAddress(repetition: Hl7Repetition): void {
+  const kept = XAD_KEPT.map((component) => repetition.get(component));
+  repetition.set('');
 
   XAD_KEPT.forEach((component, offset) => {
     let value = kept[offset];
     if (component === XAD_ZIP && value !== null) {
       // Non-US codes have no three-digit prefix to keep, so they go entirely.
-      value = /^\s*(\d{3})/.exec(value)?.[1] ?? '';
+      value = zip3(value) ?? '';
     }
     if (value !== '') {
-      segment.setValue(value, field, repetition, component);
+      repetition.set(value, component);
     }
   });
 }

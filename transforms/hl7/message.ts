@@ -1,5 +1,5 @@
 import type { Hl7Delimiters } from './delimiters.js';
-import { escapeHl7, unescapeHl7 } from './escape.js';
+import { Hl7Repetition, NULL_VALUE, joinParts } from './repetition.js';
 
 /*
  * A parsed HL7 message keeps each segment's raw text and terminator, so an unmodified message
@@ -28,7 +28,6 @@ export interface Hl7FieldPath {
 }
 
 const PATH_PATTERN = /^([A-Z][A-Z0-9]{2})-(\d+)(?:\[(\d+)\])?(?:\.(\d+)(?:\.(\d+))?)?$/;
-const NULL_VALUE = '""';
 
 /**
  * Reads a field path such as `PID-3[2].1.2`. A malformed path is a programming error, not bad
@@ -59,6 +58,13 @@ export class Hl7Segment {
   private fields: string[] | undefined;
   private dirty = false;
 
+  /**
+   * @param name - segment id
+   * @param index - one-based position in the HL7 message
+   * @param raw - the segment's text as written, without its terminator
+   * @param terminator - the terminator that followed it
+   * @param delimiters - the delimiters of its message
+   */
   constructor(
     name: string,
     index: number,
@@ -124,15 +130,39 @@ export class Hl7Segment {
       return repetition === 1 && component === undefined ? text : '';
     }
 
-    const d = this.delimiters;
-    let part = text.split(d.repetition)[repetition - 1] ?? '';
-    if (component !== undefined) {
-      part = part.split(d.component)[component - 1] ?? '';
-      if (subcomponent !== undefined) {
-        part = part.split(d.subcomponent)[subcomponent - 1] ?? '';
-      }
+    const repetitionText = text.split(this.delimiters.repetition)[repetition - 1] ?? '';
+    return new Hl7Repetition(repetitionText, this.delimiters).get(component, subcomponent);
+  }
+
+  /**
+   * The repetitions of a field, for reading several parts without splitting it again.
+   *
+   * @param field - field number (MSH-1 and MSH-2 have none)
+   */
+  repetitions(field: number): Hl7Repetition[] {
+    const text = this.getFieldText(field);
+    if (text === '' || this.isVerbatim(field)) {
+      return [];
     }
-    return part === NULL_VALUE ? null : unescapeHl7(part, d);
+    return text.split(this.delimiters.repetition).map((r) => new Hl7Repetition(r, this.delimiters));
+  }
+
+  /**
+   * Edits every repetition of a field in one pass, then writes the field back once.
+   *
+   * @param field - field number (MSH-1 and MSH-2 cannot be set)
+   * @param edit - called with each repetition and its zero-based position
+   */
+  editRepetitions(field: number, edit: (repetition: Hl7Repetition, index: number) => void): void {
+    this.assertSettable(field);
+    const repetitions = this.repetitions(field);
+    if (repetitions.length === 0) {
+      return;
+    }
+    repetitions.forEach(edit);
+    const texts = repetitions.map((repetition) => repetition.toText());
+    this.splitFields()[field] = joinParts(texts, this.delimiters.repetition);
+    this.dirty = true;
   }
 
   /**
@@ -161,23 +191,24 @@ export class Hl7Segment {
     component?: number,
     subcomponent?: number,
   ): void {
-    if (this.isVerbatim(field)) {
-      throw new RangeError(`${this.name}-${field} holds delimiters and cannot be set`);
-    }
+    this.assertSettable(field);
     const d = this.delimiters;
-    const written = value === null ? NULL_VALUE : escapeHl7(value, d);
     const fields = this.splitFields();
     while (fields.length <= field) {
       fields.push('');
     }
 
     if (repetition === undefined && component === undefined) {
-      fields[field] = written;
+      const whole = new Hl7Repetition('', d);
+      whole.set(value);
+      fields[field] = whole.toText();
     } else {
       const reps = fields[field] === '' ? [] : fields[field].split(d.repetition);
-      const repIndex = (repetition ?? 1) - 1;
-      reps[repIndex] = setPart(reps[repIndex] ?? '', written, d, component, subcomponent);
-      fields[field] = trimTrailing(padHoles(reps)).join(d.repetition);
+      const index = (repetition ?? 1) - 1;
+      const edited = new Hl7Repetition(reps[index] ?? '', d);
+      edited.set(value, component, subcomponent);
+      reps[index] = edited.toText();
+      fields[field] = joinParts(reps, d.repetition);
     }
     this.dirty = true;
   }
@@ -195,16 +226,14 @@ export class Hl7Segment {
 
   /** The segment's text without its terminator: as written, or rebuilt once modified. */
   toText(): string {
-    if (!this.dirty || !this.fields) {
-      return this.raw;
+    if (this.dirty && this.fields) {
+      const separator = this.delimiters.field;
+      // MSH-1 is the separator between `MSH` and MSH-2, not a field between two separators.
+      this.raw =
+        this.name === 'MSH'
+          ? 'MSH' + separator + this.fields.slice(2).join(separator)
+          : this.fields.join(separator);
     }
-    const separator = this.delimiters.field;
-    const rest = this.name === 'MSH' ? this.fields.slice(2) : this.fields.slice(1);
-    const head = this.name === 'MSH' ? 'MSH' + separator : this.name;
-    if (this.name !== 'MSH' && rest.length === 0) {
-      return head;
-    }
-    this.raw = (this.name === 'MSH' ? head : head + separator) + rest.join(separator);
     return this.raw;
   }
 
@@ -220,6 +249,12 @@ export class Hl7Segment {
       this.fields = this.raw.split(separator);
     }
     return this.fields;
+  }
+
+  private assertSettable(field: number): void {
+    if (field < 1 || !Number.isInteger(field) || this.isVerbatim(field)) {
+      throw new RangeError(`${this.name}-${field} cannot be set`);
+    }
   }
 
   private isVerbatim(field: number): boolean {
@@ -243,6 +278,11 @@ export class Hl7Message {
   /** All segments in order; each has `name` and one-based `index`. */
   readonly segments: readonly Hl7Segment[];
 
+  /**
+   * @param messageIndex - zero-based index of the HL7 message in the batch
+   * @param delimiters - the delimiters from MSH-1 and MSH-2
+   * @param segments - the segments, MSH first
+   */
   constructor(messageIndex: number, delimiters: Hl7Delimiters, segments: readonly Hl7Segment[]) {
     this.messageIndex = messageIndex;
     this.delimiters = delimiters;
@@ -282,7 +322,8 @@ export class Hl7Message {
    * @param path - field path, such as `PID-3[2].1`
    */
   get(path: string): string | null {
-    const segment = this.segments.find((s) => s.name === parseFieldPath(path).segmentName);
+    const name = parseFieldPath(path).segmentName;
+    const segment = this.segments.find((s) => s.name === name);
     return segment ? segment.get(path) : '';
   }
 
@@ -303,7 +344,8 @@ export class Hl7Message {
    * @param value - the new value; see {@link Hl7Segment.setValue}
    */
   set(path: string, value: string | null): boolean {
-    const segment = this.segments.find((s) => s.name === parseFieldPath(path).segmentName);
+    const name = parseFieldPath(path).segmentName;
+    const segment = this.segments.find((s) => s.name === name);
     segment?.set(path, value);
     return segment !== undefined;
   }
@@ -321,39 +363,4 @@ export function serializeHl7(message: Hl7Message): string {
     text += segment.toText() + segment.terminator;
   }
   return text;
-}
-
-/** Replaces one component or subcomponent of a repetition (or the whole repetition). */
-function setPart(
-  repetition: string,
-  written: string,
-  d: Hl7Delimiters,
-  component: number | undefined,
-  subcomponent: number | undefined,
-): string {
-  if (component === undefined) {
-    return written;
-  }
-  const components = repetition === '' ? [] : repetition.split(d.component);
-  if (subcomponent === undefined) {
-    components[component - 1] = written;
-  } else {
-    const current = components[component - 1] ?? '';
-    const subs = current === '' ? [] : current.split(d.subcomponent);
-    subs[subcomponent - 1] = written;
-    components[component - 1] = trimTrailing(padHoles(subs)).join(d.subcomponent);
-  }
-  return trimTrailing(padHoles(components)).join(d.component);
-}
-
-function padHoles(parts: string[]): string[] {
-  return Array.from(parts, (part) => part ?? '');
-}
-
-function trimTrailing(parts: string[]): string[] {
-  let end = parts.length;
-  while (end > 0 && parts[end - 1] === '') {
-    end--;
-  }
-  return parts.slice(0, end);
 }

@@ -5,6 +5,7 @@ import { isDelimiterChar, readDelimiters } from './delimiters.js';
 import { hasValidEscapes } from './escape.js';
 import { Hl7Message, Hl7Segment } from './message.js';
 import { nextSegment, segmentIdAt, textUnits } from './segment-breaks.js';
+import type { SegmentSpan } from './segment-breaks.js';
 
 /** An MSH field a message must carry, such as `MSH-10`. */
 export type MshFieldName = `MSH-${number}`;
@@ -21,13 +22,16 @@ export interface ParseHl7Options {
 export type Hl7ParseResult = { ok: true; message: Hl7Message } | Hl7Failure;
 
 /**
- * The MSH fields required by default besides MSH-9: MSH-12, the version, without which no field
- * can be interpreted. This is the largest set that every valid message in the developer corpus
- * carries: MSH-3 to MSH-6 are empty in many, MSH-7 in three (one ACK, two nHapi fixtures),
- * MSH-11 in two, and MSH-10 in two nHapi OML^O21 fixtures. The standard requires MSH-7, MSH-10
- * and MSH-11 too; a feed that wants them passes {@link STANDARD_REQUIRED_MSH_FIELDS}.
+ * The MSH fields required by default besides MSH-9: MSH-10, the message control id, which every
+ * HL7 v2 version marks required and without which a message cannot be acknowledged or told
+ * apart from a resend; and MSH-12, the version, without which no field can be interpreted.
+ * MSH-3 to MSH-7 and MSH-11 are empty in valid messages of the developer corpus, so they are not
+ * required by default; a feed that wants them passes {@link STANDARD_REQUIRED_MSH_FIELDS}.
  */
-export const DEFAULT_REQUIRED_MSH_FIELDS: readonly MshFieldName[] = Object.freeze(['MSH-12']);
+export const DEFAULT_REQUIRED_MSH_FIELDS: readonly MshFieldName[] = Object.freeze([
+  'MSH-10',
+  'MSH-12',
+]);
 
 /** The MSH fields HL7 v2.5.1 marks required (R), besides MSH-1, MSH-2 and MSH-9. */
 export const STANDARD_REQUIRED_MSH_FIELDS: readonly MshFieldName[] = Object.freeze([
@@ -71,7 +75,7 @@ export function parseHl7(
   }
 
   const units = textUnits(text);
-  const spans = [];
+  const spans: SegmentSpan[] = [];
   for (let start = 0; start < text.length; ) {
     const span = nextSegment(units, start, fieldSeparator.charCodeAt(0));
     spans.push(span);

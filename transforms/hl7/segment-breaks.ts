@@ -1,3 +1,5 @@
+import { isDelimiterChar } from './delimiters.js';
+
 /*
  * Where segments end. The same rule runs on bytes (splitting a file) and on decoded text
  * (parsing one HL7 message), so both see the same segments.
@@ -9,14 +11,13 @@
  * - A run of LF only ends the segment when the next line starts like a segment: three characters
  *   `[A-Z][A-Z0-9]{2}` followed by the field separator or the end of the line (or `MSH`, `FHS`,
  *   `BHS` followed by any delimiter character, since those set their own separator). Otherwise
- *   the LF is data: a wrapped text line continues the segment before it. So in a CR message a
- *   bare LF inside a field never splits it, an LF-only file splits where segments start, and a
- *   file mixing CR and LF terminators splits at both.
+ *   the LF is data: a wrapped text line continues the segment before it. So a bare LF inside a
+ *   text field of a CR message stays data, an LF-only message splits where segments start, and
+ *   a file that uses both CR and LF as terminators splits at both. (Text whose next line begins
+ *   `ABC|` would be split in any case, since its `|` is a field separator.)
  * - The end of the input and a hard stop (the MLLP framing bytes, when splitting a file) always
  *   end the segment.
  */
-
-import { isDelimiterChar } from './delimiters.js';
 
 const CR = 0x0d;
 const LF = 0x0a;

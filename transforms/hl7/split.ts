@@ -93,16 +93,20 @@ export function splitHl7File(bytes: Uint8Array, options: SplitHl7Options = {}): 
       continue;
     }
 
-    const span = nextSegment(units, index, fieldSeparator);
     const id = segmentIdAt(units, index);
     const separator = bytes[index + 3];
+    const isHeader = (id === 'MSH' || id === 'FHS' || id === 'BHS') && isSeparatorByte(separator);
+    if (isHeader) {
+      // A header sets the field separator for its own line and the lines after it.
+      fieldSeparator = separator;
+    }
+    const span = nextSegment(units, index, fieldSeparator);
     const position: Position = { byteOffset: index };
     if (id !== undefined && (span.end === index + 3 || isSeparatorByte(separator))) {
       position.segmentName = id;
     }
 
-    if ((id === 'MSH' || id === 'FHS' || id === 'BHS') && isSeparatorByte(separator)) {
-      fieldSeparator = separator;
+    if (isHeader) {
       current = undefined;
       if (id === 'MSH') {
         current = { start: index, end: span.next };

@@ -1,13 +1,14 @@
 import type { Hl7Delimiters } from './delimiters.js';
 import { unescapeHl7 } from './escape.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
+import { NULL_VALUE } from './repetition.js';
 
 /*
  * The NDJSON record for one HL7 message (also described in JSON-SHAPE.md):
  *
  *   { "messageType": "ADT^A01", "version": "2.5.1",
  *     "segments": [ { "segment": "PID", "index": 3,
- *                     "fields": { "PID-3": [["MRN0001", "", "", "HOSP", "MR"]], "PID-8": "F" } } ] }
+ *                     "fields": { "PID-3": [["MRN1", "", "", "HOSP", "MR"]], "PID-8": "F" } } ] }
  *
  * - Keys are `SEG-n`, so SQL can address `PID-5` directly. `index` is the segment's one-based
  *   position in the HL7 message (MSH is 1).
@@ -73,7 +74,11 @@ function segmentToJson(segment: Hl7Segment, d: Hl7Delimiters): Hl7JsonSegment {
 }
 
 function fieldToJson(text: string, d: Hl7Delimiters): Hl7JsonValue {
-  const leaf = (part: string): Hl7JsonLeaf => (part === '""' ? null : unescapeHl7(part, d));
+  const leaf = (part: string): Hl7JsonLeaf => (part === NULL_VALUE ? null : unescapeHl7(part, d));
+  const structured = [d.repetition, d.component, d.subcomponent].some((c) => text.includes(c));
+  if (!structured) {
+    return leaf(text);
+  }
   const repetitions = trimEmpty(
     text.split(d.repetition).map((repetition): Hl7JsonRepetition => {
       const components = trimEmpty(
