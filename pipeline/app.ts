@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { PipelineConfig } from './config.js';
+import { loadFeedCatalog } from './feeds.js';
 import { loadOrCreateKeyRing, type KeyRing } from './key-store.js';
 import { createLogger, type PipelineLogger } from './logger.js';
 import { defaultWorkerId, Orchestrator, type RunReport } from './orchestrator.js';
@@ -80,11 +81,13 @@ export function createOrchestrator(app: App, untilDrained: boolean): Orchestrato
     pool: app.pool,
     keyRing: app.keyRing,
     log: app.log,
+    feeds: loadFeedCatalog(config.feedsFile, {
+      acceptBatchCountMismatch: config.acceptBatchCountMismatch,
+    }),
     settings: {
       maxFileBytes: config.maxFileBytes,
       partMaxRecords: config.partMaxRecords,
       taskMaxRecords: config.taskMaxRecords,
-      acceptBatchCountMismatch: config.acceptBatchCountMismatch,
       pipelineVersion: PIPELINE_VERSION,
       configHash: configHash(config),
       workerId: defaultWorkerId(),
@@ -112,7 +115,6 @@ export async function drain(app: App): Promise<RunReport> {
 function configHash(config: Readonly<PipelineConfig>): string {
   const shaping = {
     partMaxRecords: config.partMaxRecords,
-    acceptBatchCountMismatch: config.acceptBatchCountMismatch,
     maxFileBytes: config.maxFileBytes,
   };
   return createHash('sha256').update(JSON.stringify(shaping)).digest('hex').slice(0, 16);

@@ -14,6 +14,8 @@ export interface PipelineConfig {
   /** Storage account name for `@azure/identity` (DefaultAzureCredential) sign-in. */
   storageAccount?: string;
   keyFile: string;
+  /** JSON file of per-feed settings; absent means every feed uses the defaults. */
+  feedsFile: string;
   queueVisibilityTimeoutSec: number;
   maxAttempts: number;
   concurrentFiles: number;
@@ -66,6 +68,7 @@ const envSchema = z.object({
     .regex(/^[a-z0-9]{3,24}$/)
     .optional(),
   PHI_INGEST_KEY_FILE: z.string().min(1).optional(),
+  PHI_INGEST_FEEDS_FILE: z.string().min(1).optional(),
   PHI_INGEST_QUEUE_VISIBILITY_TIMEOUT_SEC: positiveInt(7 * 24 * 3600).optional(),
   PHI_INGEST_MAX_ATTEMPTS: positiveInt(100).optional(),
   PHI_INGEST_CONCURRENT_FILES: positiveInt(256).optional(),
@@ -121,6 +124,7 @@ export function loadConfig(
     connectionString: values.PHI_INGEST_STORAGE_CONNECTION_STRING,
     storageAccount: values.PHI_INGEST_STORAGE_ACCOUNT,
     keyFile: resolve(homeDir, values.PHI_INGEST_KEY_FILE ?? 'keys.json'),
+    feedsFile: resolve(homeDir, values.PHI_INGEST_FEEDS_FILE ?? 'feeds.json'),
     queueVisibilityTimeoutSec:
       values.PHI_INGEST_QUEUE_VISIBILITY_TIMEOUT_SEC ?? DEFAULTS.queueVisibilityTimeoutSec,
     maxAttempts: values.PHI_INGEST_MAX_ATTEMPTS ?? DEFAULTS.maxAttempts,

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import type { KeyRing } from './key-store.js';
 import { PipelineError } from './errors.js';
+import type { FeedCatalog } from './feeds.js';
+import type { KeyRing } from './key-store.js';
 import { failpoint } from './failpoint.js';
 import type { PipelineLogger } from './logger.js';
 import {
@@ -31,6 +32,7 @@ export interface BatchDeps {
   pool: WorkerPool;
   keyRing: KeyRing;
   log: PipelineLogger;
+  feeds: FeedCatalog;
   settings: BatchSettings;
 }
 
@@ -38,7 +40,6 @@ export interface BatchSettings {
   maxFileBytes: number;
   partMaxRecords: number;
   taskMaxRecords: number;
-  acceptBatchCountMismatch: boolean;
   pipelineVersion: string;
   configHash: string;
   workerId: string;
@@ -116,7 +117,7 @@ export async function processBatch(
 
   const prepared = await deps.pool.prepare({
     source: shared,
-    acceptBatchCountMismatch: deps.settings.acceptBatchCountMismatch,
+    acceptBatchCountMismatch: deps.feeds.settingsFor(file.feedId).acceptBatchCountMismatch,
   });
   if (prepared.status === 'failed') {
     return quarantine(source, content, sourceSha256, prepared, deps, { startedAt, attempt, seal });
@@ -418,7 +419,7 @@ function baseManifest(
       keyVersion: deps.keyRing.currentKeyVersion,
     },
     pipelineVersion: deps.settings.pipelineVersion,
-    configHash: deps.settings.configHash,
+    configHash: `${deps.settings.configHash}-${deps.feeds.settingsHash(source.file.feedId)}`,
     workerId: deps.settings.workerId,
     attempt,
     startedAt: startedAt.toISOString(),

@@ -101,4 +101,20 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     const poison = await poisonMessages(env);
     expect(poison.filter((message) => message.reasonCode === 'MAX_ATTEMPTS_EXCEEDED')).toHaveLength(1);
   });
+
+  it('accepts a batch trailer count mismatch when the feed says so, and records it', async () => {
+    writeFileSync(
+      env.app.config.feedsFile,
+      JSON.stringify({ feeds: { 'legacy-lab': { acceptBatchCountMismatch: true } } }),
+    );
+    const samples = writeSampleFiles(join(env.homeDir, 'samples-3'));
+    await dropFiles(env.app.storage, 'legacy-lab', [samples.get('bad-feed/corrupt.hl7')!]);
+    const result = await createOrchestrator(env.app, true).run();
+
+    expect(result.results.map((item) => item.kind)).toEqual(['committed']);
+    const manifest = (result.results[0] as { manifest: BatchManifest }).manifest;
+    expect(manifest.batchCountMismatch).toMatchObject({ declared: expect.any(Number), found: expect.any(Number) });
+    expect(manifest.batchCountMismatch!.declared).not.toBe(manifest.batchCountMismatch!.found);
+    expect(manifest.counts.messagesIn).toBe(manifest.batchCountMismatch!.found);
+  });
 });

@@ -107,4 +107,24 @@ describe('deidentifyHl7', () => {
     expect(message.get('PID-5')).toBeNull();
     expect(message.get('PID-7')).toBeNull();
   });
+
+  it('drops the data of an embedded document and keeps what it was', () => {
+    const report = Buffer.from('<html>Report for TESTPATIENT ALPHA</html>').toString('base64');
+    const text =
+      'MSH|^~\\&|LAB|HOSP|DEST|DEST|20240301||ORU^R01|C1|P|2.5.1\r' +
+      `OBX|1|ED|REPORT^Report^L||LAB^text^html^Base64^${report}||||||F\r` +
+      'OBX|2|ST|NOTE^Note^L||kept as sent||||||F\r';
+    const parsed = parseHl7(text, 0);
+    expect(parsed.ok).toBe(true);
+    const message = (parsed as { message: Hl7Message }).message;
+    deidentifyHl7(message, ctx);
+
+    const serialised = serializeHl7(message);
+    expect(serialised).not.toContain(report);
+    expect(message.get('OBX-5.4')).toBe('Base64');
+    expect(message.get('OBX-5.5')).toBe('');
+    expect(serialised).toContain('OBX|1|ED|REPORT^Report^L||LAB^text^html^Base64||||||F\r');
+    expect(serialised).toContain('OBX|2|ST|NOTE^Note^L||kept as sent||||||F\r');
+  });
 });
+

@@ -16,8 +16,7 @@ import type { Hl7Repetition } from './repetition.js';
 // (NTE, OBX-5 TX/FT) and Z-segments pass through as sent until the rules engine replaces this.
 // Limitation: dates other than birth and death (admission, discharge, observation) are kept as
 // sent; a later change shifts them.
-// Limitation: birth years are kept for ages over 89, and every ZIP keeps three digits, even in
-// the areas under 20,000 people that Safe Harbor sets to 000; such records stay identifiable.
+// Limitation: birth years are kept for ages over 89 rather than folded into one 90-or-older group.
 // Limitation: only CX.1 of an identifier is replaced; CX.7 and CX.8 (effective and expiration
 // dates) are kept as sent.
 
@@ -101,6 +100,9 @@ const XAD_KEPT = [4, XAD_ZIP, 6, 7];
  */
 export function deidentifyHl7(message: Hl7Message, ctx: DeidContext): void {
   for (const segment of message.segments) {
+    if (segment.name === 'OBX' && EMBEDDED_DATA_TYPES.has(segment.getValue(2) ?? '')) {
+      dropEmbeddedData(segment);
+    }
     for (const rule of HL7_DEID_RULES) {
       if (rule.segment !== segment.name) {
         continue;
@@ -149,6 +151,23 @@ function applyAction(
       segment.editRepetitions(field, generalizeAddress);
       return;
   }
+}
+
+// ED (encapsulated data) carries whole documents, often base64 reports that name the patient;
+// they cannot be scrubbed. https://hl7.org/v2/2.5.1 ED: 1 source, 2 type, 3 subtype, 4 encoding, 5 data
+const EMBEDDED_DATA_TYPES: ReadonlySet<string> = new Set(['ED']);
+const ED_DATA = 5;
+
+/** Empties ED.5 (the data) of every OBX-5 repetition; ED.1 to ED.4 say what was there. */
+function dropEmbeddedData(segment: Hl7Segment): void {
+  if (segment.getFieldText(5) === '') {
+    return;
+  }
+  segment.editRepetitions(5, (repetition) => {
+    if ((repetition.get(ED_DATA) ?? '') !== '') {
+      repetition.set('', ED_DATA);
+    }
+  });
 }
 
 function keepYear(repetition: Hl7Repetition): void {

@@ -4,7 +4,7 @@ import type { Hl7Message, Hl7Segment } from './message.js';
 import { NULL_VALUE } from './repetition.js';
 
 /*
- * The NDJSON record for one HL7 message (also described in JSON-SHAPE.md):
+ * The NDJSON record for one HL7 message (also described in docs/hl7-json.md):
  *
  *   { "messageType": "ADT^A01", "version": "2.5.1",
  *     "segments": [ { "segment": "PID", "index": 3,

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+
+import { z } from 'zod';
+
+import { PipelineError } from './errors.js';
+
+/** Per-feed settings: what one inbound interface needs that another may not. */
+export interface FeedSettings {
+  /** Accept HL7 batch files whose BTS-1/FTS-1 count is wrong, recording it in the manifest. */
+  acceptBatchCountMismatch: boolean;
+  /** Compression of output parts, the archive and rejects before encryption. */
+  compression: 'gzip';
+  /** De-identification preset. */
+  deidentification: { preset: 'safe-harbor' };
+}
+
+/** The feeds file: defaults for every feed, then overrides by feed id. */
+export interface FeedCatalog {
+  settingsFor(feedId: string): Readonly<FeedSettings>;
+  /** Hash of the settings that shape a feed's output, recorded in each manifest. */
+  settingsHash(feedId: string): string;
+}
+
+const feedSettingsSchema = z
+  .object({
+    acceptBatchCountMismatch: z.boolean(),
+    compression: z.literal('gzip'),
+    deidentification: z.object({ preset: z.literal('safe-harbor') }).strict(),
+  })
+  .strict();
+
+const feedsFileSchema = z
+  .object({
+    defaults: feedSettingsSchema.partial().optional(),
+    feeds: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/), feedSettingsSchema.partial())
+      .optional(),
+  })
+  .strict();
+
+/** Settings of a feed the feeds file does not name. */
+export const DEFAULT_FEED_SETTINGS: Readonly<FeedSettings> = Object.freeze({
+  acceptBatchCountMismatch: false,
+  compression: 'gzip',
+  deidentification: Object.freeze({ preset: 'safe-harbor' as const }),
+});
+
+/**
+ * Loads the feeds file (JSON) when there is one. Every problem is reported with its path in the
+ * file, together.
+ *
+ * @param path - the feeds file; a missing file means every feed uses the defaults
+ * @param base - defaults from the environment, which the file's `defaults` override
+ */
+export function loadFeedCatalog(
+  path: string | undefined,
+  base: Partial<FeedSettings> = {},
+): FeedCatalog {
+  let file: z.infer<typeof feedsFileSchema> = {};
+  if (path && existsSync(path)) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {
+      throw new PipelineError('CONFIG_INVALID', 'Feeds file is not valid JSON');
+    }
+    const parsed = feedsFileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+      throw new PipelineError('CONFIG_INVALID', `Feeds file is invalid: ${problems.join('; ')}`);
+    }
+    file = parsed.data;
+  }
+
+  const defaults: FeedSettings = { ...DEFAULT_FEED_SETTINGS, ...base, ...file.defaults };
+  const cache = new Map<string, Readonly<FeedSettings>>();
+  const settingsFor = (feedId: string): Readonly<FeedSettings> => {
+    let settings = cache.get(feedId);
+    if (!settings) {
+      settings = Object.freeze({ ...defaults, ...file.feeds?.[feedId] });
+      cache.set(feedId, settings);
+    }
+    return settings;
+  };
+  return {
+    settingsFor,
+    settingsHash: (feedId) =>
+      createHash('sha256').update(JSON.stringify(settingsFor(feedId))).digest('hex').slice(0, 16),
+  };
+}
