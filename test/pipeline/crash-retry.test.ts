@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { drain } from '../../pipeline/app.js';
-import { decryptStored } from '../../pipeline/cli.js';
+import { decryptStored } from '../../pipeline/read-part.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
 import { writeSampleFiles } from '../helpers/samples.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createOrchestrator, drain } from '../../pipeline/app.js';
-import { decryptStored } from '../../pipeline/cli.js';
+import { decryptStored } from '../../pipeline/read-part.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
 import type { PoisonMessage, RunReport } from '../../pipeline/orchestrator.js';

@@ -1,0 +1,4 @@
+import type { BenchSuite } from '../suite.js';
+
+/** Every suite `npm run bench` runs, in order. Suites add themselves here. */
+export const SUITES: BenchSuite[] = [];

@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+
+import { createOrchestrator, drain } from '../app.js';
+import { dropFiles, expandPaths } from '../drop.js';
+import { STORAGE_NAMES } from '../storage.js';
+import { formatRunSummary } from '../summary.js';
+import { withApp } from './context.js';
+
+/**
+ * Registers `run`, `drop` and `ingest`: the commands that move files through the pipeline.
+ *
+ * @param program - the root command
+ */
+export function registerIngestCommands(program: Command): void {
+  program
+    .command('run')
+    .description('run the orchestrator until SIGINT/SIGTERM')
+    .option('--until-drained', 'exit once the inbound queue is empty')
+    .action(async (options: { untilDrained?: boolean }, command: Command) => {
+      await withApp(command, { keys: true, pool: true }, async (app) => {
+        const orchestrator = createOrchestrator(app, options.untilDrained ?? false);
+        const onSignal = (signal: NodeJS.Signals): void => {
+          app.log.info({ signal }, 'Stop requested');
+          orchestrator.stop();
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const report = await orchestrator.run();
+        process.stdout.write(formatRunSummary(report) + '\n');
+      });
+    });
+
+  program
+    .command('drop')
+    .description('upload files to the inbound container and announce each on the queue')
+    .requiredOption('--feed <name>', 'feed the files belong to')
+    .argument('<file...>', 'files or folders')
+    .action(async (paths: string[], options: { feed: string }, command: Command) => {
+      await withApp(command, {}, async (app) => {
+        const dropped = await dropFiles(app.storage, options.feed, expandPaths(paths));
+        for (const file of dropped) {
+          process.stdout.write(`${file.localPath} -> ${STORAGE_NAMES.inboundContainer}/${file.blobName}\n`);
+        }
+        process.stdout.write(`${dropped.length} files dropped for feed ${options.feed}\n`);
+      });
+    });
+
+  program
+    .command('ingest')
+    .description('drop files, run until the queue is drained, print the summary')
+    .requiredOption('--feed <name>', 'feed the files belong to')
+    .argument('<path...>', 'files or folders')
+    .action(async (paths: string[], options: { feed: string }, command: Command) => {
+      await withApp(command, { keys: true, pool: true }, async (app) => {
+        await dropFiles(app.storage, options.feed, expandPaths(paths));
+        const report = await drain(app);
+        process.stdout.write(formatRunSummary(report) + '\n');
+      });
+    });
+}
