@@ -1,0 +1,76 @@
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+
+import { generateFhirNdjson, generateHl7Corpus } from '../../samples/index.js';
+import { chainBound, measure } from '../measure.js';
+import type { BenchFigure, BenchSuite } from '../suite.js';
+
+/**
+ * What this machine can do at best, per core, on the bytes the pipeline handles: decoding,
+ * splitting, JSON, compression, encryption and hashing, each alone; and the chain bound they
+ * imply for a transform that must do all of them once.
+ */
+export const limitsSuite: BenchSuite = {
+  name: 'limits',
+  description: 'per-core limit figures on the same bytes (single thread)',
+  async run(options) {
+    const approxBytes = options.sizeMb * 1e6;
+    const hl7 = Buffer.from(generateHl7Corpus({ seed: options.seed, approxBytes }).bytes);
+    const fhir = Buffer.from(generateFhirNdjson({ seed: options.seed, approxBytes }).bytes);
+    const figures: BenchFigure[] = [];
+
+    for (const [format, bytes] of [['hl7v2', hl7], ['fhir', fhir]] as const) {
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      let text = '';
+      const decode = await measure(() => (text = decoder.decode(bytes)), bytes.length);
+      const split = await measure(() => (format === 'hl7v2' ? splitHl7(text) : splitLines(text)), bytes.length);
+      const values = format === 'hl7v2' ? splitHl7(text) : splitLines(text).map((line) => JSON.parse(line));
+      const json = await measure(
+        () => (format === 'hl7v2' ? JSON.stringify(values) : values.map((value) => JSON.stringify(value)).join('\n')),
+        bytes.length,
+      );
+      const gzip = await measure(() => gzipSync(bytes, { level: 6 }), bytes.length);
+      const key = randomBytes(32);
+      const aes = await measure(() => {
+        const cipher = createCipheriv('aes-256-gcm', key, randomBytes(12));
+        cipher.update(bytes);
+        cipher.final();
+        return cipher.getAuthTag();
+      }, bytes.length);
+      const sha = await measure(() => createHash('sha256').update(bytes).digest(), bytes.length);
+      const parse = format === 'fhir'
+        ? await measure(() => splitLines(text).map((line) => JSON.parse(line)), bytes.length)
+        : undefined;
+
+      const stages: Array<[string, number]> = [
+        ['utf8-decode', decode.mbPerSec],
+        [format === 'hl7v2' ? 'split-fields' : 'split-lines', split.mbPerSec],
+        ...(parse ? [['json-parse', parse.mbPerSec] as [string, number]] : []),
+        ['json-serialise', json.mbPerSec],
+        ['gzip-6', gzip.mbPerSec],
+        ['aes-256-gcm', aes.mbPerSec],
+        ['sha-256', sha.mbPerSec],
+      ];
+      for (const [stage, rate] of stages) {
+        figures.push({ name: `limits.${format}.${stage}`, label: `${format} ${stage}`, value: rate, unit: 'MB/s' });
+      }
+      figures.push({
+        name: `limits.${format}.chain-bound`,
+        label: `${format} combined per-core bound`,
+        value: chainBound(stages.map(([, rate]) => rate)),
+        unit: 'MB/s',
+        details: { inputBytes: bytes.length },
+      });
+    }
+    return figures;
+  },
+};
+
+/** The simplest split of ER7 text into segments and fields, as the issue's figure counts it. */
+function splitHl7(text: string): string[][] {
+  return text.split(/\r\n|\r|\n/).map((segment) => segment.split('|'));
+}
+
+function splitLines(text: string): string[] {
+  return text.split('\n').filter((line) => line.length > 0);
+}
