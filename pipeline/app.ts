@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import type { BatchObserver } from './batch-observer.js';
 import type { PipelineConfig } from './config.js';
 import { loadFeedCatalog } from './feeds.js';
 import { loadOrCreateKeyRing, type KeyRing } from './key-store.js';
+import { createConfiguredKeyVaultProvider } from './key-vault-provider.js';
 import { createLogger, type PipelineLogger } from './logger.js';
 import { defaultWorkerId, Orchestrator, type RunReport } from './orchestrator.js';
 import type { BatchDeps } from './process-batch.js';
@@ -47,6 +49,10 @@ export async function openApp(config: Readonly<PipelineConfig>, options: OpenApp
   try {
     await ensureStorageLayout(storage);
     const keyRing = options.keys ? loadOrCreateKeyRing(config.keyFile) : undefined;
+    if (keyRing && config.keyVaultKeyUrl) {
+      // Batch keys are wrapped in the vault; the key file keeps the pseudonym and signing keys.
+      keyRing.kekProvider = await createConfiguredKeyVaultProvider(config.keyVaultKeyUrl);
+    }
     const pool = options.pool ? createWorkerPool(config.maxThreads) : undefined;
     return {
       config,
@@ -70,13 +76,35 @@ export async function openApp(config: Readonly<PipelineConfig>, options: OpenApp
  *
  * @param app - the app
  * @param untilDrained - stop once the queue is empty
+ * @param observer - metrics hooks, if any
  */
-export function createOrchestrator(app: App, untilDrained: boolean): Orchestrator {
+export function createOrchestrator(app: App, untilDrained: boolean, observer?: BatchObserver): Orchestrator {
+  const config = app.config;
+  const deps = createBatchDeps(app, observer);
+  return new Orchestrator(deps, {
+    visibilityTimeoutSec: config.queueVisibilityTimeoutSec,
+    maxAttempts: config.maxAttempts,
+    concurrentFiles: config.concurrentFiles,
+    receiveBatchSize: config.receiveBatchSize,
+    pollIntervalMs: config.pollIntervalMs,
+    untilDrained,
+  });
+}
+
+/**
+ * Builds what processing a batch needs from an opened app (keys and pool required), reading the
+ * feeds file now, so `reprocess` runs the current rules.
+ *
+ * @param app - the app
+ * @param observer - metrics hooks, if any
+ */
+export function createBatchDeps(app: App, observer?: BatchObserver): BatchDeps {
   if (!app.keyRing || !app.pool) {
-    throw new Error('createOrchestrator needs an app opened with keys and pool');
+    throw new Error('createBatchDeps needs an app opened with keys and pool');
   }
   const config = app.config;
-  const deps: BatchDeps = {
+  return {
+    observer,
     storage: app.storage,
     pool: app.pool,
     keyRing: app.keyRing,
@@ -93,14 +121,6 @@ export function createOrchestrator(app: App, untilDrained: boolean): Orchestrato
       workerId: defaultWorkerId(),
     },
   };
-  return new Orchestrator(deps, {
-    visibilityTimeoutSec: config.queueVisibilityTimeoutSec,
-    maxAttempts: config.maxAttempts,
-    concurrentFiles: config.concurrentFiles,
-    receiveBatchSize: config.receiveBatchSize,
-    pollIntervalMs: config.pollIntervalMs,
-    untilDrained,
-  });
 }
 
 /** Runs the orchestrator until the queue is drained. */

@@ -1,9 +1,14 @@
 import { Command } from 'commander';
 
 import { PIPELINE_VERSION } from './app.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerBatchCommands } from './commands/batch.js';
 import { registerDecryptCommand } from './commands/decrypt.js';
 import { registerIngestCommands } from './commands/ingest.js';
+import { registerReprocessCommand } from './commands/reprocess.js';
+import { registerKeysCommands } from './commands/keys.js';
 import { registerStatusCommand } from './commands/status.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { describeError } from './errors.js';
 
 /**
@@ -18,7 +23,12 @@ export function createCli(): Command {
 
   registerIngestCommands(program);
   registerDecryptCommand(program);
+  registerKeysCommands(program);
+  registerBatchCommands(program);
+  registerAuditCommand(program);
+  registerVerifyCommand(program);
   registerStatusCommand(program);
+  registerReprocessCommand(program);
   return program;
 }
 

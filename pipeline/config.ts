@@ -14,6 +14,10 @@ export interface PipelineConfig {
   /** Storage account name for `@azure/identity` (DefaultAzureCredential) sign-in. */
   storageAccount?: string;
   keyFile: string;
+  /** Azure Key Vault key (URL without version) that wraps batch keys; unset means the key file. */
+  keyVaultKeyUrl?: string;
+  /** Who audit events name; the OS user when unset. */
+  operator?: string;
   /** JSON file of per-feed settings; absent means every feed uses the defaults. */
   feedsFile: string;
   queueVisibilityTimeoutSec: number;
@@ -68,6 +72,11 @@ const envSchema = z.object({
     .regex(/^[a-z0-9]{3,24}$/)
     .optional(),
   PHI_INGEST_KEY_FILE: z.string().min(1).optional(),
+  PHI_INGEST_KEY_VAULT_KEY_URL: z.string().url().optional(),
+  PHI_INGEST_OPERATOR: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,128}$/)
+    .optional(),
   PHI_INGEST_FEEDS_FILE: z.string().min(1).optional(),
   PHI_INGEST_QUEUE_VISIBILITY_TIMEOUT_SEC: positiveInt(7 * 24 * 3600).optional(),
   PHI_INGEST_MAX_ATTEMPTS: positiveInt(100).optional(),
@@ -124,6 +133,8 @@ export function loadConfig(
     connectionString: values.PHI_INGEST_STORAGE_CONNECTION_STRING,
     storageAccount: values.PHI_INGEST_STORAGE_ACCOUNT,
     keyFile: resolve(homeDir, values.PHI_INGEST_KEY_FILE ?? 'keys.json'),
+    keyVaultKeyUrl: values.PHI_INGEST_KEY_VAULT_KEY_URL,
+    operator: values.PHI_INGEST_OPERATOR,
     feedsFile: resolve(homeDir, values.PHI_INGEST_FEEDS_FILE ?? 'feeds.json'),
     queueVisibilityTimeoutSec:
       values.PHI_INGEST_QUEUE_VISIBILITY_TIMEOUT_SEC ?? DEFAULTS.queueVisibilityTimeoutSec,

@@ -19,7 +19,20 @@ export type PipelineErrorCode =
   | 'PART_NOT_FOUND'
   | 'DECRYPT_FAILED'
   | 'INPUT_NOT_FOUND'
-  | 'FAILPOINT';
+  | 'FAILPOINT'
+  | 'KEY_FILE_EXISTS'
+  | 'KEY_PROVIDER_FAILED'
+  | 'KEY_ROTATION_UNSUPPORTED'
+  | 'BATCH_KEY_NOT_FOUND'
+  | 'BATCH_KEY_SHREDDED'
+  | 'CHAIN_CONTENDED'
+  | 'CHAIN_RECORD_TOO_LARGE'
+  | 'VERIFY_FAILED'
+  | 'REPROCESS_SELECTION_INVALID'
+  | 'BATCH_NOT_FOUND'
+  | 'SOURCE_NOT_STORED'
+  | 'SOURCE_HASH_MISMATCH'
+  | 'METRICS_SERVER_FAILED';
 
 export interface PipelineErrorOptions {
   /** Whether trying the same work again may succeed. */

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 import { z } from 'zod';
 
+import type { DeidPreset } from '../transforms/deid/rules.js';
+import { loadFeedDeidRules } from './deid-rules-file.js';
+import type { FeedDeidRules } from './deid-rules-file.js';
 import { PipelineError } from './errors.js';
 
 /** Per-feed settings: what one inbound interface needs that another may not. */
@@ -11,8 +15,11 @@ export interface FeedSettings {
   acceptBatchCountMismatch: boolean;
   /** Compression of output parts, the archive and rejects before encryption. */
   compression: 'gzip';
-  /** De-identification preset. */
-  deidentification: { preset: 'safe-harbor' };
+  /**
+   * De-identification preset and, optionally, a rules file (JSON or YAML, relative to the feeds
+   * file) whose rules are tried before the preset's; see docs/deidentification.md.
+   */
+  deidentification: { preset: DeidPreset; rulesFile?: string };
 }
 
 /** The feeds file: defaults for every feed, then overrides by feed id. */
@@ -20,13 +27,20 @@ export interface FeedCatalog {
   settingsFor(feedId: string): Readonly<FeedSettings>;
   /** Hash of the settings that shape a feed's output, recorded in each manifest. */
   settingsHash(feedId: string): string;
+  /** The feed's resolved de-identification rules, read once, for transform tasks. */
+  deidRulesFor(feedId: string): Readonly<FeedDeidRules>;
 }
 
 const feedSettingsSchema = z
   .object({
     acceptBatchCountMismatch: z.boolean(),
     compression: z.literal('gzip'),
-    deidentification: z.object({ preset: z.literal('safe-harbor') }).strict(),
+    deidentification: z
+      .object({
+        preset: z.enum(['safe-harbor', 'limited-data-set', 'none']),
+        rulesFile: z.string().min(1).optional(),
+      })
+      .strict(),
   })
   .strict();
 
@@ -83,9 +97,32 @@ export function loadFeedCatalog(
     }
     return settings;
   };
+  // Rules files are read and checked up front, so a bad one stops start-up, not a batch.
+  const baseDir = path ? dirname(path) : process.cwd();
+  const rulesCache = new Map<string, Readonly<FeedDeidRules>>();
+  const deidRulesFor = (feedId: string): Readonly<FeedDeidRules> => {
+    let rules = rulesCache.get(feedId);
+    if (!rules) {
+      const { preset, rulesFile } = settingsFor(feedId).deidentification;
+      const rulesPath = rulesFile === undefined ? undefined : resolve(baseDir, rulesFile);
+      rules = Object.freeze(loadFeedDeidRules(preset, rulesPath, feedId));
+      rulesCache.set(feedId, rules);
+    }
+    return rules;
+  };
+  for (const feedId of ['(defaults)', ...Object.keys(file.feeds ?? {})]) {
+    deidRulesFor(feedId);
+  }
+
   return {
     settingsFor,
+    deidRulesFor,
+    // The rules' content is hashed, not the file's name, so an edited rules file shows.
     settingsHash: (feedId) =>
-      createHash('sha256').update(JSON.stringify(settingsFor(feedId))).digest('hex').slice(0, 16),
+      createHash('sha256')
+        .update(JSON.stringify(settingsFor(feedId)))
+        .update(deidRulesFor(feedId).rulesHash)
+        .digest('hex')
+        .slice(0, 16),
   };
 }

@@ -35,6 +35,13 @@ export interface LogFields {
   signal?: string;
   storage?: string;
   pipelineVersion?: string;
+  /** Batch version written by `reprocess` (1 is the inbound file). */
+  version?: number;
+  /** A reprocess run (random hex, no data). */
+  runId?: string;
+  batchCount?: number;
+  skippedCount?: number;
+  failedCount?: number;
 }
 
 const ALLOWED_FIELDS = new Set<string>([
@@ -42,7 +49,8 @@ const ALLOWED_FIELDS = new Set<string>([
   'partitionPath', 'format', 'status', 'errorCode', 'reasonCode', 'retryable', 'attempt',
   'dequeueCount', 'messageCount', 'writtenCount', 'rejectedCount', 'partCount', 'fileCount',
   'sizeBytes', 'durationMs', 'inFlight', 'threads', 'concurrentFiles', 'queueName', 'port',
-  'signal', 'storage', 'pipelineVersion',
+  'signal', 'storage', 'pipelineVersion', 'version', 'runId', 'batchCount', 'skippedCount',
+  'failedCount',
 ]);
 
 /** A pino logger whose bindings and fields are typed by `LogFields`. */

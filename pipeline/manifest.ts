@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { chainManifest } from './manifest-trail.js';
+import type { ChainLink, RecordSignature, RecordSigner } from './signed-chain.js';
 import type { Storage } from './storage.js';
 
 /** One stored, encrypted object of a batch. */
@@ -21,6 +23,15 @@ export interface BatchManifest {
   batchId: string;
   feedId: string;
   status: 'committed' | 'quarantined';
+  /**
+   * Version of the batch: 1 from the inbound file, 2 and up from `reprocess`. Absent means 1.
+   * Versions past 1 live under `batch=<id>.v<version>` (see `batchSegment`).
+   */
+  version?: number;
+  /** The version this one replaces, when `reprocess` made it. */
+  supersedes?: { version: number; manifestPath: string };
+  /** Set by `reprocess`: which run made this version, from which stored copy of the input. */
+  reprocess?: { runId: string; from: 'archive' | 'quarantine'; replace: boolean };
   /** Set when the whole file was quarantined. */
   reasonCode?: string;
   /** Where in the file the quarantine reason was found (positions only). */
@@ -56,6 +67,10 @@ export interface BatchManifest {
   attempt: number;
   startedAt: string;
   finishedAt: string;
+  /** Where the manifest sits in its feed's chain; set at commit (see docs/audit.md). */
+  chain?: ChainLink;
+  /** Ed25519 over the manifest's canonical JSON without this field; set at commit. */
+  signature?: RecordSignature;
 }
 
 /** A batch's table row: the manifest's counts, flattened for Table storage. */
@@ -73,6 +88,8 @@ export interface BatchRow {
   rejectedByReason: string;
   manifestPath: string;
   finishedAt: string;
+  /** The batch's latest version; the row always points at it. */
+  version: number;
 }
 
 /**
@@ -95,29 +112,58 @@ export function sourceRowKey(blobName: string): string {
   return createHash('sha256').update(blobName).digest('hex').slice(0, 40);
 }
 
-/** Path of a batch's folder inside any container. */
-export function batchFolder(feedId: string, ingestDate: string, batchId: string): string {
-  return `feed=${feedId}/date=${ingestDate}/batch=${batchId}`;
-}
-
-/** Path of the manifest blob of a batch. */
-export function manifestPath(feedId: string, ingestDate: string, batchId: string): string {
-  return `${batchFolder(feedId, ingestDate, batchId)}/manifest.json`;
+/**
+ * The `batch=` partition value of a batch version: the batch id for version 1, `<id>.v<n>` after.
+ * Every version keeps the same folder depth, so Hive-style partition discovery still works.
+ *
+ * @param batchId - the batch
+ * @param version - the version, 1 when absent
+ */
+export function batchSegment(batchId: string, version = 1): string {
+  return version > 1 ? `${batchId}.v${version}` : batchId;
 }
 
 /**
- * Writes the manifest blob, then the table rows. The batch row is written last: its presence
- * is what tells a retry that the batch is committed.
+ * Path of a batch's folder inside any container.
+ *
+ * @param feedId - the feed
+ * @param ingestDate - the batch's date partition
+ * @param batchId - the batch
+ * @param version - the batch version, 1 when absent
+ */
+export function batchFolder(feedId: string, ingestDate: string, batchId: string, version = 1): string {
+  return `feed=${feedId}/date=${ingestDate}/batch=${batchSegment(batchId, version)}`;
+}
+
+/**
+ * Path of the manifest blob of a batch version.
+ *
+ * @param feedId - the feed
+ * @param ingestDate - the batch's date partition
+ * @param batchId - the batch
+ * @param version - the batch version, 1 when absent
+ */
+export function manifestPath(feedId: string, ingestDate: string, batchId: string, version = 1): string {
+  return `${batchFolder(feedId, ingestDate, batchId, version)}/manifest.json`;
+}
+
+/**
+ * Signs the manifest and appends it to its feed's chain, writes the manifest blob, then the table
+ * rows. The batch row is written last: its presence is what tells a retry that the batch is
+ * committed. A retry whose manifest is already chained keeps the chained version.
  *
  * @param storage - the opened storage
  * @param manifest - the finished manifest
+ * @param signer - the key store's signing key (a `KeyRing` is one)
+ * @returns the manifest as committed, with its chain link and signature
  */
-export async function commitManifest(storage: Storage, manifest: BatchManifest): Promise<void> {
-  const path = manifestPath(manifest.feedId, manifest.ingestDate, manifest.batchId);
-  const body = JSON.stringify(manifest, null, 2);
-  await storage.manifests
-    .getBlockBlobClient(path)
-    .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+export async function commitManifest(
+  storage: Storage,
+  manifest: BatchManifest,
+  signer: RecordSigner,
+): Promise<BatchManifest> {
+  const path = manifestPath(manifest.feedId, manifest.ingestDate, manifest.batchId, manifest.version);
+  manifest = await chainManifest(storage, signer, manifest, path);
 
   await storage.sourcesTable.upsertEntity(
     {
@@ -130,6 +176,7 @@ export async function commitManifest(storage: Storage, manifest: BatchManifest):
     'Replace',
   );
   await storage.batchesTable.upsertEntity(toBatchRow(manifest, path), 'Replace');
+  return manifest;
 }
 
 /**
@@ -197,5 +244,6 @@ function toBatchRow(manifest: BatchManifest, path: string): BatchRow {
     rejectedByReason: JSON.stringify(manifest.counts.rejectedByReason),
     manifestPath: path,
     finishedAt: manifest.finishedAt,
+    version: manifest.version ?? 1,
   };
 }

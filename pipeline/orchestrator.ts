@@ -165,6 +165,7 @@ export class Orchestrator {
       lease.start();
       const result = await processBatch(parsed.file, item.dequeueCount, this.deps);
       await lease.stop();
+      this.deps.observer?.batchFinished(parsed.file.feedId, result);
       if (result.kind === 'source-missing') {
         await this.poison(item, lease, 'BLOB_NOT_FOUND', parsed.file);
         return;
@@ -205,6 +206,7 @@ export class Orchestrator {
 
     // Come back soon rather than after the full visibility timeout; back off per attempt.
     this.report.retried++;
+    this.deps.observer?.batchRetried(file.feedId, errorCode);
     const backoffSec = Math.min(2 ** item.dequeueCount, this.options.visibilityTimeoutSec);
     log.info({ errorCode, dequeueCount: item.dequeueCount }, 'Batch will be retried');
     await lease.release(backoffSec).catch(() => {});
@@ -219,6 +221,7 @@ export class Orchestrator {
     lease.start();
     try {
       const result = await quarantineFile(file, reasonCode, item.dequeueCount, this.deps);
+      this.deps.observer?.batchFinished(file.feedId, result);
       const batchId = result.kind === 'quarantined' ? result.manifest.batchId : undefined;
       if (result.kind === 'quarantined') {
         this.report.results.push(result);
@@ -253,6 +256,7 @@ export class Orchestrator {
     await this.deps.storage.poisonQueue.sendMessage(text, { messageTimeToLive: -1 });
     await lease.delete();
     this.report.poisoned.push({ reasonCode, batchId });
+    this.deps.observer?.queueMessagePoisoned(file?.feedId, reasonCode);
     this.deps.log.warn(
       { messageId: item.messageId, reasonCode, feedId: file?.feedId, batchId },
       'Queue message poisoned',

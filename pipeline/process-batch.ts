@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
+import { batchTaskKeys } from './batch-keys.js';
+import type { BatchObserver, BatchStage } from './batch-observer.js';
 import { PipelineError } from './errors.js';
 import type { FeedCatalog } from './feeds.js';
 import type { KeyRing } from './key-store.js';
@@ -8,6 +11,7 @@ import type { PipelineLogger } from './logger.js';
 import {
   batchFolder,
   batchIdFor,
+  batchSegment,
   commitManifest,
   getBatchRow,
   sourceRowKey,
@@ -22,6 +26,7 @@ import type {
   Position,
   RecordGroup,
   RejectLine,
+  TaskDeidFields,
   TaskKeys,
   TransformOutcome,
 } from '../workers/task-types.js';
@@ -34,6 +39,8 @@ export interface BatchDeps {
   log: PipelineLogger;
   feeds: FeedCatalog;
   settings: BatchSettings;
+  /** Metrics hooks; absent when nothing is watching. */
+  observer?: BatchObserver;
 }
 
 export interface BatchSettings {
@@ -52,7 +59,8 @@ export type BatchResult =
   | { kind: 'already-done'; batchId: string; status: string }
   | { kind: 'source-missing' };
 
-interface SourceBlob {
+/** A batch's source file: read from the inbound blob, or, to reprocess, from its manifest. */
+export interface SourceBlob {
   file: FileRef;
   batchId: string;
   etag: string;
@@ -60,6 +68,24 @@ interface SourceBlob {
   lastModified: Date;
   ingestDate: string;
 }
+
+/** How one version of a batch is written. */
+export interface BatchRun {
+  startedAt: Date;
+  /** The queue message's dequeue count; 1 for a reprocess. */
+  attempt: number;
+  /** 1 for the inbound file; 2 and up for a reprocess. */
+  version: number;
+  supersedes?: BatchManifest['supersedes'];
+  reprocess?: BatchManifest['reprocess'];
+  /** The archive already stored for this batch; absent means this run writes it. */
+  archive?: StoredPart;
+}
+
+/** What writing a batch version gave: a committed manifest, or the reason the file failed. */
+export type BatchVersionResult =
+  | { kind: 'committed'; manifest: BatchManifest }
+  | { kind: 'failed'; failure: FailedOutcome; sourceSha256: string };
 
 const encoder = new TextEncoder();
 
@@ -98,47 +124,104 @@ export async function processBatch(
     manifest.status = 'quarantined';
     manifest.reasonCode = 'FILE_TOO_LARGE';
     manifest.finishedAt = new Date().toISOString();
-    await commitManifest(deps.storage, manifest);
+    await commitManifest(deps.storage, manifest, deps.keyRing);
     log.warn({ reasonCode: 'FILE_TOO_LARGE', sizeBytes: source.sizeBytes }, 'Batch quarantined');
     return { kind: 'quarantined', manifest };
   }
 
+  const downloadStartedAt = performance.now();
   const content = await downloadSource(file, source, deps.storage);
+  deps.observer?.stageCompleted('download', performance.now() - downloadStartedAt);
+  log.info({ sizeBytes: content.length, attempt }, 'Batch claimed');
+
+  const written = await writeBatchVersion(source, content, deps, { startedAt, attempt, version: 1 });
+  if (written.kind === 'failed') {
+    const seal = createBatchSealer(deps, source.batchId);
+    return quarantine(source, content, written.sourceSha256, written.failure, deps, { startedAt, attempt, seal });
+  }
+  const manifest = written.manifest;
+
+  await deleteInboundBlob(deps.storage, file.blobName, source.etag);
+  log.info(
+    {
+      format: manifest.format,
+      messageCount: manifest.counts.messagesIn,
+      writtenCount: manifest.counts.written,
+      rejectedCount: manifest.counts.rejected,
+      partCount: manifest.parts.length,
+      durationMs: Date.now() - startedAt.getTime(),
+    },
+    'Batch committed',
+  );
+  return { kind: 'committed', manifest };
+}
+
+/**
+ * Runs a file's bytes through the pool and commits one version of its batch: parts, rejects,
+ * the archive unless one is already stored, then the manifest. Version 1 is the inbound file;
+ * `reprocess` writes later versions from the archive or the quarantine copy through this same
+ * path. All paths derive from batch id and version, so a rerun after a crash overwrites the
+ * same objects. A file that cannot be transformed comes back as `failed`, with nothing written.
+ *
+ * @param source - the batch's source file
+ * @param content - the file's bytes
+ * @param deps - storage, pool, keys, logger and settings
+ * @param run - version, attempt and, for a reprocess, what it supersedes
+ */
+export async function writeBatchVersion(
+  source: SourceBlob,
+  content: Uint8Array,
+  deps: BatchDeps,
+  run: BatchRun,
+): Promise<BatchVersionResult> {
   const sourceSha256 = createHash('sha256').update(content).digest('hex');
   const shared = new SharedArrayBuffer(content.length);
   new Uint8Array(shared).set(content);
-  log.info({ sizeBytes: content.length, attempt }, 'Batch claimed');
+  const feedId = source.file.feedId;
+  const folder = batchFolder(feedId, source.ingestDate, source.batchId, run.version);
+  const seal = createBatchSealer(deps, source.batchId);
 
-  const dataKey = new Uint8Array(randomBytes(32));
-  const keys = currentTaskKeys(deps.keyRing);
-  const folder = batchFolder(file.feedId, source.ingestDate, source.batchId);
-  const seal = (plaintext: Uint8Array, gzip: boolean) =>
-    deps.pool.seal({ plaintext, gzip, dataKey, keys, batchId: source.batchId });
-
-  const prepared = await deps.pool.prepare({
-    source: shared,
-    acceptBatchCountMismatch: deps.feeds.settingsFor(file.feedId).acceptBatchCountMismatch,
-  });
+  const prepared = await timed(deps, 'prepare', () =>
+    deps.pool.prepare({
+      source: shared,
+      acceptBatchCountMismatch: deps.feeds.settingsFor(feedId).acceptBatchCountMismatch,
+    }),
+  );
   if (prepared.status === 'failed') {
-    return quarantine(source, content, sourceSha256, prepared, deps, { startedAt, attempt, seal });
+    return { kind: 'failed', failure: prepared, sourceSha256 };
   }
 
-  const outcomes = await runTransforms(prepared.format, prepared.ranges, shared, deps);
+  const outcomes = await timed(deps, 'transform', () =>
+    runTransforms(prepared.format, prepared.ranges, shared, deps, {
+      ...deps.feeds.deidRulesFor(feedId),
+      referenceYear: Number(source.ingestDate.slice(0, 4)),
+    }),
+  );
   const failure = outcomes.find((outcome): outcome is FailedOutcome => outcome.status === 'failed');
   if (failure) {
-    return quarantine(source, content, sourceSha256, failure, deps, { startedAt, attempt, seal });
+    return { kind: 'failed', failure, sourceSha256 };
   }
   const transformed = outcomes as TransformOutcome[];
 
-  const archive = await writeSealed(
-    deps.storage, STORAGE_NAMES.archiveContainer, `${folder}/source.gz.enc`, await seal(content, true), 1,
-  );
-  const parts = await writeParts(transformed, source, deps, seal);
+  const writeStartedAt = performance.now();
+  // The raw input is the same for every version, so it has one unversioned archive path.
+  const archive = run.archive ?? (await writeSealed(
+    deps.storage,
+    STORAGE_NAMES.archiveContainer,
+    `${batchFolder(feedId, source.ingestDate, source.batchId)}/source.gz.enc`,
+    await seal(content, true),
+    1,
+  ));
+  const parts = await writeParts(transformed, source, run.version, deps, seal);
   const rejectLines = transformed.flatMap((outcome) => outcome.rejects);
   const rejectParts = await writeRejectParts(rejectLines, folder, deps, seal);
+  deps.observer?.stageCompleted('write', performance.now() - writeStartedAt);
   failpoint('after-outputs-written');
 
-  const manifest = baseManifest(source, deps, startedAt, attempt, sourceSha256, prepared.format);
+  const manifest = baseManifest(source, deps, run.startedAt, run.attempt, sourceSha256, prepared.format);
+  manifest.version = run.version;
+  manifest.supersedes = run.supersedes;
+  manifest.reprocess = run.reprocess;
   manifest.archive = archive;
   manifest.parts = parts;
   manifest.rejectParts = rejectParts;
@@ -148,22 +231,27 @@ export async function processBatch(
     throw new PipelineError('BATCH_COUNT_INVARIANT', 'Written plus rejected differs from records in');
   }
   manifest.finishedAt = new Date().toISOString();
-  await commitManifest(deps.storage, manifest);
+  await timed(deps, 'commit', () => commitManifest(deps.storage, manifest, deps.keyRing));
   failpoint('after-manifest-committed');
-
-  await deleteInboundBlob(deps.storage, file.blobName, source.etag);
-  log.info(
-    {
-      format: manifest.format,
-      messageCount: manifest.counts.messagesIn,
-      writtenCount: manifest.counts.written,
-      rejectedCount: manifest.counts.rejected,
-      partCount: parts.length,
-      durationMs: Date.now() - startedAt.getTime(),
-    },
-    'Batch committed',
-  );
   return { kind: 'committed', manifest };
+}
+
+/**
+ * Returns a function that compresses and encrypts bytes on the pool under one fresh data key,
+ * wrapped by the current key encryption key. One per batch version.
+ *
+ * @param deps - pool and keys
+ * @param batchId - the batch, bound into each envelope
+ */
+export function createBatchSealer(
+  deps: Pick<BatchDeps, 'pool' | 'keyRing' | 'storage'>,
+  batchId: string,
+): (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']> {
+  const dataKey = new Uint8Array(randomBytes(32));
+  // The batch key (one per batch id, shared by its versions) wraps the data key; see batch-keys.ts.
+  const keys = batchTaskKeys(deps.storage, deps.keyRing, batchId);
+  keys.catch(() => undefined);
+  return async (plaintext, gzip) => deps.pool.seal({ plaintext, gzip, dataKey, keys: await keys, batchId });
 }
 
 /**
@@ -195,16 +283,13 @@ export async function quarantineFile(
   const content = source.sizeBytes <= deps.settings.maxFileBytes
     ? await downloadSource(file, source, deps.storage)
     : undefined;
-  const dataKey = new Uint8Array(randomBytes(32));
-  const keys = currentTaskKeys(deps.keyRing);
-  const seal = (plaintext: Uint8Array, gzip: boolean) =>
-    deps.pool.seal({ plaintext, gzip, dataKey, keys, batchId: source.batchId });
+  const seal = createBatchSealer(deps, source.batchId);
   const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
   if (!content) {
     const manifest = baseManifest(source, deps, new Date(), attempt, '', 'unknown');
     manifest.status = 'quarantined';
     manifest.reasonCode = reasonCode;
-    await commitManifest(deps.storage, manifest);
+    await commitManifest(deps.storage, manifest, deps.keyRing);
     return { kind: 'quarantined', manifest };
   }
   const sha256 = createHash('sha256').update(content).digest('hex');
@@ -240,7 +325,7 @@ async function quarantine(
   manifest.reasonPosition = positionFields(failure.position);
   manifest.quarantine = stored;
   manifest.finishedAt = new Date().toISOString();
-  await commitManifest(deps.storage, manifest);
+  await commitManifest(deps.storage, manifest, deps.keyRing);
   await deleteInboundBlob(deps.storage, source.file.blobName, source.etag);
 
   deps.log.warn(
@@ -255,11 +340,14 @@ async function runTransforms(
   ranges: number[],
   shared: SharedArrayBuffer,
   deps: BatchDeps,
+  deid: TaskDeidFields,
 ): Promise<Array<TransformOutcome | FailedOutcome>> {
   const pseudonymKey = deps.keyRing.pseudonymKey;
   if (format === 'fhir-json') {
     // Limitation: a FHIR JSON document is one task, so one large Bundle uses one thread.
-    return [await deps.pool.transform({ format, source: shared, ranges: [], firstMessageIndex: 0, pseudonymKey })];
+    return [
+      await deps.pool.transform({ format, source: shared, ranges: [], firstMessageIndex: 0, pseudonymKey, ...deid }),
+    ];
   }
 
   const step = deps.settings.taskMaxRecords * 2;
@@ -272,6 +360,7 @@ async function runTransforms(
         ranges: ranges.slice(offset, offset + step),
         firstMessageIndex: offset / 2,
         pseudonymKey,
+        ...deid,
       }),
     );
   }
@@ -286,6 +375,7 @@ async function runTransforms(
 async function writeParts(
   outcomes: TransformOutcome[],
   source: SourceBlob,
+  version: number,
   deps: BatchDeps,
   seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>,
 ): Promise<StoredPart[]> {
@@ -302,7 +392,7 @@ async function writeParts(
   for (const recordType of [...byType.keys()].sort()) {
     const partition =
       `feed=${source.file.feedId}/type=${partitionValue(recordType)}` +
-      `/date=${source.ingestDate}/batch=${source.batchId}`;
+      `/date=${source.ingestDate}/batch=${batchSegment(source.batchId, version)}`;
     const chunks = splitIntoParts(byType.get(recordType) ?? [], deps.settings.partMaxRecords);
     for (const [partIndex, chunk] of chunks.entries()) {
       const path = `${partition}/part-${String(partIndex).padStart(5, '0')}.ndjson.gz.enc`;
@@ -427,6 +517,15 @@ function baseManifest(
   };
 }
 
+async function timed<T>(deps: BatchDeps, stage: BatchStage, work: () => Promise<T>): Promise<T> {
+  const startedAt = performance.now();
+  try {
+    return await work();
+  } finally {
+    deps.observer?.stageCompleted(stage, performance.now() - startedAt);
+  }
+}
+
 async function readSourceProperties(file: FileRef, storage: Storage): Promise<SourceBlob | undefined> {
   try {
     const properties = await storage.inbound.getBlobClient(file.blobName).getProperties();
@@ -491,14 +590,6 @@ async function deleteInboundBlob(storage: Storage, blobName: string, etag: strin
       throw error;
     }
   }
-}
-
-function currentTaskKeys(keyRing: KeyRing): TaskKeys {
-  return {
-    encryptionKeyId: keyRing.encryptionKeyId,
-    keyVersion: keyRing.currentKeyVersion,
-    keyEncryptionKey: keyRing.keyEncryptionKeys[keyRing.currentKeyVersion],
-  };
 }
 
 /** Partition values keep to letters, digits, `_` and `-`: `ADT^A01` becomes `ADT_A01`. */

@@ -26,6 +26,12 @@ export const STORAGE_NAMES = {
   batchesTable: 'batches',
   /** One row per source blob: which batch it became, for duplicate queue messages. */
   sourcesTable: 'sources',
+  /** Reprocess runs and the batches each planned, so an interrupted run resumes. */
+  reprocessRunsTable: 'reprocessruns',
+  /** One row per batch: its batch key wrapped by the KEK, or a tombstone once shredded. */
+  batchKeysTable: 'batchkeys',
+  /** Signed hash chains: manifests per feed, and audit events (see docs/audit.md). */
+  chainTable: 'chain',
 } as const;
 
 export interface Storage {
@@ -42,6 +48,9 @@ export interface Storage {
   poisonQueue: QueueClient;
   batchesTable: TableClient;
   sourcesTable: TableClient;
+  reprocessRunsTable: TableClient;
+  batchKeysTable: TableClient;
+  chainTable: TableClient;
   /** Stops the embedded Azurite if this process started it. */
   close(): Promise<void>;
 }
@@ -84,6 +93,9 @@ export async function ensureStorageLayout(storage: Storage): Promise<void> {
     storage.poisonQueue.createIfNotExists(),
     storage.batchesTable.createTable(),
     storage.sourcesTable.createTable(),
+    storage.reprocessRunsTable.createTable(),
+    storage.batchKeysTable.createTable(),
+    storage.chainTable.createTable(),
   ]);
 }
 
@@ -133,6 +145,9 @@ function assemble(
     poisonQueue: queueService.getQueueClient(STORAGE_NAMES.poisonQueue),
     batchesTable: table(STORAGE_NAMES.batchesTable),
     sourcesTable: table(STORAGE_NAMES.sourcesTable),
+    reprocessRunsTable: table(STORAGE_NAMES.reprocessRunsTable),
+    batchKeysTable: table(STORAGE_NAMES.batchKeysTable),
+    chainTable: table(STORAGE_NAMES.chainTable),
     close: async () => {},
   };
 }

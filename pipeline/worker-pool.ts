@@ -38,7 +38,9 @@ export interface WorkerPool {
 export function createWorkerPool(maxThreads: number): WorkerPool {
   const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
   const entry = new URL(`../workers/transform-task.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  const execArgv = fromSource ? ['--import', 'tsx'] : [];
+  // The loader by absolute URL: a bare `tsx` resolves from the working directory, which may be
+  // anywhere when the CLI runs outside the clone.
+  const execArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
   const piscina = new Piscina({
     filename: entry.href,
     minThreads: 1,

@@ -19,9 +19,25 @@ export function pseudonymize(
   namespace: PseudonymNamespace,
   value: string,
 ): string {
+  const memoKey = `${namespace}\u0000${value.trim()}`;
+  let memo = memos.get(pseudonymKey);
+  const known = memo?.get(memoKey);
+  if (known !== undefined) {
+    return known;
+  }
+
   const hmac = createHmac('sha256', pseudonymKey);
-  hmac.update(namespace);
-  hmac.update('\u0000');
-  hmac.update(value.trim());
-  return hmac.digest('hex').slice(0, PSEUDONYM_HEX_CHARS);
+  hmac.update(memoKey);
+  const pseudonym = hmac.digest('hex').slice(0, PSEUDONYM_HEX_CHARS);
+  if (memo === undefined || memo.size >= MAX_MEMO_ENTRIES) {
+    memo = new Map();
+    memos.set(pseudonymKey, memo);
+  }
+  memo.set(memoKey, pseudonym);
+  return pseudonym;
 }
+
+// A feed repeats the same MRNs and references many times in one task; each task brings its own
+// copy of the key, so the memo lives as long as that copy and never outlives a key change.
+const memos = new WeakMap<Uint8Array, Map<string, string>>();
+const MAX_MEMO_ENTRIES = 10_000;

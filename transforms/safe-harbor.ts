@@ -26,3 +26,28 @@ export function zip3(postalCode: unknown): string | undefined {
   }
   return RESTRICTED_ZIP3.has(digits[1]) ? '000' : digits[1];
 }
+
+/** Ages from 90 up are one category (45 CFR 164.514(b)(2)(i)(C)). */
+export const OLDEST_AGE_CATEGORY = 90;
+
+/**
+ * Returns the Safe Harbor form of a birth year: the year itself, or for anyone 90 or older at
+ * the reference year, the one year that stands for the whole 90-or-older group. Counting from
+ * years alone folds some 89-year-olds too, which errs on the safe side.
+ *
+ * @param birthYear - four-digit year
+ * @param referenceYear - the year ages are counted at (the batch's ingest date)
+ */
+export function foldBirthYear(birthYear: number, referenceYear: number): number {
+  const oldest = referenceYear - OLDEST_AGE_CATEGORY;
+  return birthYear <= oldest ? oldest : birthYear;
+}
+
+/**
+ * Returns an age in years with every age over 89 folded into 90.
+ *
+ * @param ageYears - an age in years
+ */
+export function foldAge(ageYears: number): number {
+  return ageYears >= OLDEST_AGE_CATEGORY ? OLDEST_AGE_CATEGORY : ageYears;
+}

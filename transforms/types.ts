@@ -1,3 +1,5 @@
+import type { DeidRules } from './deid/rules.js';
+
 /**
  * Shared shapes of the pure transforms. Nothing here does I/O; everything crosses the worker
  * thread boundary as plain data (structured clone), so no classes and no functions.
@@ -63,4 +65,10 @@ export type FileFormat = 'hl7v2' | 'fhir-json' | 'ndjson' | 'unknown';
  */
 export interface DeidContext {
   pseudonymKey: Uint8Array;
+  /** The feed's de-identification rules (plain data); the safe-harbor preset when absent. */
+  rules?: DeidRules;
+  /** Hash of `rules` from `hashDeidRules`, so a worker compiles each rules set once. */
+  rulesHash?: string;
+  /** Year ages are counted at (the batch's ingest date); the current year when absent. */
+  referenceYear?: number;
 }

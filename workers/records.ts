@@ -1,5 +1,7 @@
+import { collectFhirIdentifiers } from '../transforms/deid/fhir-identifiers.js';
 import {
   collectIdentityMap,
+  collectPatientKeys,
   deidentifyResource,
   parseFhirDocument,
   parseNdjsonLine,
@@ -125,13 +127,16 @@ export function transformFhirDocument(bytes: Uint8Array, ctx: DeidContext): Tran
   // Entries the parser refused have no usable resource; the raw file is in the archive.
   const rejects: RejectLine[] = parsed.rejects.map((reject) => ({ ...reject, raw: '' }));
   const identityMap = collectIdentityMap(parsed.resources, parsed.fullUrls);
+  const patientKeys = collectPatientKeys(parsed.resources, parsed.fullUrls, ctx.pseudonymKey);
+  const known = collectFhirIdentifiers(parsed.resources);
   parsed.resources.forEach((resource: unknown, messageIndex: number) => {
     const valid = validateResource(resource);
     if (!valid.ok) {
       rejects.push({ code: valid.code, position: { ...valid.position, messageIndex }, raw: JSON.stringify(resource) });
       return;
     }
-    const deidentified = deidentifyResource(resource, ctx, { identityMap, fullUrl: parsed.fullUrls[messageIndex] });
+    const fullUrl = parsed.fullUrls[messageIndex];
+    const deidentified = deidentifyResource(resource, ctx, { identityMap, fullUrl, patientKeys, known });
     if (deidentified === undefined) {
       rejects.push({ code: 'DEID_FAILED', position: { messageIndex }, raw: JSON.stringify(resource) });
       return;

@@ -1,3 +1,4 @@
+import type { DeidRules } from '../transforms/deid/rules.js';
 import type { FileFormat, Position, RejectCode } from '../transforms/types.js';
 
 export type { FileFormat, Position, RejectCode };
@@ -36,7 +37,16 @@ export interface TransformTask {
   /** Batch-wide index of the first record in `ranges`. */
   firstMessageIndex: number;
   pseudonymKey: Uint8Array;
+  /** The feed's de-identification rules, as plain data; the worker compiles them once. */
+  rules: DeidRules;
+  /** Hash of `rules`: the worker's cache key. */
+  rulesHash: string;
+  /** The year ages are counted at: the year of the batch's ingest date, so retries agree. */
+  referenceYear: number;
 }
+
+/** The de-identification fields of a transform task. */
+export type TaskDeidFields = Pick<TransformTask, 'rules' | 'rulesHash' | 'referenceYear'>;
 
 /** Output lines of one record type (message type or resourceType), in input order. */
 export interface RecordGroup {

@@ -60,7 +60,12 @@ function prepare(task: PrepareTask): PrepareOutcome | FailedOutcome {
 
 function transform(task: TransformTask): TransformOutcome | FailedOutcome {
   const bytes = new Uint8Array(task.source);
-  const ctx = { pseudonymKey: task.pseudonymKey };
+  const ctx = {
+    pseudonymKey: task.pseudonymKey,
+    rules: task.rules,
+    rulesHash: task.rulesHash,
+    referenceYear: task.referenceYear,
+  };
   if (task.format === 'fhir-json') {
     return transformFhirDocument(bytes, ctx);
   }

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 
-import { decryptStored } from '../read-part.js';
+import { streamSealedPart } from '../read-part.js';
 import { withApp } from './context.js';
 
 /**
- * Registers `decrypt`: print the plaintext of one stored part.
+ * Registers `decrypt`: stream the plaintext of one stored part to standard output, in constant
+ * memory. A damaged part fails at the chunk that does not authenticate, after the chunks before
+ * it were printed; the exit code is then 1.
  *
  * @param program - the root command
  */
@@ -14,8 +16,8 @@ export function registerDecryptCommand(program: Command): void {
     .description('print the plaintext of one stored part, such as output/feed=.../part-00000.ndjson.gz.enc')
     .argument('<path>', 'container/path; a bare path means the output container')
     .action(async (path: string, _options: unknown, command: Command) => {
-      await withApp(command, { keys: true, pool: true }, async (app) => {
-        process.stdout.write(await decryptStored(app, path));
+      await withApp(command, { keys: true }, async (app) => {
+        await streamSealedPart(app, path, process.stdout);
       });
     });
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 
 import { createOrchestrator, drain } from '../app.js';
+import { auditDetailOfRun, withAuditEvent } from '../audit.js';
 import { dropFiles, expandPaths } from '../drop.js';
+import { startRunMetrics } from '../metrics.js';
 import { STORAGE_NAMES } from '../storage.js';
 import { formatRunSummary } from '../summary.js';
 import { withApp } from './context.js';
@@ -16,16 +18,26 @@ export function registerIngestCommands(program: Command): void {
     .command('run')
     .description('run the orchestrator until SIGINT/SIGTERM')
     .option('--until-drained', 'exit once the inbound queue is empty')
-    .action(async (options: { untilDrained?: boolean }, command: Command) => {
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port')
+    .option('--metrics-host <host>', 'address the metrics server binds', '127.0.0.1')
+    .action(async (options: RunFlags, command: Command) => {
       await withApp(command, { keys: true, pool: true }, async (app) => {
-        const orchestrator = createOrchestrator(app, options.untilDrained ?? false);
+        const metrics = await startRunMetrics(app, { port: options.metricsPort, host: options.metricsHost });
+        const orchestrator = createOrchestrator(app, options.untilDrained ?? false, metrics.observer);
         const onSignal = (signal: NodeJS.Signals): void => {
           app.log.info({ signal }, 'Stop requested');
+          metrics.setReady(false);
           orchestrator.stop();
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        const report = await orchestrator.run();
+        metrics.setReady(true);
+        const report = await withAuditEvent(
+          app,
+          { action: 'run' },
+          () => orchestrator.run().finally(() => metrics.close()),
+          auditDetailOfRun,
+        );
         process.stdout.write(formatRunSummary(report) + '\n');
       });
     });
@@ -53,8 +65,19 @@ export function registerIngestCommands(program: Command): void {
     .action(async (paths: string[], options: { feed: string }, command: Command) => {
       await withApp(command, { keys: true, pool: true }, async (app) => {
         await dropFiles(app.storage, options.feed, expandPaths(paths));
-        const report = await drain(app);
+        const report = await withAuditEvent(
+          app,
+          { action: 'ingest', feedId: options.feed },
+          () => drain(app),
+          auditDetailOfRun,
+        );
         process.stdout.write(formatRunSummary(report) + '\n');
       });
     });
+}
+
+interface RunFlags {
+  untilDrained?: boolean;
+  metricsPort?: string;
+  metricsHost: string;
 }

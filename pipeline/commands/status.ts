@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Command } from 'commander';
 
-import { listRecentBatches } from '../manifest.js';
-import { STORAGE_NAMES } from '../storage.js';
+import { formatPipelineStatus, getPipelineStatus } from '../status.js';
 import { formatBatchRows } from '../summary.js';
 import { withApp } from './context.js';
 
@@ -13,36 +14,52 @@ import { withApp } from './context.js';
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('queue depths and the last batches (reads no PHI, needs no key)')
+    .description('queue depths and ages, batch and reject counts, throughput (reads no PHI, needs no key)')
     .option('--limit <n>', 'how many recent batches', '10')
     .option('--json', 'print JSON')
-    .action(async (options: { limit: string; json?: boolean }, command: Command) => {
+    .option('--watch', 'refresh until interrupted (with --json: one JSON line per refresh)')
+    .option('--interval <sec>', 'seconds between refreshes with --watch', '5')
+    .action(async (options: StatusFlags, command: Command) => {
       await withApp(command, {}, async (app) => {
         const limit = Number.parseInt(options.limit, 10);
-        const [inbound, poison, batches] = await Promise.all([
-          app.storage.inboundQueue.getProperties(),
-          app.storage.poisonQueue.getProperties(),
-          listRecentBatches(app.storage, Number.isFinite(limit) && limit > 0 ? limit : 10),
-        ]);
-        const status = {
-          storage: app.storage.kind,
-          queues: {
-            [STORAGE_NAMES.inboundQueue]: inbound.approximateMessagesCount ?? 0,
-            [STORAGE_NAMES.poisonQueue]: poison.approximateMessagesCount ?? 0,
-          },
-          batches,
+        const recentBatches = Number.isFinite(limit) && limit > 0 ? limit : 10;
+        const render = async (): Promise<string> => {
+          const status = await getPipelineStatus(app.storage, { recentBatches });
+          if (options.json) {
+            return JSON.stringify(status, null, options.watch ? undefined : 2) + '\n';
+          }
+          return (
+            formatPipelineStatus(status) +
+            '\n' +
+            (status.batches.length > 0 ? formatBatchRows(status.batches) : 'no batches yet') +
+            '\n'
+          );
         };
-        if (options.json) {
-          process.stdout.write(JSON.stringify(status, null, 2) + '\n');
+        if (!options.watch) {
+          process.stdout.write(await render());
           return;
         }
-        process.stdout.write(
-          `storage: ${status.storage}\n` +
-            `queue ${STORAGE_NAMES.inboundQueue}: ${status.queues[STORAGE_NAMES.inboundQueue]} messages\n` +
-            `queue ${STORAGE_NAMES.poisonQueue}: ${status.queues[STORAGE_NAMES.poisonQueue]} messages\n\n` +
-            (batches.length > 0 ? formatBatchRows(batches) : 'no batches yet') +
-            '\n',
-        );
+        await watch(render, Math.max(1, Number.parseFloat(options.interval) || 5) * 1000);
       });
     });
+}
+
+interface StatusFlags {
+  limit: string;
+  json?: boolean;
+  watch?: boolean;
+  interval: string;
+}
+
+/** Redraws until SIGINT or SIGTERM; on a terminal the screen is cleared between refreshes. */
+async function watch(render: () => Promise<string>, intervalMs: number): Promise<void> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  while (!controller.signal.aborted) {
+    const text = await render();
+    process.stdout.write((process.stdout.isTTY ? '\x1b[2J\x1b[H' : '') + text);
+    await sleep(intervalMs, undefined, { signal: controller.signal }).catch(() => {});
+  }
 }

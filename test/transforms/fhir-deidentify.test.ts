@@ -107,7 +107,8 @@ describe('deidentifyResource on a Patient', () => {
     expect(output).toEqual({
       resourceType: 'Patient',
       id: pseudonymize(KEY, 'resource', 'Patient/pat-alpha'),
-      meta: { lastUpdated: '2024-03-04T05:06:07Z' },
+      // Dates other than birth and death move by the patient's offset (+208 days here).
+      meta: { lastUpdated: '2024-09-28T05:06:07Z' },
       extension: [
         { url: `${SD}/patient-birthPlace`, valueAddress: { state: 'ZZ', country: 'US' } },
         { url: 'http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex', valueCode: 'F' },
@@ -129,7 +130,13 @@ describe('deidentifyResource on a Patient', () => {
       birthDate: '1980',
       deceasedDateTime: '2021',
       address: [
-        { use: 'home', state: 'ZZ', postalCode: '999', country: 'US', period: { start: '1980' } },
+        {
+          use: 'home',
+          state: 'ZZ',
+          postalCode: '999',
+          country: 'US',
+          period: { start: '1980-07-28' },
+        },
       ],
       contact: [
         {
@@ -320,7 +327,26 @@ describe('deidentifyResource on references', () => {
 });
 
 describe('deidentifyResource on other resources', () => {
-  it('drops the narrative of every resource', () => {
+  it('scrubs a narrative that is not generated, keeping its markup', () => {
+    const observation = {
+      resourceType: 'Observation',
+      text: {
+        status: 'additional',
+        div: '<div xmlns="http://www.w3.org/1999/xhtml">Called 555-555-0100 on 2024-03-04</div>',
+      },
+      status: 'final',
+    };
+    expect(deidentifyResource(observation, CTX)).toEqual({
+      resourceType: 'Observation',
+      text: {
+        status: 'additional',
+        div: '<div xmlns="http://www.w3.org/1999/xhtml">Called [PHONE] on [DATE]</div>',
+      },
+      status: 'final',
+    });
+  });
+
+  it('drops a generated narrative, which only repeats the structured data', () => {
     const observation = {
       resourceType: 'Observation',
       text: { status: 'generated', div: '<div>Testpatient</div>' },

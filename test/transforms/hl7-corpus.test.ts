@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 import {
-  HL7_DEID_RULES,
   STANDARD_HL7_DELIMITERS,
   STANDARD_REQUIRED_MSH_FIELDS,
   decodeHl7Bytes,
@@ -16,6 +15,8 @@ import {
   splitHl7File,
   unescapeHl7,
 } from '../../transforms/hl7/index.js';
+import { parseHl7Selector } from '../../transforms/deid/hl7-selector.js';
+import { hl7PresetRules } from '../../transforms/deid/presets.js';
 import type { Hl7Message, ParseHl7Options } from '../../transforms/hl7/index.js';
 
 // The developer corpus lives beside the project (/work/shared/corpus); CI may not have it.
@@ -156,7 +157,10 @@ describe.skipIf(!hasCorpus)('HL7 v2 corpus', () => {
   it('removes PID-5 family names from every field the de-identification rules cover', () => {
     const ctx = { pseudonymKey: new Uint8Array(32).fill(1) };
     const covered = new Set(
-      HL7_DEID_RULES.flatMap((rule) => rule.fields.map((field) => `${rule.segment}-${field}`)),
+      hl7PresetRules('safe-harbor')
+        .map((rule) => parseHl7Selector(rule.path))
+        .filter((selector) => selector.field !== '*' && selector.where === undefined)
+        .map((selector) => `${selector.segment}-${selector.field}`),
     );
     let namesChecked = 0;
 

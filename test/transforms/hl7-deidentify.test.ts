@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { deidentifyHl7, hl7ToJson, parseHl7, serializeHl7 } from '../../transforms/hl7/index.js';
+import { dateOffsetDays, shiftHl7Date } from '../../transforms/deid/date-shift.js';
+import { DEFAULT_DATE_SHIFT_RANGE_DAYS } from '../../transforms/deid/rules.js';
+import {
+  EMBEDDED_DOCUMENT_MARKER,
+  deidentifyHl7,
+  hl7ToJson,
+  parseHl7,
+  serializeHl7,
+} from '../../transforms/hl7/index.js';
 import type { Hl7Message } from '../../transforms/hl7/index.js';
 import { pseudonymize } from '../../transforms/pseudonym.js';
 
@@ -93,7 +101,16 @@ describe('deidentifyHl7', () => {
       expect(message.get(path), path).toBe('');
     }
     expect(message.get('PV1-7')).toBe('1234^DOCTOR^DAVID');
-    expect(message.get('EVN-2')).toBe('20240101120000');
+  });
+
+  it('shifts every date of the message by the patient\'s offset, keeping time and intervals', () => {
+    const message = deidentified(syntheticMessage('CTRL0001'));
+    const patient = pseudonymize(PSEUDONYM_KEY, 'patient-id', 'MRN0001');
+    const offsetDays = dateOffsetDays(PSEUDONYM_KEY, patient, DEFAULT_DATE_SHIFT_RANGE_DAYS);
+    expect(offsetDays).toBe(77);
+    expect(message.get('MSH-7')).toBe('20240318120000');
+    expect(message.get('EVN-2')).toBe('20240318120000');
+    expect(shiftHl7Date('20240101120000', offsetDays)).toBe('20240318120000');
   });
 
   it('drops a birth date that does not start with a year', () => {
@@ -121,9 +138,11 @@ describe('deidentifyHl7', () => {
 
     const serialised = serializeHl7(message);
     expect(serialised).not.toContain(report);
-    expect(message.get('OBX-5.4')).toBe('Base64');
-    expect(message.get('OBX-5.5')).toBe('');
-    expect(serialised).toContain('OBX|1|ED|REPORT^Report^L||LAB^text^html^Base64||||||F\r');
+    expect(message.get('OBX-5.4')).toBe('A');
+    expect(message.get('OBX-5.5')).toBe(EMBEDDED_DOCUMENT_MARKER);
+    expect(serialised).toContain(
+      'OBX|1|ED|REPORT^Report^L||LAB^text^html^A^[embedded document removed]||||||F\r',
+    );
     expect(serialised).toContain('OBX|2|ST|NOTE^Note^L||kept as sent||||||F\r');
   });
 });

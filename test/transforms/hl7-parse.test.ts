@@ -210,7 +210,13 @@ describe('escape sequences', () => {
       code: 'HL7_BAD_ESCAPE',
       position: { messageIndex: 0, segmentIndex: 2, segmentName: 'NTE', field: 'NTE-3' },
     });
-    expect(parseHl7(`${MSH}\rNTE|1||\\XC3\\\r`, 0).ok).toBe(false);
+    // A lone UTF-8 lead byte under a declared UTF-8 does not decode.
+    const utf8 = `${MSH}||||||UNICODE UTF-8\rNTE|1||\\XC3\\\r`;
+    expect(parseHl7(utf8, 0)).toEqual({
+      ok: false,
+      code: 'HL7_BAD_ESCAPE',
+      position: { messageIndex: 0, segmentIndex: 2, segmentName: 'NTE', field: 'NTE-3' },
+    });
   });
 
   it('escapes values so they read back unchanged', () => {

@@ -1,5 +1,6 @@
 export { sha256Hex } from './digest.js';
 export { decryptEnvelope, encryptEnvelope } from './envelope.js';
+export { EnvelopeOpener, EnvelopeSealer } from './envelope-codec.js';
 export type { KekResolver } from './envelope-codec.js';
 export { EnvelopeError } from './envelope-error.js';
 export type { EnvelopeErrorCode } from './envelope-error.js';

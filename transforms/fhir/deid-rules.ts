@@ -1,7 +1,7 @@
 /**
- * The tables behind `deidentifyResource`: a first cut of HIPAA Safe Harbor
- * (45 CFR 164.514(b)(2)) for FHIR R4. A later rules engine with FHIRPath replaces them; the walk
- * in `deidentify.ts` only applies what these tables say.
+ * The tables behind the preset walk of `deidentifyResource`: HIPAA Safe Harbor
+ * (45 CFR 164.514(b)(2)) for FHIR R4 by element name. A feed's FHIRPath rules run before the
+ * walk and take precedence; see docs/deidentification.md.
  */
 
 import { zip3 } from '../safe-harbor.js';
@@ -12,22 +12,25 @@ export { zip3 };
 export type ElementRule =
   | 'drop'
   | 'year'
+  | 'birth-year'
   | 'address'
   | 'contact'
   | 'resource-id'
   | 'identifier-patient'
   | 'identifier-other'
   | 'patient-id'
-  | 'bundle-entry';
+  | 'bundle-entry'
+  | 'narrative';
 
-// Limitation: free text (Annotation, CodeableConcept.text, string values) is kept; the narrative
-// and embedded attachment data are dropped instead of scrubbed until the free-text scrubber exists.
+// A generated narrative only repeats the structured data, which is de-identified on its own,
+// so it goes; any other narrative says more than the data and is scrubbed instead.
 const EVERY_RESOURCE: Readonly<Record<string, ElementRule>> = {
-  text: 'drop',
+  text: 'narrative',
   identifier: 'identifier-other',
 };
 
-// Limitation: outside person resources, dates stay whole, and ages over 89 are not grouped.
+// Birth and death keep their year (birth years of people 90 or older folded into one); every
+// other date of the person is shifted with the patient's offset.
 const PERSON_RESOURCE: Readonly<Record<string, ElementRule>> = {
   ...EVERY_RESOURCE,
   id: 'resource-id',
@@ -36,13 +39,15 @@ const PERSON_RESOURCE: Readonly<Record<string, ElementRule>> = {
   telecom: 'drop',
   photo: 'drop',
   address: 'address',
-  birthDate: 'year',
+  birthDate: 'birth-year',
   _birthDate: 'drop',
   deceasedDateTime: 'year',
   _deceasedDateTime: 'drop',
   contact: 'contact',
 };
 
+// Limitation: the presets' FHIR side is this table and the walk, not FHIRPath, so a preset
+// cannot be listed or overridden expression by expression; feed rules in FHIRPath run first.
 const ELEMENT_RULES: Readonly<Record<string, Readonly<Record<string, ElementRule>>>> = {
   Patient: PERSON_RESOURCE,
   RelatedPerson: PERSON_RESOURCE,
@@ -51,6 +56,24 @@ const ELEMENT_RULES: Readonly<Record<string, Readonly<Record<string, ElementRule
   // A search link can hold a query by name or identifier.
   Bundle: { ...EVERY_RESOURCE, entry: 'bundle-entry', link: 'drop' },
 };
+
+/**
+ * String elements that hold free text, scrubbed wherever they appear: narrative, Annotation and
+ * CodeableConcept text, string and markdown values, descriptions, comments and titles.
+ */
+export const FREE_TEXT_ELEMENTS: ReadonlySet<string> = new Set([
+  'div',
+  'text',
+  'valueString',
+  'valueMarkdown',
+  'description',
+  'comment',
+  'title',
+  'summary',
+  'conclusion',
+  'patientInstruction',
+  'note',
+]);
 
 /** Address parts no smaller than a state; `postalCode` is cut to three digits by `zip3`. */
 export const KEPT_ADDRESS_ELEMENTS: ReadonlySet<string> = new Set([
@@ -80,7 +103,6 @@ export const NESTED_IDENTIFIER_ELEMENTS: ReadonlySet<string> = new Set([
   'preAdmissionIdentifier',
   'valueIdentifier',
 ]);
-
 
 /**
  * Returns the rules for the top-level elements of one resource type.

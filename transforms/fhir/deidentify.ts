@@ -1,3 +1,7 @@
+import { compiledRulesOf, createRecordDeid } from '../deid/record-context.js';
+import type { RecordDeid } from '../deid/record-context.js';
+import { collectFhirIdentifiers } from '../deid/fhir-identifiers.js';
+import type { KnownIdentifiers } from '../deid/free-text.js';
 import { pseudonymize } from '../pseudonym.js';
 import type { PseudonymNamespace } from '../pseudonym.js';
 import type { DeidContext } from '../types.js';
@@ -5,13 +9,26 @@ import {
   DROPPED_EXTENSION_VALUES,
   DROPPED_EXTENSIONS,
   elementRulesFor,
-  KEPT_ADDRESS_ELEMENTS,
+  FREE_TEXT_ELEMENTS,
   NESTED_IDENTIFIER_ELEMENTS,
-  zip3,
 } from './deid-rules.js';
 import type { ElementRule } from './deid-rules.js';
+import {
+  encryptData,
+  ENCRYPTED_EXTENSION_URL,
+  foldAgeQuantity,
+  generalizeAddress,
+  generalizeValue,
+  MASKED_DATA_EXTENSION,
+  scrubNarrative,
+  shiftIfDate,
+} from './deid-values.js';
+import { applyFhirPathRules, isHandled, REDACTED } from './fhirpath-rules.js';
+import type { HandledNodes } from './fhirpath-rules.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
+import { patientPseudonymOf } from './patient-key.js';
+import type { PatientKeyMap } from './patient-key.js';
 import {
   collectIdentityMap,
   IDENTITY_RESOURCE_TYPES,
@@ -26,6 +43,10 @@ export interface DeidOptions {
   identityMap?: IdentityMap;
   /** The Bundle entry's `fullUrl`; gives an id-less Patient the pseudonym its references get. */
   fullUrl?: string;
+  /** The document's patients by reference, from `collectPatientKeys`; keys the date offset. */
+  patientKeys?: PatientKeyMap;
+  /** Identifiers the document's person resources carry, scrubbed from its free text. */
+  known?: KnownIdentifiers;
 }
 
 // date, dateTime and instant: https://hl7.org/fhir/R4/datatypes.html#primitive
@@ -38,9 +59,35 @@ const MAX_DEPTH = 256;
 interface Walk {
   pseudonymKey: Uint8Array;
   identityMap: IdentityMap;
-  /** Inside a person resource every date is about that person, so only its year may stay. */
-  yearOnlyDates: boolean;
+  /** The record's offset, scrubber and keys. */
+  record: RecordDeid;
+  /** What the preset does with dates, addresses and free text. */
+  policy: FhirPolicy;
+  /** Elements the feed's FHIRPath rules already decided. */
+  handled: HandledNodes | undefined;
 }
+
+/** The preset's choices the walk applies. */
+interface FhirPolicy {
+  shiftDates: boolean;
+  generalizeBirthDates: boolean;
+  address: 'address-state' | 'address-town';
+  foldAges: boolean;
+}
+
+const SAFE_HARBOR_POLICY: FhirPolicy = {
+  shiftDates: true,
+  generalizeBirthDates: true,
+  address: 'address-state',
+  foldAges: true,
+};
+
+const LIMITED_DATA_SET_POLICY: FhirPolicy = {
+  shiftDates: false,
+  generalizeBirthDates: false,
+  address: 'address-town',
+  foldAges: false,
+};
 
 class DepthLimitError extends Error {
   override name = 'DepthLimitError';
@@ -49,17 +96,24 @@ class DepthLimitError extends Error {
 const DROP = Symbol('drop');
 
 /**
- * Returns a de-identified copy of a resource: a first cut of HIPAA Safe Harbor, driven by the
- * tables in `deid-rules.ts`. Patient, RelatedPerson and Person lose names, contact points, photos
- * and address parts smaller than a state; every date in them keeps only its year; their
- * identifiers and their own id become keyed pseudonyms. Every resource loses its narrative and
- * any name or contact point extension; references to those persons are rewritten to the
- * pseudonymous id so they still join; other identifiers are pseudonymised too. Contained and
- * nested resources get the same rules. The input is not modified.
+ * Returns a de-identified copy of a resource under the context's rules (the safe-harbor preset
+ * when it has none). The feed's FHIRPath rules run first; then the preset's walk: Patient,
+ * RelatedPerson and Person lose names, contact points, photos and address parts smaller than a
+ * state; their identifiers and own id become keyed pseudonyms; birth and death keep their year
+ * (90 or older folded into one); every other date moves by the patient's offset; free text
+ * (narrative, Annotation and CodeableConcept text, string values) is scrubbed; references to
+ * persons are rewritten to the pseudonymous id so they still join; embedded documents are
+ * dropped with a `masked` marker or encrypted. Contained and nested resources get the same
+ * rules. The input is not modified.
+ *
+ * The patient whose offset applies: a Patient's MR identifier (else its first identifier, else
+ * its id); for other resources the Patient their subject, patient or beneficiary reference names,
+ * resolved through `options.patientKeys` when the document holds it, else the pseudonymised
+ * reference id. See `patient-key.ts`.
  *
  * @param resource - a parsed resource
- * @param ctx - the pseudonym key
- * @param options - the document's identity map and the resource's `fullUrl`, when from a Bundle
+ * @param ctx - the pseudonym key, the feed's rules and the reference year for ages
+ * @param options - the document's maps and the resource's `fullUrl`, when from a Bundle
  * @returns the de-identified copy, or `undefined` when the input is not a resource or nests too
  *   deeply; count that as `DEID_FAILED`
  */
@@ -71,16 +125,35 @@ export function deidentifyResource(
   if (!isJsonObject(resource) || typeof resource.resourceType !== 'string') {
     return undefined;
   }
+  const compiled = compiledRulesOf(ctx);
+  if (!compiled.active) {
+    return resource;
+  }
 
-  const walk: Walk = {
-    pseudonymKey: ctx.pseudonymKey,
-    identityMap: options.identityMap ?? new Map(),
-    yearOnlyDates: false,
-  };
+  const patient = patientPseudonymOf(resource, ctx.pseudonymKey, options);
+  // Outside a document (an NDJSON line), a person resource's own fields are what it knows.
+  const known = options.known ?? collectFhirIdentifiers([resource]);
+  const record = createRecordDeid(ctx, patient, known);
   try {
-    return deidResource(resource, walk, { fullUrl: options.fullUrl, contained: false }, 0);
+    let input = resource;
+    let handled: HandledNodes | undefined;
+    if (compiled.fhir.length > 0) {
+      input = structuredClone(resource);
+      handled = applyFhirPathRules(input, compiled.fhir, record);
+    }
+    if (compiled.rules.preset === 'none') {
+      return handled === undefined ? input : stripRedacted(input);
+    }
+    const walk: Walk = {
+      pseudonymKey: ctx.pseudonymKey,
+      identityMap: options.identityMap ?? new Map(),
+      record,
+      policy: compiled.rules.preset === 'limited-data-set' ? LIMITED_DATA_SET_POLICY : SAFE_HARBOR_POLICY,
+      handled,
+    };
+    return deidResource(input, walk, { fullUrl: options.fullUrl, contained: false }, 0);
   } catch (error) {
-    if (error instanceof DepthLimitError) {
+    if (error instanceof DepthLimitError || error instanceof RangeError) {
       return undefined;
     }
     throw error;
@@ -100,7 +173,6 @@ function deidResource(
   const walk: Walk = {
     ...outer,
     identityMap: resourceType === 'Bundle' ? withNestedEntries(resource, outer) : outer.identityMap,
-    yearOnlyDates: IDENTITY_RESOURCE_TYPES.has(resourceType),
   };
   const rules = elementRulesFor(resourceType);
   // Contained ids are local to their container (`#p1`) and identify nothing outside it.
@@ -109,9 +181,13 @@ function deidResource(
   const result: JsonObject = {};
 
   for (const [name, value] of Object.entries(resource)) {
-    if (resourceType === 'Binary' && (name === 'data' || name === '_data')) {
+    if (isHandled(walk.handled, resource, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+    } else if (resourceType === 'Binary' && (name === 'data' || name === '_data')) {
       // A Binary's content is an embedded document; like Attachment.data it cannot be scrubbed.
-      continue;
+      if (name === 'data' && typeof value === 'string') {
+        setEmbeddedBinary(result, value, walk);
+      }
     } else if (name === 'id' && replacesId) {
       setIfDefined(result, name, pseudonymId);
     } else if (name === 'contained' && Array.isArray(value)) {
@@ -119,11 +195,8 @@ function deidResource(
       result.contained = value
         .filter(isJsonObject)
         .map((item) => deidResource(item, walk, inside, depth + 1));
-    } else if (name === 'meta') {
-      // Meta dates (lastUpdated) are about the record, not the person, and must stay instants.
-      setIfNotDropped(result, name, deidValue(value, { ...walk, yearOnlyDates: false }, depth + 1));
     } else {
-      setIfNotDropped(result, name, applyRule(rules[name], value, walk, depth + 1));
+      setIfNotDropped(result, name, applyRule(rules[name], name, value, walk, depth + 1));
     }
   }
 
@@ -146,6 +219,7 @@ function pseudonymousIdOf(
 
 function applyRule(
   rule: ElementRule | undefined,
+  name: string,
   value: unknown,
   walk: Walk,
   depth: number,
@@ -154,7 +228,11 @@ function applyRule(
     case 'drop':
       return DROP;
     case 'year':
-      return typeof value === 'string' && /^\d{4}/.test(value) ? value.slice(0, 4) : DROP;
+    case 'birth-year':
+      if (!walk.policy.generalizeBirthDates) {
+        return typeof value === 'string' ? value : DROP;
+      }
+      return generalizeValue(value, rule, walk.record) ?? DROP;
     case 'address':
       return mapItems(value, (address) => deidAddress(address, walk, depth));
     case 'contact':
@@ -167,25 +245,35 @@ function applyRule(
       return typeof value === 'string'
         ? pseudonymize(walk.pseudonymKey, 'patient-id', value)
         : DROP;
+    case 'narrative':
+      return isJsonObject(value) && value.status === 'generated' ? DROP : deidValue(value, walk, depth);
     case 'bundle-entry':
       return mapItems(value, (entry) => deidBundleEntry(entry, walk, depth));
     default:
-      return deidValue(value, walk, depth);
+      return deidValue(value, walk, depth, name);
   }
 }
 
-function deidValue(value: unknown, walk: Walk, depth: number): unknown {
+function deidValue(value: unknown, walk: Walk, depth: number, name?: string): unknown {
   if (depth > MAX_DEPTH) {
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
-  if (Array.isArray(value)) {
-    return value.map((item) => deidValue(item, walk, depth + 1)).filter((item) => item !== DROP);
+  if (value === REDACTED) {
+    return DROP;
   }
-  if (typeof value === 'string' && walk.yearOnlyDates && FHIR_DATE.test(value)) {
-    return value.slice(0, 4);
+  if (Array.isArray(value)) {
+    return value
+      .map((item) => deidValue(item, walk, depth + 1, name))
+      .filter((item) => item !== DROP);
+  }
+  if (typeof value === 'string') {
+    return deidString(value, walk, name);
   }
   if (!isJsonObject(value)) {
     return value;
+  }
+  if (walk.handled?.objects.has(value)) {
+    return copyDecided(value);
   }
 
   if (typeof value.resourceType === 'string') {
@@ -204,29 +292,76 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
   const result: JsonObject = {};
   const attachment = isAttachmentWithData(element);
   for (const [name, value] of Object.entries(element)) {
+    if (isHandled(walk.handled, element, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+      continue;
+    }
     if (attachment && (name === 'data' || name === '_data')) {
       continue;
     }
     const output = NESTED_IDENTIFIER_ELEMENTS.has(name)
       ? mapItems(value, (identifier) => deidIdentifier(identifier, walk, 'other', depth))
-      : deidValue(value, walk, depth + 1);
+      : deidValue(value, walk, depth + 1, name);
     if (output !== DROP) {
       result[name] = output;
     }
   }
   if (attachment) {
-    // Embedded documents cannot be scrubbed (Synthea notes name the patient), so the bytes go
-    // and the attachment says why, with FHIR's own data-absent-reason code.
+    // Embedded documents cannot be scrubbed (Synthea notes name the patient): the bytes go and
+    // the attachment says why, with FHIR's own data-absent-reason code, or they stay encrypted.
     const extension = Array.isArray(result.extension) ? result.extension : [];
-    result.extension = [...extension, MASKED_DATA_EXTENSION];
+    if (walk.record.compiled.rules.embeddedDocuments === 'encrypt') {
+      result.data = encryptData(String(element.data), 'fhir:Attachment.data', walk.record);
+      result.extension = [...extension, { url: ENCRYPTED_EXTENSION_URL, valueCode: 'data' }];
+    } else {
+      result.extension = [...extension, MASKED_DATA_EXTENSION];
+    }
+  }
+  return walk.policy.foldAges ? foldAgeQuantity(result) : result;
+}
+
+// Dates move by the patient's offset; free-text elements are scrubbed.
+function deidString(value: string, walk: Walk, name: string | undefined): string {
+  if (walk.policy.shiftDates && FHIR_DATE.test(value)) {
+    return shiftIfDate(value, walk.record);
+  }
+  if (name === undefined || !FREE_TEXT_ELEMENTS.has(name)) {
+    return value;
+  }
+  return name === 'div' ? scrubNarrative(value, walk.record) : walk.record.scrubber().scrub(value);
+}
+
+function setEmbeddedBinary(result: JsonObject, data: string, walk: Walk): void {
+  if (walk.record.compiled.rules.embeddedDocuments === 'encrypt') {
+    result.data = encryptData(data, 'fhir:Binary.data', walk.record);
+    result.extension = [{ url: ENCRYPTED_EXTENSION_URL, valueCode: 'data' }];
+  }
+}
+
+// What a FHIRPath rule decided is copied as it is, less what it removed.
+function copyDecided(value: unknown): unknown {
+  if (value === REDACTED) {
+    return DROP;
+  }
+  return Array.isArray(value) ? value.filter((item) => item !== REDACTED) : value;
+}
+
+// The `none` preset runs only the feed's rules; their removals still have to go.
+function stripRedacted(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    return value.filter((item) => item !== REDACTED).map(stripRedacted);
+  }
+  if (!isJsonObject(value)) {
+    return value;
+  }
+  const result: JsonObject = {};
+  for (const [name, item] of Object.entries(value)) {
+    if (item !== REDACTED) {
+      result[name] = stripRedacted(item);
+    }
   }
   return result;
 }
-
-const MASKED_DATA_EXTENSION: JsonObject = {
-  url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason',
-  valueCode: 'masked',
-};
 
 // Attachment.data is base64Binary beside contentType, url, size, hash, title or creation;
 // SampledData.data (a string of numbers beside origin and period) is not an attachment.
@@ -241,7 +376,7 @@ function isAttachmentWithData(element: JsonObject): boolean {
 
 // A literal reference, or a logical one: an Identifier with a type or display beside it.
 // Limitation: a Reference holding only a display is not recognised; that display, possibly a
-// name, stays until the free-text scrubber exists.
+// name, stays unless it is free text the scrubber reads.
 function isReference(value: JsonObject): boolean {
   if (typeof value.reference === 'string') {
     return true;
@@ -262,7 +397,9 @@ function deidReference(reference: JsonObject, walk: Walk, depth: number): unknow
   const result: JsonObject = {};
 
   for (const [name, value] of Object.entries(reference)) {
-    if (name === 'reference') {
+    if (isHandled(walk.handled, reference, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+    } else if (name === 'reference') {
       setIfDefined(result, name, rewritten.reference);
     } else if (name === 'display' || name === '_display') {
       if (!toPerson) {
@@ -297,22 +434,26 @@ function deidAddress(address: unknown, walk: Walk, depth: number): JsonObject | 
   if (!isJsonObject(address)) {
     return DROP;
   }
-  const result: JsonObject = {};
-  for (const [name, value] of Object.entries(address)) {
-    if (KEPT_ADDRESS_ELEMENTS.has(name)) {
-      result[name] = deidValue(value, walk, depth + 1);
-    }
+  if (walk.handled?.objects.has(address)) {
+    return address;
   }
-  setIfDefined(result, 'postalCode', zip3(address.postalCode));
-  return dropIfEmpty(result);
+  const mapKept = (value: unknown): unknown => deidValue(value, walk, depth + 1);
+  return dropIfEmpty(generalizeAddress(address, walk.policy.address, mapKept));
 }
 
 function deidContact(contact: unknown, walk: Walk, depth: number): unknown {
   if (!isJsonObject(contact)) {
     return DROP;
   }
+  if (walk.handled?.objects.has(contact)) {
+    return contact;
+  }
   const result: JsonObject = {};
   for (const [name, value] of Object.entries(contact)) {
+    if (isHandled(walk.handled, contact, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+      continue;
+    }
     if (name === 'name' || name === 'telecom') {
       continue;
     }
@@ -332,9 +473,14 @@ function deidIdentifier(
   if (!isJsonObject(identifier)) {
     return DROP;
   }
+  if (walk.handled?.objects.has(identifier)) {
+    return identifier;
+  }
   const result: JsonObject = {};
   for (const [name, value] of Object.entries(identifier)) {
-    if (name === 'value') {
+    if (isHandled(walk.handled, identifier, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+    } else if (name === 'value') {
       if (typeof value === 'string') {
         result.value = pseudonymize(walk.pseudonymKey, namespace, value);
       }

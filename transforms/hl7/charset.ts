@@ -30,6 +30,7 @@ const BOM = [0xef, 0xbb, 0xbf];
 const MSH_18 = 18;
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const fatalDecoders = new Map<string, InstanceType<typeof TextDecoder>>();
 
 // Workaround for https://github.com/nodejs/node/issues/60888 (Node >= 20.18.3 decodes
 // windows-1252 as Latin-1); drop when fixed. The WHATWG index for bytes 0x80-0x9F.
@@ -115,7 +116,13 @@ function readDeclaredCharset(bytes: Uint8Array): string | undefined {
   return value === '' ? undefined : value;
 }
 
-function charsetFor(declared: string): string | undefined {
+/**
+ * The WHATWG encoding name for an MSH-18 value (see the policy above), or `undefined` when we
+ * cannot decode that character set.
+ *
+ * @param declared - MSH-18 component 1, such as `UNICODE UTF-8` or `8859/1`
+ */
+export function charsetFor(declared: string): string | undefined {
   const name = declared.toUpperCase().replace(/\s+/g, ' ');
   if (['ASCII', 'US-ASCII', 'UNICODE', 'UNICODE UTF-8', 'UTF-8', 'UTF8'].includes(name)) {
     return 'utf-8';
@@ -132,7 +139,14 @@ function charsetFor(declared: string): string | undefined {
   return undefined;
 }
 
-function decodeAs(charset: string, bytes: Uint8Array): string | undefined {
+/**
+ * Decodes bytes in a character set `charsetFor` returned; `undefined` when they are not valid
+ * in it. Also used for the bytes of `\Xhh..\` escapes, so they decode as the message does.
+ *
+ * @param charset - `utf-8`, `windows-1252` or `iso-8859-n`
+ * @param bytes - the bytes
+ */
+export function decodeAs(charset: string, bytes: Uint8Array): string | undefined {
   if (charset === 'utf-8') {
     return decodeUtf8(bytes);
   }
@@ -143,9 +157,14 @@ function decodeAs(charset: string, bytes: Uint8Array): string | undefined {
     return decodeLatin1(bytes);
   }
 
+  let decoder = fatalDecoders.get(charset);
+  if (!decoder) {
+    decoder = new TextDecoder(charset, { fatal: true });
+    fatalDecoders.set(charset, decoder);
+  }
   let decoded: string;
   try {
-    decoded = new TextDecoder(charset, { fatal: true }).decode(bytes);
+    decoded = decoder.decode(bytes);
   } catch {
     return undefined;
   }
@@ -180,7 +199,12 @@ function decodeLatin1(bytes: Uint8Array): string {
   return text;
 }
 
-function decodeWindows1252(bytes: Uint8Array): string {
+/**
+ * Decodes windows-1252, which maps every byte.
+ *
+ * @param bytes - the bytes
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
   const latin1 = decodeLatin1(bytes);
   if (!bytes.some(isC1)) {
     return latin1;

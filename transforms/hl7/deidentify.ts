@@ -1,195 +1,308 @@
+import type { CompiledHl7Rule } from '../deid/compile.js';
+import { shiftHl7Date } from '../deid/date-shift.js';
+import { encryptField } from '../deid/field-crypto.js';
+import { collectHl7Identifiers } from '../deid/hl7-identifiers.js';
+import { perturbNumber } from '../deid/perturb.js';
+import { compiledRulesOf, createRecordDeid } from '../deid/record-context.js';
+import type { RecordDeid } from '../deid/record-context.js';
+import type { DeidMethod, GeneralizeTarget } from '../deid/rules.js';
 import { pseudonymize } from '../pseudonym.js';
-import type { PseudonymNamespace } from '../pseudonym.js';
-import { zip3 } from '../safe-harbor.js';
+import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
 import type { DeidContext } from '../types.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
 import { NULL_VALUE } from './repetition.js';
 import type { Hl7Repetition } from './repetition.js';
 
 /*
- * First cut of HIPAA Safe Harbor (45 CFR 164.514(b)(2)) for HL7 v2, as a table: each rule names
- * a segment, fields and what to do with them. Every segment with that id is treated, and every
- * repetition of a field. Setting a field rebuilds the segment, so old values leave the raw text.
+ * HL7 v2 de-identification driven by rules (transforms/deid/): the feed's rules first, then its
+ * preset's (transforms/deid/presets.ts). For each field the first rule whose selector matches
+ * decides; fields no rule names pass as sent. Setting a field rebuilds its segment, so old
+ * values leave the raw text.
  */
 
-// Limitation: only the fields in the table are treated; PD1, ROL, IN2 past field 10, free text
-// (NTE, OBX-5 TX/FT) and Z-segments pass through as sent until the rules engine replaces this.
-// Limitation: dates other than birth and death (admission, discharge, observation) are kept as
-// sent; a later change shifts them.
-// Limitation: birth years are kept for ages over 89 rather than folded into one 90-or-older group.
-// Limitation: only CX.1 of an identifier is replaced; CX.7 and CX.8 (effective and expiration
-// dates) are kept as sent.
-
-/** What a rule does to each repetition of a field. */
-export type Hl7DeidAction =
-  /** Empty the field. */
-  | { kind: 'remove' }
-  /** Replace CX.1 (the id) with its pseudonym; keep assigning authority and type code. */
-  | { kind: 'pseudonymize-id'; namespace: PseudonymNamespace }
-  /** Replace the whole value with its pseudonym. */
-  | { kind: 'pseudonymize'; namespace: PseudonymNamespace }
-  /** Keep the year of a date (`19870214` becomes `1987`). */
-  | { kind: 'keep-year' }
-  /** Keep state, the first three ZIP digits, country and address type; drop the rest. */
-  | { kind: 'generalize-address' };
-
-export interface Hl7DeidRule {
-  segment: string;
-  fields: readonly number[];
-  action: Hl7DeidAction;
+/** A record's de-identification state, with the message's component separator. */
+interface Hl7RecordDeid extends RecordDeid {
+  componentSeparator: string;
 }
 
-const REMOVE: Hl7DeidAction = { kind: 'remove' };
-const PATIENT_ID: Hl7DeidAction = { kind: 'pseudonymize-id', namespace: 'patient-id' };
-const ACCOUNT: Hl7DeidAction = { kind: 'pseudonymize-id', namespace: 'account' };
-const VISIT: Hl7DeidAction = { kind: 'pseudonymize-id', namespace: 'visit' };
-const OTHER_ID: Hl7DeidAction = { kind: 'pseudonymize-id', namespace: 'other' };
-const YEAR: Hl7DeidAction = { kind: 'keep-year' };
-const ADDRESS: Hl7DeidAction = { kind: 'generalize-address' };
-
-/** The Safe Harbor rules `deidentifyHl7` applies. */
-export const HL7_DEID_RULES: readonly Hl7DeidRule[] = Object.freeze([
-  // The control id is unique per message and could be traced back to the sender's log.
-  { segment: 'MSH', fields: [10], action: { kind: 'pseudonymize', namespace: 'message' } },
-  // PID-2/3/4 patient ids and PID-21 mother's id share a namespace, so the same MRN matches.
-  { segment: 'PID', fields: [2, 3, 4, 21], action: PATIENT_ID },
-  { segment: 'PID', fields: [18], action: ACCOUNT },
-  // Names, alias, mother's maiden name; phones and e-mail; SSN, driver's licence; birth place.
-  { segment: 'PID', fields: [5, 6, 9, 13, 14, 19, 20, 23, 40], action: REMOVE },
-  { segment: 'PID', fields: [11], action: ADDRESS },
-  { segment: 'PID', fields: [7, 29], action: YEAR },
-  // Visit number and alternate visit id. PV1 providers are staff, not the patient, and stay.
-  { segment: 'PV1', fields: [19, 50], action: VISIT },
-  // Prior ids use the same namespaces as PID and PV1, so a merge points at the same pseudonyms.
-  { segment: 'MRG', fields: [1, 2, 3], action: PATIENT_ID },
-  { segment: 'MRG', fields: [4], action: ACCOUNT },
-  { segment: 'MRG', fields: [5, 6], action: VISIT },
-  { segment: 'MRG', fields: [7], action: REMOVE },
-  // Next of kin: names, organisation name, phones, SSN; addresses; birth date; other ids.
-  { segment: 'NK1', fields: [2, 5, 6, 13, 30, 31, 37], action: REMOVE },
-  { segment: 'NK1', fields: [4, 32], action: ADDRESS },
-  { segment: 'NK1', fields: [16], action: YEAR },
-  { segment: 'NK1', fields: [33], action: OTHER_ID },
-  // The guarantor and the insured are often the patient or a relative, with the same fields.
-  // GT1: names, spouse, phones, SSN, employer name, phone and employee id, organisation name.
-  { segment: 'GT1', fields: [3, 4, 6, 7, 12, 16, 18, 19, 21], action: REMOVE },
-  { segment: 'GT1', fields: [2], action: OTHER_ID },
-  { segment: 'GT1', fields: [5, 17], action: ADDRESS },
-  { segment: 'GT1', fields: [8], action: YEAR },
-  // IN1: group and employer names and ids, name of insured; policy number and insured's id.
-  { segment: 'IN1', fields: [9, 10, 11, 16], action: REMOVE },
-  { segment: 'IN1', fields: [36], action: { kind: 'pseudonymize', namespace: 'other' } },
-  { segment: 'IN1', fields: [49], action: OTHER_ID },
-  { segment: 'IN1', fields: [19, 44], action: ADDRESS },
-  { segment: 'IN1', fields: [18], action: YEAR },
-  // IN2: employee id, SSN, employer, Medicare and Medicaid numbers and names, military sponsor.
-  { segment: 'IN2', fields: [1, 2, 3, 6, 7, 8, 9, 10], action: REMOVE },
-]);
-
-// XAD components kept: 4 state, 5 ZIP (cut to three digits), 6 country, 7 address type. An
-// allow-list, so census tract, addressee, comments and later components go too.
-const XAD_ZIP = 5;
-const XAD_KEPT = [4, XAD_ZIP, 6, 7];
+/** Marker written in place of an embedded document's data (ED.5). */
+export const EMBEDDED_DOCUMENT_MARKER = '[embedded document removed]';
 
 /**
- * De-identifies a parsed HL7 message in place with {@link HL7_DEID_RULES}. Pseudonyms come from
- * the keyed HMAC in `pseudonym.ts`, so the same id gives the same pseudonym in every message.
+ * De-identifies a parsed HL7 message in place with the context's rules (the safe-harbor preset
+ * when it has none). The patient is PID-3's MR identifier (else its first identifier); their
+ * pseudonym keys the date offset, as the MR identifier of a FHIR Patient does.
  *
  * @param message - the parsed message; modified in place
- * @param ctx - the pseudonym key
+ * @param ctx - the pseudonym key, the feed's rules and the reference year for ages
  */
 export function deidentifyHl7(message: Hl7Message, ctx: DeidContext): void {
+  const compiled = compiledRulesOf(ctx);
+  if (!compiled.active) {
+    return;
+  }
+  const mrn = patientMrnOf(message);
+  const patient = mrn === undefined ? undefined : pseudonymize(ctx.pseudonymKey, 'patient-id', mrn);
+  const record: Hl7RecordDeid = Object.assign(
+    createRecordDeid(ctx, patient, collectHl7Identifiers(message)),
+    { componentSeparator: message.delimiters.component },
+  );
+
   for (const segment of message.segments) {
-    if (segment.name === 'OBX' && EMBEDDED_DATA_TYPES.has(segment.getValue(2) ?? '')) {
-      dropEmbeddedData(segment);
-    }
-    for (const rule of HL7_DEID_RULES) {
-      if (rule.segment !== segment.name) {
-        continue;
-      }
-      for (const field of rule.fields) {
-        applyAction(segment, field, rule.action, ctx);
-      }
+    const rules = compiled.hl7RulesFor(segment.name);
+    if (rules.length > 0) {
+      applySegmentRules(segment, rules, record);
     }
   }
 }
 
-function applyAction(
+/**
+ * Returns the MRN that identifies a message's patient: the PID-3 repetition whose type code
+ * (CX.5) is MR, else the first PID-3 repetition, else PID-2 or PID-4.
+ *
+ * @param message - a parsed message, before de-identification
+ */
+export function patientMrnOf(message: Hl7Message): string | undefined {
+  const pid = message.segments.find((segment) => segment.name === 'PID');
+  if (pid === undefined) {
+    return undefined;
+  }
+  const ids = pid.repetitions(3);
+  const chosen = ids.find((id) => (id.get(5) ?? '').trim().toUpperCase() === 'MR') ?? ids[0];
+  for (const candidate of [chosen?.get(1), pid.getValue(2, 1, 1), pid.getValue(4, 1, 1)]) {
+    const value = candidate?.trim();
+    if (value) {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+function applySegmentRules(
+  segment: Hl7Segment,
+  rules: readonly CompiledHl7Rule[],
+  record: Hl7RecordDeid,
+): void {
+  const handled = new Set<number>();
+  for (const { selector, method } of rules) {
+    const where = selector.where;
+    if (where !== undefined) {
+      const value = (segment.getValue(where.field, 1, 1) ?? '').trim().toUpperCase();
+      if (!where.values.includes(value)) {
+        continue;
+      }
+    }
+
+    if (selector.field === '*') {
+      // MSH-1 and MSH-2 are the delimiters, never data.
+      const first = segment.name === 'MSH' ? 3 : 1;
+      for (let field = first; field <= segment.fieldCount; field++) {
+        applyOnce(segment, field, method, record, handled);
+      }
+    } else {
+      applyOnce(segment, selector.field, method, record, handled);
+    }
+  }
+}
+
+function applyOnce(
   segment: Hl7Segment,
   field: number,
-  action: Hl7DeidAction,
-  ctx: DeidContext,
+  method: DeidMethod,
+  record: Hl7RecordDeid,
+  handled: Set<number>,
 ): void {
+  if (handled.has(field) || (segment.name === 'MSH' && field < 3)) {
+    return;
+  }
+  handled.add(field);
   const text = segment.getFieldText(field);
   if (text === '' || text === NULL_VALUE) {
     return;
   }
+  applyMethod(segment, field, method, record);
+}
 
-  switch (action.kind) {
-    case 'remove':
+function applyMethod(
+  segment: Hl7Segment,
+  field: number,
+  method: DeidMethod,
+  record: Hl7RecordDeid,
+): void {
+  const fieldName = `${segment.name}-${field}`;
+  switch (method.method) {
+    case 'keep':
+      return;
+    case 'redact':
       segment.setValue('', field);
       return;
-    case 'pseudonymize': {
-      const value = segment.getValue(field);
-      if (value !== null && value.trim() !== '') {
-        segment.setValue(pseudonymize(ctx.pseudonymKey, action.namespace, value), field);
-      }
+    case 'substitute':
+      segment.setValue(method.value, field);
       return;
-    }
-    case 'pseudonymize-id':
+    case 'encrypt':
+      segment.setValue(encryptField(record.fieldKeys(), `hl7:${fieldName}`, segment.getFieldText(field)), field);
+      return;
+    case 'cryptoHash':
+      hashField(segment, field, method.namespace ?? 'other', method.part ?? 'whole', record);
+      return;
+    case 'dateShift':
+      segment.editRepetitions(field, (repetition) => shiftComponents(repetition, record));
+      return;
+    case 'generalize':
+      segment.editRepetitions(field, (repetition) => generalize(repetition, method.to, record));
+      return;
+    case 'perturb':
       segment.editRepetitions(field, (repetition) => {
-        const id = repetition.get(1);
-        if (id !== null && id.trim() !== '') {
-          repetition.set(pseudonymize(ctx.pseudonymKey, action.namespace, id), 1);
+        const value = repetition.get(1) ?? '';
+        const moved = perturbNumber(record.pseudonymKey, fieldName, value, method.span, method.roundTo);
+        repetition.set(moved ?? '', 1);
+      });
+      return;
+    case 'scrub':
+      scrubField(segment, field, record);
+      return;
+    case 'embeddedDocument':
+      embeddedDocument(segment, field, record);
+      return;
+  }
+}
+
+// CX components kept beside the pseudonymous id: 4 assigning authority, 5 type code, 6 assigning
+// facility. CX.2 (a check digit of the real id), CX.3 (free text in some feeds) and CX.7 onwards
+// (effective and expiration dates, which are dates of the patient) go.
+const CX_KEPT = [4, 5, 6];
+
+function hashField(
+  segment: Hl7Segment,
+  field: number,
+  namespace: 'patient-id' | 'account' | 'visit' | 'message' | 'other',
+  part: 'whole' | 'id',
+  record: Hl7RecordDeid,
+): void {
+  if (part === 'whole') {
+    const value = segment.getValue(field);
+    if (value !== null && value.trim() !== '') {
+      segment.setValue(pseudonymize(record.pseudonymKey, namespace, value), field);
+    }
+    return;
+  }
+  segment.editRepetitions(field, (repetition) => {
+    const id = repetition.get(1);
+    const kept = CX_KEPT.map((component) => repetition.get(component));
+    repetition.set('');
+    if (id !== null && id.trim() !== '') {
+      repetition.set(pseudonymize(record.pseudonymKey, namespace, id), 1);
+    }
+    CX_KEPT.forEach((component, index) => {
+      if (kept[index]) {
+        repetition.set(kept[index], component);
+      }
+    });
+  });
+}
+
+// Every component (or first subcomponent) that starts like a date is shifted: TS.1, both ends of
+// a DR, a DTM. Precision codes and other text in the same field are left alone.
+function shiftComponents(repetition: Hl7Repetition, record: Hl7RecordDeid): void {
+  const count = componentCount(repetition, record);
+  for (let component = 1; component <= count; component++) {
+    const value = repetition.get(component, 1);
+    if (value !== null && /^\s*\d{4}/.test(value)) {
+      repetition.set(shiftHl7Date(value, record.offsetDays), component, 1);
+    }
+  }
+}
+
+// XAD components kept: 4 state, 5 ZIP, 6 country, 7 address type, and for a limited data set
+// 3 town. An allow-list, so street, census tract, county and later components go.
+const XAD_STATE_KEPT = [4, 5, 6, 7];
+const XAD_TOWN_KEPT = [3, 4, 5, 6, 7];
+const XAD_ZIP = 5;
+
+function generalize(repetition: Hl7Repetition, to: GeneralizeTarget, record: Hl7RecordDeid): void {
+  switch (to) {
+    case 'address-state':
+    case 'address-town': {
+      const keptComponents = to === 'address-state' ? XAD_STATE_KEPT : XAD_TOWN_KEPT;
+      const kept = keptComponents.map((component) => repetition.get(component));
+      repetition.set('');
+      keptComponents.forEach((component, index) => {
+        let value = kept[index];
+        if (component === XAD_ZIP && value !== null && to === 'address-state') {
+          // Non-US codes have no three-digit prefix to keep, so they go entirely.
+          value = zip3(value) ?? '';
+        }
+        if (value) {
+          repetition.set(value, component);
         }
       });
       return;
-    case 'keep-year':
-      segment.editRepetitions(field, keepYear);
+    }
+    case 'zip3':
+      repetition.set(zip3(repetition.get(1)) ?? '');
       return;
-    case 'generalize-address':
-      segment.editRepetitions(field, generalizeAddress);
+    case 'year':
+    case 'birth-year': {
+      // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
+      const year = /^\s*(\d{4})/.exec(repetition.get(1) ?? '')?.[1];
+      if (year === undefined) {
+        repetition.set('');
+      } else if (to === 'birth-year') {
+        repetition.set(String(foldBirthYear(Number(year), record.referenceYear)));
+      } else {
+        repetition.set(year);
+      }
       return;
+    }
+    case 'age': {
+      const age = Number((repetition.get(1) ?? '').trim());
+      repetition.set(Number.isFinite(age) ? String(foldAge(age)) : '', 1);
+      return;
+    }
   }
+}
+
+function scrubField(segment: Hl7Segment, field: number, record: Hl7RecordDeid): void {
+  const scrubber = record.scrubber();
+  segment.editRepetitions(field, (repetition) => {
+    const count = componentCount(repetition, record);
+    for (let component = 1; component <= count; component++) {
+      const value = repetition.get(component);
+      if (value === null || value === '') {
+        continue;
+      }
+      // Only what changed is written back; untouched text keeps its formatting escapes.
+      const scrubbed = scrubber.scrub(value);
+      if (scrubbed !== value) {
+        repetition.set(scrubbed, component);
+      }
+    }
+  });
 }
 
 // ED (encapsulated data) carries whole documents, often base64 reports that name the patient;
-// they cannot be scrubbed. https://hl7.org/v2/2.5.1 ED: 1 source, 2 type, 3 subtype, 4 encoding, 5 data
-const EMBEDDED_DATA_TYPES: ReadonlySet<string> = new Set(['ED']);
+// they cannot be scrubbed. ED: 1 source, 2 type, 3 subtype, 4 encoding, 5 data.
+const ED_ENCODING = 4;
 const ED_DATA = 5;
 
-/** Empties ED.5 (the data) of every OBX-5 repetition; ED.1 to ED.4 say what was there. */
-function dropEmbeddedData(segment: Hl7Segment): void {
-  if (segment.getFieldText(5) === '') {
-    return;
-  }
-  segment.editRepetitions(5, (repetition) => {
-    if ((repetition.get(ED_DATA) ?? '') !== '') {
-      repetition.set('', ED_DATA);
+function embeddedDocument(segment: Hl7Segment, field: number, record: Hl7RecordDeid): void {
+  const encrypt = record.compiled.rules.embeddedDocuments === 'encrypt';
+  segment.editRepetitions(field, (repetition) => {
+    const data = repetition.get(ED_DATA) ?? '';
+    if (data === '') {
+      return;
+    }
+    if (encrypt) {
+      const fieldName = `hl7:${segment.name}-${field}.${ED_DATA}`;
+      repetition.set(encryptField(record.fieldKeys(), fieldName, data), ED_DATA);
+    } else {
+      // The marker is plain text, so the encoding says so; source, type and subtype stay.
+      repetition.set('A', ED_ENCODING);
+      repetition.set(EMBEDDED_DOCUMENT_MARKER, ED_DATA);
     }
   });
 }
 
-function keepYear(repetition: Hl7Repetition): void {
-  const date = repetition.get(1);
-  if (date !== null) {
-    // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
-    repetition.set(/^\s*(\d{4})/.exec(date)?.[1] ?? '');
-  }
-}
-
-function generalizeAddress(repetition: Hl7Repetition): void {
-  const kept = XAD_KEPT.map((component) => repetition.get(component));
-  repetition.set('');
-
-  XAD_KEPT.forEach((component, offset) => {
-    let value = kept[offset];
-    if (component === XAD_ZIP && value !== null) {
-      // Non-US codes have no three-digit prefix to keep, so they go entirely.
-      value = zip3(value) ?? '';
-    }
-    if (value !== '') {
-      repetition.set(value, component);
-    }
-  });
+function componentCount(repetition: Hl7Repetition, record: Hl7RecordDeid): number {
+  return repetition.toText().split(record.componentSeparator).length;
 }

@@ -52,7 +52,8 @@ export function isDelimiterChar(char: string): boolean {
 
 /**
  * Reads the delimiters from MSH-1 and the raw text of MSH-2. Returns `undefined` when they are
- * unusable: a bad character, a repeated one, or a count other than four or five.
+ * unusable: a bad character, a repeated one, or a count other than four or five. The object
+ * returned is frozen and shared by every message that declares the same delimiters.
  *
  * @param fieldSeparator - MSH-1, the character right after `MSH`
  * @param encodingCharacters - MSH-2 as written
@@ -61,6 +62,27 @@ export function readDelimiters(
   fieldSeparator: string,
   encodingCharacters: string,
 ): Hl7Delimiters | undefined {
+  // Every message of a feed declares the same few; each is read once and shared, frozen.
+  const key = fieldSeparator + encodingCharacters;
+  const cached = delimiterCache.get(key);
+  if (cached !== undefined || delimiterCache.has(key)) {
+    return cached;
+  }
+  const delimiters = readDelimitersUncached(fieldSeparator, encodingCharacters);
+  if (delimiterCache.size >= DELIMITER_CACHE_LIMIT) {
+    delimiterCache.clear();
+  }
+  delimiterCache.set(key, delimiters);
+  return delimiters;
+}
+
+const DELIMITER_CACHE_LIMIT = 256;
+const delimiterCache = new Map<string, Readonly<Hl7Delimiters> | undefined>();
+
+function readDelimitersUncached(
+  fieldSeparator: string,
+  encodingCharacters: string,
+): Readonly<Hl7Delimiters> | undefined {
   let chars = [...encodingCharacters];
 
   // `^~\\&` comes from writers that escaped the backslash as in a string literal; read it as
@@ -87,5 +109,5 @@ export function readDelimiters(
   if (chars.length === 5) {
     delimiters.truncation = chars[4];
   }
-  return delimiters;
+  return Object.freeze(delimiters);
 }

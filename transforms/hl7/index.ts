@@ -1,8 +1,19 @@
-export { decodeHl7Bytes } from './charset.js';
+export { charsetFor, decodeHl7Bytes } from './charset.js';
 export type { Hl7DecodeResult, Hl7DecodeSuccess } from './charset.js';
-export { isHl7Date, isHl7DateTime, isHl7Number } from './datatypes.js';
-export { HL7_DEID_RULES, deidentifyHl7 } from './deidentify.js';
-export type { Hl7DeidAction, Hl7DeidRule } from './deidentify.js';
+export {
+  formatHl7DateTimeIso,
+  isHl7Date,
+  isHl7DateTime,
+  isHl7Number,
+  parseHl7DateTime,
+} from './datatypes.js';
+export type {
+  Hl7DateTime,
+  Hl7DateTimeParse,
+  Hl7DateTimePrecision,
+  Hl7DateTimeResult,
+} from './datatypes.js';
+export { EMBEDDED_DOCUMENT_MARKER, deidentifyHl7, patientMrnOf } from './deidentify.js';
 export { STANDARD_HL7_DELIMITERS } from './delimiters.js';
 export type { Hl7Delimiters, Hl7Failure } from './delimiters.js';
 export { escapeHl7, unescapeHl7 } from './escape.js';

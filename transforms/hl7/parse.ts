@@ -1,11 +1,11 @@
 import type { Position, RejectCode } from '../types.js';
 import { checkObservationValue } from './datatypes.js';
-import type { Hl7Delimiters, Hl7Failure } from './delimiters.js';
+import { charsetFor } from './charset.js';
+import type { Hl7Failure } from './delimiters.js';
 import { isDelimiterChar, readDelimiters } from './delimiters.js';
-import { hasValidEscapes } from './escape.js';
-import { Hl7Message, Hl7Segment } from './message.js';
-import { nextSegment, segmentIdAt, textUnits } from './segment-breaks.js';
-import type { SegmentSpan } from './segment-breaks.js';
+import { findBadEscape } from './escape.js';
+import { Hl7Message, Hl7Segment, Hl7Text } from './message.js';
+import { SegmentScanner } from './segment-breaks.js';
 
 /** An MSH field a message must carry, such as `MSH-10`. */
 export type MshFieldName = `MSH-${number}`;
@@ -41,15 +41,16 @@ export const STANDARD_REQUIRED_MSH_FIELDS: readonly MshFieldName[] = Object.free
   'MSH-12',
 ]);
 
-// Envelope segments belong to the file, not to a message; `splitHl7File` takes them out.
-const HEADER_SEGMENTS = new Set(['MSH', 'FHS', 'BHS', 'BTS', 'FTS']);
 
 /**
  * Parses one decoded HL7 message. Checks, in order: MSH first (`HL7_MISSING_MSH`), MSH-1 and
- * MSH-2 (`HL7_BAD_DELIMITERS`), segment ids `[A-Z][A-Z0-9]{2}` and no second MSH or envelope
- * segment (`HL7_BAD_SEGMENT`), escape sequences (`HL7_BAD_ESCAPE`), MSH-9
- * (`HL7_MISSING_MESSAGE_TYPE`), required MSH fields (`HL7_MISSING_FIELD`), and OBX-5 against
- * OBX-2 for NM, DT, DTM and TS (`HL7_BAD_DATATYPE`). Never throws for bad input.
+ * MSH-2 (`HL7_BAD_DELIMITERS`), MSH-18 (`HL7_UNSUPPORTED_CHARSET`, as `decodeHl7Bytes` would),
+ * segment ids `[A-Z][A-Z0-9]{2}` and no second MSH or envelope segment (`HL7_BAD_SEGMENT`),
+ * escape sequences (`HL7_BAD_ESCAPE`), MSH-9 (`HL7_MISSING_MESSAGE_TYPE`), required MSH fields
+ * (`HL7_MISSING_FIELD`), and OBX-5 against OBX-2 for NM, DT, DTM and TS (`HL7_BAD_DATATYPE`).
+ * Never throws for bad input.
+ *
+ * Segments are found and checked here; fields are split only when read (see `message.ts`).
  *
  * @param text - one HL7 message, decoded
  * @param messageIndex - the HL7 message's index in the batch, for positions
@@ -60,75 +61,87 @@ export function parseHl7(
   messageIndex: number,
   options: ParseHl7Options = {},
 ): Hl7ParseResult {
-  const reject = (code: RejectCode, position: Position = {}): Hl7Failure => ({
-    ok: false,
-    code,
-    position: { messageIndex, ...position },
-  });
-  const msh = { segmentIndex: 1, segmentName: 'MSH' };
-  if (!text.startsWith('MSH') || text.length < 4) {
-    return reject('HL7_MISSING_MSH', { segmentIndex: 1 });
+  if (text.length < 4 || !text.startsWith('MSH')) {
+    return reject(messageIndex, 'HL7_MISSING_MSH', { segmentIndex: 1 });
   }
   const fieldSeparator = text[3];
   if (!isDelimiterChar(fieldSeparator)) {
-    return reject('HL7_BAD_DELIMITERS', { ...msh, field: 'MSH-1' });
+    return reject(messageIndex, 'HL7_BAD_DELIMITERS', { ...MSH_AT, field: 'MSH-1' });
   }
+  const separatorCode = fieldSeparator.charCodeAt(0);
 
-  const units = textUnits(text);
-  const spans: SegmentSpan[] = [];
-  for (let start = 0; start < text.length; ) {
-    const span = nextSegment(units, start, fieldSeparator.charCodeAt(0));
-    spans.push(span);
-    start = span.next;
-  }
-  const mshText = text.slice(0, spans[0].end);
-  const encodingEnd = mshText.indexOf(fieldSeparator, 4);
+  const scanner = new SegmentScanner(text);
+  scanner.scan(0, separatorCode);
+  const mshEnd = scanner.end;
+  const encodingEnd = text.indexOf(fieldSeparator, 4);
   const delimiters = readDelimiters(
     fieldSeparator,
-    mshText.slice(4, encodingEnd === -1 ? mshText.length : encodingEnd),
+    text.slice(4, encodingEnd === -1 || encodingEnd > mshEnd ? mshEnd : encodingEnd),
   );
   if (!delimiters) {
-    return reject('HL7_BAD_DELIMITERS', { ...msh, field: 'MSH-2' });
+    return reject(messageIndex, 'HL7_BAD_DELIMITERS', { ...MSH_AT, field: 'MSH-2' });
   }
 
+  const shared = new Hl7Text(text, delimiters);
+  const escapeFinder = { text, escape: delimiters.escape, at: -2 };
   const segments: Hl7Segment[] = [];
-  for (const [offset, span] of spans.entries()) {
-    const segmentIndex = offset + 1;
-    const raw = text.slice(span.start, span.end);
-    const id = segmentIdAt(units, span.start);
-    const name = raw.length === 3 || raw[3] === fieldSeparator ? id : undefined;
-    if (name === undefined) {
-      return reject('HL7_BAD_SEGMENT', { segmentIndex });
+  let charset: string | undefined;
+  let start = 0;
+  while (start < text.length) {
+    const segmentIndex = segments.length + 1;
+    if (segmentIndex > 1) {
+      scanner.scan(start, separatorCode);
     }
-    if (segmentIndex > 1 && HEADER_SEGMENTS.has(name)) {
-      return reject('HL7_BAD_SEGMENT', { segmentIndex, segmentName: name });
+    const end = scanner.end;
+    if (!isSegmentStart(text, start, end, separatorCode)) {
+      return reject(messageIndex, 'HL7_BAD_SEGMENT', { segmentIndex });
+    }
+    const name = segmentName(text, start);
+    if (segmentIndex > 1 && isEnvelopeId(name)) {
+      return reject(messageIndex, 'HL7_BAD_SEGMENT', { segmentIndex, segmentName: name });
     }
 
-    const terminator = text.slice(span.end, span.next);
-    const segment = new Hl7Segment(name, segmentIndex, raw, terminator, delimiters);
-    const badField = raw.includes(delimiters.escape)
-      ? findBadEscape(segment, delimiters)
-      : undefined;
-    if (badField !== undefined) {
-      const field = `${name}-${badField}`;
-      return reject('HL7_BAD_ESCAPE', { segmentIndex, segmentName: name, field });
+    const terminator = terminatorText(text, end, scanner.next);
+    let segment = new Hl7Segment(name, segmentIndex, shared, terminator, delimiters, charset, start, end);
+    if (segmentIndex === 1) {
+      // MSH-18 names the character set `\X..\` escapes decode in, so it is read first.
+      const declared = (segment.getValue(18, 1, 1) ?? '').trim();
+      if (declared !== '') {
+        charset = charsetFor(declared);
+        if (charset === undefined) {
+          return reject(messageIndex, 'HL7_UNSUPPORTED_CHARSET', { ...MSH_AT, field: 'MSH-18' });
+        }
+        segment = new Hl7Segment(name, 1, shared, terminator, delimiters, charset, start, end);
+      }
     }
     segments.push(segment);
-  }
-  const message = new Hl7Message(messageIndex, delimiters, segments);
 
-  if (!hasValue(segments[0], 9)) {
-    return reject('HL7_MISSING_MESSAGE_TYPE', { ...msh, field: 'MSH-9' });
+    // MSH-2 holds the escape character itself; MSH is checked from MSH-3 on.
+    const from = segmentIndex === 1 ? afterSecondSeparator(text, fieldSeparator, end) : start + 4;
+    if (from !== -1 && from < end && hasEscapeBefore(escapeFinder, from, end)) {
+      const bad = findBadEscape(text, from, delimiters, charset, end);
+      if (bad !== -1) {
+        const field = `${name}-${fieldNumberAt(text, start, bad, separatorCode, segmentIndex === 1)}`;
+        return reject(messageIndex, 'HL7_BAD_ESCAPE', { segmentIndex, segmentName: name, field });
+      }
+    }
+    start = scanner.next;
+  }
+  const message = new Hl7Message(messageIndex, delimiters, segments, charset);
+
+  const msh = segments[0];
+  if (!hasValue(msh, 9)) {
+    return reject(messageIndex, 'HL7_MISSING_MESSAGE_TYPE', { ...MSH_AT, field: 'MSH-9' });
   }
   for (const field of options.requiredMshFields ?? DEFAULT_REQUIRED_MSH_FIELDS) {
-    if (!hasValue(segments[0], Number(field.slice(4)))) {
-      return reject('HL7_MISSING_FIELD', { ...msh, field });
+    if (!hasValue(msh, Number(field.slice(4)))) {
+      return reject(messageIndex, 'HL7_MISSING_FIELD', { ...MSH_AT, field });
     }
   }
 
-  for (const segment of message.segmentsNamed('OBX')) {
-    if (!checkObservationValue(segment)) {
-      return reject('HL7_BAD_DATATYPE', {
+  for (const segment of segments) {
+    if (segment.name === 'OBX' && !checkObservationValue(segment)) {
+      return reject(messageIndex, 'HL7_BAD_DATATYPE', {
         segmentIndex: segment.index,
         segmentName: 'OBX',
         field: 'OBX-5',
@@ -138,16 +151,88 @@ export function parseHl7(
   return { ok: true, message };
 }
 
-/** Field number of the first field with a bad escape sequence, if any. */
-function findBadEscape(segment: Hl7Segment, delimiters: Hl7Delimiters): number | undefined {
-  const first = segment.name === 'MSH' ? 3 : 1;
-  for (let field = first; field <= segment.fieldCount; field++) {
-    const text = segment.getFieldText(field);
-    if (text.includes(delimiters.escape) && !hasValidEscapes(text, delimiters)) {
-      return field;
+const MSH_AT: Readonly<Position> = Object.freeze({ segmentIndex: 1, segmentName: 'MSH' });
+
+function reject(messageIndex: number, code: RejectCode, position: Position): Hl7Failure {
+  return { ok: false, code, position: { messageIndex, ...position } };
+}
+
+/** `text[start, end)` starts with `[A-Z][A-Z0-9]{2}` and then ends or has the separator. */
+function isSegmentStart(text: string, start: number, end: number, separator: number): boolean {
+  if (end - start < 3 || (end - start > 3 && text.charCodeAt(start + 3) !== separator)) {
+    return false;
+  }
+  const a = text.charCodeAt(start);
+  return a >= 0x41 && a <= 0x5a && isUpperOrDigit(text.charCodeAt(start + 1)) && isUpperOrDigit(text.charCodeAt(start + 2));
+}
+
+function isUpperOrDigit(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
+}
+
+/**
+ * MSH, FHS, BHS, BTS or FTS: these cannot follow MSH inside one message (envelope segments belong
+ * to the file, and `splitHl7File` takes them out).
+ */
+function isEnvelopeId(name: string): boolean {
+  return name === 'MSH' || name === 'FHS' || name === 'BHS' || name === 'BTS' || name === 'FTS';
+}
+
+// Segment ids seen so far, by their three character codes: ids repeat across messages, so each
+// is one shared string, which also makes comparing them cheap.
+const SEGMENT_NAMES = new Map<number, string>();
+const SEGMENT_NAMES_LIMIT = 4096;
+
+function segmentName(text: string, start: number): string {
+  const key = (text.charCodeAt(start) << 16) | (text.charCodeAt(start + 1) << 8) | text.charCodeAt(start + 2);
+  let name = SEGMENT_NAMES.get(key);
+  if (name === undefined) {
+    if (SEGMENT_NAMES.size >= SEGMENT_NAMES_LIMIT) {
+      SEGMENT_NAMES.clear();
+    }
+    name = text.slice(start, start + 3);
+    SEGMENT_NAMES.set(key, name);
+  }
+  return name;
+}
+
+/** The terminator `text[end, next)`, as a shared string for the usual ones. */
+function terminatorText(text: string, end: number, next: number): string {
+  if (next === end + 1) {
+    return text.charCodeAt(end) === 0x0d ? '\r' : text.slice(end, next);
+  }
+  if (next === end + 2 && text.charCodeAt(end) === 0x0d && text.charCodeAt(end + 1) === 0x0a) {
+    return '\r\n';
+  }
+  return text.slice(end, next);
+}
+
+/** Index just past MSH-2 (the second separator) in the MSH at the start, or -1 when there is none. */
+function afterSecondSeparator(text: string, separator: string, end: number): number {
+  const second = text.indexOf(separator, 4);
+  return second === -1 || second >= end ? -1 : second + 1;
+}
+
+/**
+ * Tells whether the escape character occurs in `[from, end)`, remembering where the next one
+ * is, so the message is scanned for it once, not once per segment.
+ */
+function hasEscapeBefore(finder: { text: string; escape: string; at: number }, from: number, end: number): boolean {
+  if (finder.at === -2 || (finder.at !== -1 && finder.at < from)) {
+    finder.at = finder.text.indexOf(finder.escape, from);
+  }
+  return finder.at !== -1 && finder.at < end;
+}
+
+/** The number of the field that holds `text[index]`, in the segment that starts at `start`. */
+function fieldNumberAt(text: string, start: number, index: number, separator: number, isMsh: boolean): number {
+  let count = 0;
+  for (let k = start + 3; k < index; k++) {
+    if (text.charCodeAt(k) === separator) {
+      count++;
     }
   }
-  return undefined;
+  return isMsh ? count + 1 : count;
 }
 
 /** First component of the first repetition is neither empty nor the explicit null. */

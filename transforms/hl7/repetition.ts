@@ -11,14 +11,17 @@ export const NULL_VALUE = '""';
 export class Hl7Repetition {
   private text: string;
   private readonly delimiters: Hl7Delimiters;
+  private readonly charset: string | undefined;
 
   /**
    * @param text - the repetition as written (escaped)
    * @param delimiters - the delimiters of its message
+   * @param charset - its message's declared character set, for `\X..\`; omit when undeclared
    */
-  constructor(text: string, delimiters: Hl7Delimiters) {
+  constructor(text: string, delimiters: Hl7Delimiters, charset?: string) {
     this.text = text;
     this.delimiters = delimiters;
+    this.charset = charset;
   }
 
   /**
@@ -37,7 +40,7 @@ export class Hl7Repetition {
         part = part.split(d.subcomponent)[subcomponent - 1] ?? '';
       }
     }
-    return part === NULL_VALUE ? null : unescapeHl7(part, d);
+    return part === NULL_VALUE ? null : unescapeHl7(part, d, this.charset);
   }
 
   /**

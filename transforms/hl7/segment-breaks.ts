@@ -143,6 +143,111 @@ export function blankLineEnd(units: CodeUnits, index: number): number | undefine
   return cursor;
 }
 
+/**
+ * Finds segments one after another with the rule above, fast: native `indexOf` scans find the
+ * next CR (and the next LF and hard stop, remembered until passed), and the common endings (CR
+ * or CRLF followed by the next segment's first character) are taken on the spot. Anything else
+ * (an LF, a blank line, a run of terminators) goes to {@link nextSegment}, so both give the same
+ * segments. After {@link SegmentScanner.scan}, `end` and `next` hold the span's ends.
+ */
+export class SegmentScanner {
+  /** Index just past the segment's own text. */
+  end = 0;
+  /** Index just past the terminator. */
+  next = 0;
+  private readonly text: string;
+  private readonly bytes: Buffer | undefined;
+  private readonly length: number;
+  private readonly units: CodeUnits;
+  private readonly hardStops: readonly number[];
+  /** Next position of LF and of each hard stop at or after the last scan's start; -1: none left. */
+  private nextLf: number;
+  private readonly nextStops: number[];
+
+  /**
+   * @param input - a decoded message or a whole file's bytes
+   * @param hardStops - code units that always end a segment (MLLP framing bytes, for files)
+   */
+  constructor(input: string | Uint8Array, hardStops: readonly number[] = []) {
+    if (typeof input === 'string') {
+      this.text = input;
+      this.bytes = undefined;
+      this.units = textUnits(input);
+    } else {
+      this.text = '';
+      // Buffer's indexOf is a native memchr; a typed array's is far slower. No copy is made.
+      this.bytes = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+      this.units = byteUnits(input, hardStops);
+    }
+    this.length = input.length;
+    this.hardStops = hardStops;
+    this.nextLf = this.find(LF, 0);
+    this.nextStops = hardStops.map((code) => this.find(code, 0));
+  }
+
+  /**
+   * Finds the end of the segment that starts at `start`; starts must not go backwards.
+   *
+   * @param start - index where the segment starts
+   * @param fieldSeparator - the field separator in force, as a code unit
+   */
+  scan(start: number, fieldSeparator: number): void {
+    let stop = this.length;
+    if (this.nextLf !== -1 && this.nextLf < start) {
+      this.nextLf = this.find(LF, start);
+    }
+    if (this.nextLf !== -1) {
+      stop = this.nextLf;
+    }
+    for (let k = 0; k < this.nextStops.length; k++) {
+      let at = this.nextStops[k];
+      if (at !== -1 && at < start) {
+        at = this.find(this.hardStops[k], start);
+        this.nextStops[k] = at;
+      }
+      if (at !== -1 && at < stop) {
+        stop = at;
+      }
+    }
+
+    const cr = this.find(CR, start);
+    if (cr !== -1 && cr < stop) {
+      // CR, or CRLF, then anything but another terminator or a blank: the common ending.
+      let after = cr + 1;
+      if (after < this.length && this.codeAt(after) === LF) {
+        after++;
+      }
+      if (after >= this.length || !isLineEndOrBlank(this.codeAt(after))) {
+        this.end = cr;
+        this.next = after;
+        return;
+      }
+    } else if (stop === this.length || stop !== this.nextLf) {
+      // No terminator before the end of the input or a hard stop.
+      this.end = stop;
+      this.next = stop;
+      return;
+    }
+    const span = nextSegment(this.units, start, fieldSeparator);
+    this.end = span.end;
+    this.next = span.next;
+  }
+
+  private find(code: number, from: number): number {
+    if (this.bytes) {
+      return this.bytes.indexOf(code, from);
+    }
+    if (code === CR) {
+      return this.text.indexOf('\r', from);
+    }
+    return this.text.indexOf(code === LF ? '\n' : String.fromCharCode(code), from);
+  }
+
+  private codeAt(index: number): number {
+    return this.bytes ? this.bytes[index] : this.text.charCodeAt(index);
+  }
+}
+
 /** Wraps a byte array. */
 export function byteUnits(bytes: Uint8Array, hardStops: readonly number[] = []): CodeUnits {
   return {
@@ -203,6 +308,10 @@ function isUpperOrDigit(code: number): boolean {
 
 function isLineEnd(code: number): boolean {
   return code === CR || code === LF;
+}
+
+function isLineEndOrBlank(code: number): boolean {
+  return code === CR || code === LF || code === SPACE || code === TAB;
 }
 
 function isBlank(code: number): boolean {

@@ -2,7 +2,7 @@ import type { Position, RejectCode } from '../types.js';
 import type { Hl7Failure } from './delimiters.js';
 import { isDelimiterChar } from './delimiters.js';
 import type { CodeUnits } from './segment-breaks.js';
-import { blankLineEnd, byteUnits, nextSegment, segmentIdAt } from './segment-breaks.js';
+import { SegmentScanner, blankLineEnd, byteUnits } from './segment-breaks.js';
 
 /** Byte range of one HL7 message in the file: `[start, end)`, terminators included. */
 export interface Hl7MessageRange {
@@ -49,6 +49,15 @@ export interface SplitHl7Options {
 
 const PIPE = 0x7c;
 const CR = 0x0d;
+const LF = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+const NOT_AN_ID = -1;
+const MSH = idCode('MSH');
+const FHS = idCode('FHS');
+const BHS = idCode('BHS');
+const BTS = idCode('BTS');
+const FTS = idCode('FTS');
 const MLLP_START = 0x0b;
 const MLLP_END = 0x1c;
 
@@ -73,6 +82,7 @@ export function splitHl7File(bytes: Uint8Array, options: SplitHl7Options = {}): 
   }
 
   const units = byteUnits(bytes, [MLLP_START, MLLP_END]);
+  const scanner = new SegmentScanner(bytes, [MLLP_START, MLLP_END]);
   const envelope = new EnvelopeTracker(options.acceptCountMismatch === true);
   const messages: Hl7MessageRange[] = [];
   let current: Hl7MessageRange | undefined;
@@ -87,50 +97,59 @@ export function splitHl7File(bytes: Uint8Array, options: SplitHl7Options = {}): 
       index += byte === MLLP_END && bytes[index + 1] === CR ? 2 : 1;
       continue;
     }
-    const blankEnd = blankLineEnd(units, index);
-    if (blankEnd !== undefined) {
-      index = blankEnd;
-      continue;
+    if (byte === SPACE || byte === TAB || byte === CR || byte === LF) {
+      const blankEnd = blankLineEnd(units, index);
+      if (blankEnd !== undefined) {
+        index = blankEnd;
+        continue;
+      }
     }
 
-    const id = segmentIdAt(units, index);
+    const id = segmentIdCode(bytes, index);
     const separator = bytes[index + 3];
-    const isHeader = (id === 'MSH' || id === 'FHS' || id === 'BHS') && isSeparatorByte(separator);
+    const isHeader = (id === MSH || id === FHS || id === BHS) && isSeparatorByte(separator);
     if (isHeader) {
       // A header sets the field separator for its own line and the lines after it.
       fieldSeparator = separator;
     }
-    const span = nextSegment(units, index, fieldSeparator);
-    const position: Position = { byteOffset: index };
-    if (id !== undefined && (span.end === index + 3 || isSeparatorByte(separator))) {
-      position.segmentName = id;
-    }
+    scanner.scan(index, fieldSeparator);
+    const spanEnd = scanner.end;
+    const spanNext = scanner.next;
 
-    if (isHeader) {
-      current = undefined;
-      if (id === 'MSH') {
-        current = { start: index, end: span.next };
-        messages.push(current);
-        envelope.onMessage(position);
-      } else if (id === 'FHS') {
-        envelope.onFileHeader(position);
-      } else {
-        envelope.onBatchHeader(position);
-      }
-    } else if (isTrailer(id) && (span.end === index + 3 || separator === fieldSeparator)) {
-      current = undefined;
-      const count = readCount(units, index + 4, span.end, fieldSeparator);
-      if (id === 'BTS') {
-        envelope.onBatchTrailer(count, { ...position, field: 'BTS-1' });
-      } else {
-        envelope.onFileTrailer(count, { ...position, field: 'FTS-1' });
-      }
-    } else if (current) {
-      current.end = span.next;
+    if (id === MSH && isHeader) {
+      // The common case first: a message header.
+      current = { start: index, end: spanNext };
+      messages.push(current);
+      envelope.onMessage(index);
+    } else if (current && !isHeader && !isTrailer(id)) {
+      current.end = spanNext;
     } else {
-      envelope.onStray(position);
+      const position: Position = { byteOffset: index };
+      if (id !== NOT_AN_ID && (spanEnd === index + 3 || isSeparatorByte(separator))) {
+        position.segmentName = idName(id);
+      }
+      if (isHeader) {
+        current = undefined;
+        if (id === FHS) {
+          envelope.onFileHeader(position);
+        } else {
+          envelope.onBatchHeader(position);
+        }
+      } else if (isTrailer(id) && (spanEnd === index + 3 || separator === fieldSeparator)) {
+        current = undefined;
+        const count = readCount(units, index + 4, spanEnd, fieldSeparator);
+        if (id === BTS) {
+          envelope.onBatchTrailer(count, { ...position, field: 'BTS-1' });
+        } else {
+          envelope.onFileTrailer(count, { ...position, field: 'FTS-1' });
+        }
+      } else if (current) {
+        current.end = spanNext;
+      } else {
+        envelope.onStray(position);
+      }
     }
-    index = span.next;
+    index = spanNext;
   }
 
   if (messages.length === 0) {
@@ -183,10 +202,10 @@ class EnvelopeTracker {
     this.batchHeader = true;
   }
 
-  onMessage(position: Position): void {
+  onMessage(byteOffset: number): void {
     this.segmentsSeen++;
     if (this.fileClosed) {
-      this.reject('HL7_BAD_BATCH_ENVELOPE', position);
+      this.reject('HL7_BAD_BATCH_ENVELOPE', { byteOffset, segmentName: 'MSH' });
       return;
     }
     this.afterTrailer = false;
@@ -288,12 +307,43 @@ function readCount(
   return /^\d{1,9}$/.test(text) ? Number.parseInt(text, 10) : null;
 }
 
-function isTrailer(id: string | undefined): boolean {
-  return id === 'BTS' || id === 'FTS';
+/** A segment id as one number, three bytes big-endian; {@link NOT_AN_ID} when not an id. */
+function segmentIdCode(bytes: Uint8Array, index: number): number {
+  if (index + 3 > bytes.length) {
+    return NOT_AN_ID;
+  }
+  const a = bytes[index];
+  const b = bytes[index + 1];
+  const c = bytes[index + 2];
+  if (a < 0x41 || a > 0x5a || !isUpperOrDigit(b) || !isUpperOrDigit(c)) {
+    return NOT_AN_ID;
+  }
+  return (a << 16) | (b << 8) | c;
 }
 
+function idCode(name: string): number {
+  return (name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2);
+}
+
+function idName(id: number): string {
+  return String.fromCharCode(id >> 16, (id >> 8) & 0xff, id & 0xff);
+}
+
+function isUpperOrDigit(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
+}
+
+function isTrailer(id: number): boolean {
+  return id === BTS || id === FTS;
+}
+
+// Which ASCII bytes may be a delimiter, per `isDelimiterChar`.
+const SEPARATOR_BYTES = Array.from({ length: 0x80 }, (_, code) =>
+  isDelimiterChar(String.fromCharCode(code)),
+);
+
 function isSeparatorByte(byte: number | undefined): byte is number {
-  return byte !== undefined && byte < 0x80 && isDelimiterChar(String.fromCharCode(byte));
+  return byte !== undefined && byte < 0x80 && SEPARATOR_BYTES[byte];
 }
 
 function hasUtf8Bom(bytes: Uint8Array): boolean {

@@ -52,11 +52,17 @@ export function hl7ToJson(message: Hl7Message): Hl7JsonRecord {
   return {
     messageType: message.messageType,
     version: message.version,
-    segments: message.segments.map((segment) => segmentToJson(segment, message.delimiters)),
+    segments: message.segments.map((segment) =>
+      segmentToJson(segment, message.delimiters, message.charset),
+    ),
   };
 }
 
-function segmentToJson(segment: Hl7Segment, d: Hl7Delimiters): Hl7JsonSegment {
+function segmentToJson(
+  segment: Hl7Segment,
+  d: Hl7Delimiters,
+  charset: string | undefined,
+): Hl7JsonSegment {
   const fields: Record<string, Hl7JsonValue> = {};
   for (let field = 1; field <= segment.fieldCount; field++) {
     const key = `${segment.name}-${field}`;
@@ -65,7 +71,7 @@ function segmentToJson(segment: Hl7Segment, d: Hl7Delimiters): Hl7JsonSegment {
       fields[key] = text;
       continue;
     }
-    const value = fieldToJson(text, d);
+    const value = fieldToJson(text, d, charset);
     if (value !== '') {
       fields[key] = value;
     }
@@ -73,8 +79,9 @@ function segmentToJson(segment: Hl7Segment, d: Hl7Delimiters): Hl7JsonSegment {
   return { segment: segment.name, index: segment.index, fields };
 }
 
-function fieldToJson(text: string, d: Hl7Delimiters): Hl7JsonValue {
-  const leaf = (part: string): Hl7JsonLeaf => (part === NULL_VALUE ? null : unescapeHl7(part, d));
+function fieldToJson(text: string, d: Hl7Delimiters, charset: string | undefined): Hl7JsonValue {
+  const leaf = (part: string): Hl7JsonLeaf =>
+    part === NULL_VALUE ? null : unescapeHl7(part, d, charset);
   const structured = [d.repetition, d.component, d.subcomponent].some((c) => text.includes(c));
   if (!structured) {
     return leaf(text);

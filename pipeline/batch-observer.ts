@@ -1,0 +1,25 @@
+import type { BatchManifest } from './manifest.js';
+
+/** The timed steps of a batch, as the stage latency histogram labels them. */
+export type BatchStage = 'download' | 'prepare' | 'transform' | 'write' | 'commit';
+
+/** How a batch ended, for counting. Mirrors `BatchResult` without importing it (no cycle). */
+export type ObservedResult =
+  | { kind: 'committed' | 'quarantined'; manifest: BatchManifest }
+  | { kind: 'already-done' | 'source-missing' };
+
+/**
+ * Hooks the pipeline calls as batches move, so metrics can count them without the batch code
+ * knowing about Prometheus. Every argument is an id, a code, a count or a duration: never a blob
+ * name or a value from a file.
+ */
+export interface BatchObserver {
+  /** A step of one batch finished (successfully or not). */
+  stageCompleted(stage: BatchStage, durationMs: number): void;
+  /** A queue message's batch ended: committed, quarantined, a duplicate, or its blob was gone. */
+  batchFinished(feedId: string | undefined, result: ObservedResult): void;
+  /** A queue message went to the poison queue. */
+  queueMessagePoisoned(feedId: string | undefined, reasonCode: string): void;
+  /** A batch failed with a retryable error and its queue message was released for another try. */
+  batchRetried(feedId: string, errorCode: string): void;
+}

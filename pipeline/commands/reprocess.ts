@@ -1,0 +1,143 @@
+import type { Command } from 'commander';
+
+import type { ReprocessPlan } from '../reprocess-plan.js';
+import { reprocess, type ReprocessReport } from '../reprocess.js';
+import { createProgressDisplay, type ProgressDisplay } from '../progress.js';
+import { withApp } from './context.js';
+
+interface ReprocessFlags {
+  batch?: string;
+  feed?: string;
+  from?: string;
+  to?: string;
+  poison?: boolean;
+  dryRun?: boolean;
+  replace?: boolean;
+  json?: boolean;
+}
+
+/**
+ * Registers `reprocess`: write a new version of batches from their stored raw input, after a
+ * rules or mapping fix.
+ *
+ * @param program - the root command
+ */
+export function registerReprocessCommand(program: Command): void {
+  program
+    .command('reprocess')
+    .description('write a new version of batches from their archived input with the current rules')
+    .option('--batch <id>', 'one batch, by id')
+    .option('--feed <name>', 'with --from and --to: a feed\'s batches by ingest date')
+    .option('--from <date>', 'first ingest date, YYYY-MM-DD')
+    .option('--to <date>', 'last ingest date, YYYY-MM-DD (inclusive)')
+    .option('--poison', 'replay the quarantined files behind the poison queue, removing each message once replayed')
+    .option('--dry-run', 'list what would run and how much; write nothing')
+    .option('--replace', 'remove older versions\' parts, rejects and quarantine copy after each commit')
+    .option('--json', 'print the plan or the result as JSON')
+    .action(async (flags: ReprocessFlags, command: Command) => {
+      await withApp(command, { keys: true, pool: true }, async (app) => {
+        let display: ProgressDisplay | undefined;
+        const report = await reprocess(app, {
+          selection: {
+            batchId: flags.batch,
+            feedId: flags.feed,
+            fromDate: flags.from,
+            toDate: flags.to,
+            poison: flags.poison,
+          },
+          dryRun: flags.dryRun,
+          replace: flags.replace,
+          onProgress: flags.json
+            ? undefined
+            : (progress) => {
+                display ??= createProgressDisplay({
+                  unit: 'batches',
+                  total: progress.totalBatches,
+                  totalBytes: progress.totalBytes,
+                });
+                display.update(progress.doneBatches, progress.doneBytes);
+              },
+        });
+        display?.stop();
+        if (flags.json) {
+          process.stdout.write(JSON.stringify(toJson(report, flags.dryRun ?? false), null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(flags.dryRun ? formatPlan(report.plan) : formatReport(report));
+      });
+    });
+}
+
+/**
+ * Formats a plan for `--dry-run`: one line per batch, then totals. Ids and counts only.
+ *
+ * @param plan - the plan
+ */
+export function formatPlan(plan: ReprocessPlan): string {
+  const lines = ['feed  batch  date  version  from  bytes  messages'];
+  for (const batch of plan.batches) {
+    const version = batch.targetVersion === batch.fromVersion
+      ? `v${batch.fromVersion} (replayed already; remove poison message)`
+      : `v${batch.fromVersion} -> v${batch.targetVersion}`;
+    lines.push(
+      `${batch.feedId}  ${batch.batchId}  ${batch.ingestDate}  ${version}  ${batch.from}` +
+        `  ${batch.sizeBytes}  ${batch.messageCount}`,
+    );
+  }
+  for (const item of plan.skipped) {
+    lines.push(`${item.feedId ?? '-'}  ${item.batchId ?? '-'}  skipped ${item.reasonCode}`);
+  }
+  const totals = planTotals(plan);
+  lines.push(
+    '',
+    `would reprocess ${totals.batches} batches, ${totals.sizeBytes} bytes of input, ` +
+      `${totals.messageCount} messages in their current versions; ` +
+      `${totals.poisonMessages} poison messages would be removed, ${plan.skipped.length} skipped`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+function formatReport(report: ReprocessReport): string {
+  const lines = [`run ${report.plan.runId}${report.plan.resumed ? ' (resumed)' : ''}`];
+  for (const outcome of report.outcomes) {
+    const counts = outcome.counts
+      ? `  in ${outcome.counts.messagesIn}, written ${outcome.counts.written}, rejected ${outcome.counts.rejected}`
+      : '';
+    const status = outcome.status === 'failed' ? `failed ${outcome.reasonCode}` : outcome.status;
+    lines.push(`${outcome.feedId}  ${outcome.batchId}  v${outcome.fromVersion} -> v${outcome.version}  ${status}${counts}`);
+  }
+  for (const item of report.plan.skipped) {
+    lines.push(`${item.feedId ?? '-'}  ${item.batchId ?? '-'}  skipped ${item.reasonCode}`);
+  }
+  const committed = report.outcomes.filter((outcome) => outcome.status === 'committed').length;
+  const failed = report.outcomes.filter((outcome) => outcome.status === 'failed').length;
+  lines.push(
+    '',
+    `${committed} batches reprocessed, ${report.outcomes.length - committed - failed} already done, ` +
+      `${failed} failed, ${report.plan.skipped.length} skipped`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+function planTotals(plan: ReprocessPlan) {
+  const toWrite = plan.batches.filter((batch) => batch.targetVersion > batch.fromVersion);
+  return {
+    batches: toWrite.length,
+    sizeBytes: toWrite.reduce((sum, batch) => sum + batch.sizeBytes, 0),
+    messageCount: toWrite.reduce((sum, batch) => sum + batch.messageCount, 0),
+    poisonMessages: plan.batches.filter((batch) => batch.poisonMessage).length,
+  };
+}
+
+function toJson(report: ReprocessReport, dryRun: boolean): unknown {
+  const strip = <T extends { poisonMessage?: unknown }>(item: T) => ({ ...item, poisonMessage: item.poisonMessage !== undefined });
+  return {
+    runId: dryRun ? undefined : report.plan.runId,
+    resumed: report.plan.resumed,
+    dryRun,
+    totals: planTotals(report.plan),
+    batches: report.plan.batches.map(strip),
+    skipped: report.plan.skipped.map(strip),
+    outcomes: report.outcomes,
+  };
+}

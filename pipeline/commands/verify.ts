@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+
+import { withAuditEvent } from '../audit.js';
+import { PipelineError } from '../errors.js';
+import { formatVerifyReport, verifyStorage } from '../verify.js';
+import { withApp } from './context.js';
+
+/**
+ * Registers `verify`: check signatures, chain continuity, every part's SHA-256 and every GCM
+ * tag. Prints one line per problem and exits 1 when there is any.
+ *
+ * @param program - the root command
+ */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('check manifest and audit chains, signatures, part hashes and GCM tags')
+    .option('--feed <name>', 'only this feed')
+    .option('--batch <id>', 'only this batch')
+    .option('--all', 'every feed and the audit chain (the default)')
+    .action(async (options: { feed?: string; batch?: string; all?: boolean }, command: Command) => {
+      await withApp(command, { keys: true }, async (app) => {
+        await withAuditEvent(
+          app,
+          { action: 'verify', feedId: options.feed, batchId: options.batch },
+          async () => {
+            const report = await verifyStorage(app, { feedId: options.feed, batchId: options.batch, all: options.all });
+            process.stdout.write(formatVerifyReport(report) + '\n');
+            if (report.findings.length > 0) {
+              throw new PipelineError('VERIFY_FAILED', `${report.findings.length} problems found`);
+            }
+            return report;
+          },
+          (report) => ({ manifestCount: report.manifests, partCount: report.parts }),
+        );
+      });
+    });
+}

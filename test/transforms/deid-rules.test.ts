@@ -1,0 +1,225 @@
+import { describe, expect, it } from 'vitest';
+
+import { generateSamples } from '../../samples/index.js';
+import { checkFhirPath } from '../../transforms/deid/compile.js';
+import { dateOffsetDays, shiftFhirDate } from '../../transforms/deid/date-shift.js';
+import { decryptField, deriveFieldKeys } from '../../transforms/deid/field-crypto.js';
+import { hashDeidRules, parseDeidRulesFile, resolveDeidRules } from '../../transforms/deid/rules.js';
+import type { DeidPreset, DeidRulesFile } from '../../transforms/deid/rules.js';
+import { collectIdentityMap, collectPatientKeys, deidentifyResource } from '../../transforms/fhir/index.js';
+import { deidentifyHl7, parseHl7 } from '../../transforms/hl7/index.js';
+import type { Hl7Message } from '../../transforms/hl7/index.js';
+import { pseudonymize } from '../../transforms/pseudonym.js';
+import { prepareHl7, transformFhirDocument, transformRecords } from '../../workers/records.js';
+
+const KEY = new Uint8Array(32).map((_, index) => index * 7);
+const OTHER_KEY = new Uint8Array(32).map((_, index) => index * 11);
+const V2_0203 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
+
+function contextFor(preset: DeidPreset, file: DeidRulesFile = {}, pseudonymKey = KEY) {
+  const rules = resolveDeidRules(preset, file);
+  return { pseudonymKey, rules, rulesHash: hashDeidRules(rules), referenceYear: 2026 };
+}
+
+function hl7(text: string, ctx: ReturnType<typeof contextFor>): Hl7Message {
+  const parsed = parseHl7(text, 0);
+  if (!parsed.ok) {
+    throw new Error(`Expected the test message to parse, got ${parsed.code}`);
+  }
+  deidentifyHl7(parsed.message, ctx);
+  return parsed.message;
+}
+
+const ADMISSION = [
+  'MSH|^~\\&|APP|FAC|DEST|DEST|20240301080000||ADT^A01|C1|P|2.5.1',
+  'PID|1||OLD1^^^HOSP^PI~MRN0042^^^HOSP^MR||Fakename^Bravo||19300105|M|||9 Fake Street^^Testville^TS^02115||555-0142',
+  'PV1|1|I|WARD^1||||||||||||||||VN77|||||||||||||||||||||||||20240301080000|20240305120000',
+  'OBX|1|TX|NOTE^Note^L||Bravo Fakename called from 555-0142 on 03/02/2024||||||F',
+].join('\r');
+
+const ENCOUNTER_BUNDLE = {
+  resourceType: 'Bundle',
+  type: 'collection',
+  entry: [
+    {
+      fullUrl: 'urn:uuid:00000000-0000-4000-8000-000000000001',
+      resource: {
+        resourceType: 'Patient',
+        identifier: [
+          { system: 'urn:x', value: 'OLD1' },
+          { type: { coding: [{ system: V2_0203, code: 'MR' }] }, system: 'urn:x', value: 'MRN0042' },
+        ],
+        birthDate: '1930-01-05',
+        address: [{ city: 'Testville', state: 'TS', postalCode: '02115' }],
+      },
+    },
+    {
+      resource: {
+        resourceType: 'Encounter',
+        status: 'finished',
+        subject: { reference: 'urn:uuid:00000000-0000-4000-8000-000000000001' },
+        period: { start: '2024-03-01T08:00:00Z', end: '2024-03-05T12:00:00Z' },
+      },
+    },
+  ],
+};
+
+function deidentifyBundle(ctx: ReturnType<typeof contextFor>): Record<string, unknown>[] {
+  const resources = ENCOUNTER_BUNDLE.entry.map((entry) => entry.resource);
+  const fullUrls = ENCOUNTER_BUNDLE.entry.map((entry) => entry.fullUrl);
+  const identityMap = collectIdentityMap(resources, fullUrls);
+  const patientKeys = collectPatientKeys(resources, fullUrls, ctx.pseudonymKey);
+  return resources.map(
+    (resource, index) =>
+      deidentifyResource(resource, ctx, { identityMap, patientKeys, fullUrl: fullUrls[index] }) as Record<
+        string,
+        unknown
+      >,
+  );
+}
+
+describe('one patient in HL7 v2 and FHIR', () => {
+  const ctx = contextFor('safe-harbor');
+  const message = hl7(ADMISSION, ctx);
+  const [patient, encounter] = deidentifyBundle(ctx);
+  const mrn = pseudonymize(KEY, 'patient-id', 'MRN0042');
+  const offsetDays = dateOffsetDays(KEY, mrn, 365);
+
+  it('gets the same MRN pseudonym and the same date offset in both formats', () => {
+    expect(offsetDays).toBe(52);
+    expect(message.get('PID-3[2].1')).toBe(mrn);
+    expect((patient.identifier as { value: string }[])[1].value).toBe(mrn);
+    expect(message.get('PV1-44')).toBe('20240422080000');
+    expect(message.get('PV1-45')).toBe('20240426120000');
+    expect(encounter.period).toEqual({ start: '2024-04-22T08:00:00Z', end: '2024-04-26T12:00:00Z' });
+    expect(shiftFhirDate('2024-03-01', offsetDays)).toBe('2024-04-22');
+  });
+
+  it('folds a birth year over 89 into the 90-or-older year in both formats', () => {
+    expect(message.get('PID-7')).toBe('1936');
+    expect(patient.birthDate).toBe('1936');
+  });
+
+  it('scrubs the free text of what the message says about the patient', () => {
+    expect(message.get('OBX-5')).toBe('[NAME] [NAME] called from [PHONE] on [DATE]');
+  });
+
+  it('gives different pseudonyms and offsets under another key', () => {
+    const other = hl7(ADMISSION, contextFor('safe-harbor', {}, OTHER_KEY));
+    expect(other.get('PID-3[2].1')).not.toBe(mrn);
+    expect(other.get('PID-3[2].1')).toBe(pseudonymize(OTHER_KEY, 'patient-id', 'MRN0042'));
+    expect(other.get('PV1-44')).not.toBe(message.get('PV1-44'));
+  });
+});
+
+describe('presets', () => {
+  it('keeps dates, town and five-digit ZIP for a limited data set, and still removes names', () => {
+    const ctx = contextFor('limited-data-set');
+    const message = hl7(ADMISSION, ctx);
+    expect(message.get('PV1-44')).toBe('20240301080000');
+    expect(message.get('PID-7')).toBe('19300105');
+    expect(message.get('PID-11')).toBe('^^Testville^TS^02115');
+    expect(message.get('PID-5')).toBe('');
+    expect(message.get('OBX-5')).toBe('[NAME] [NAME] called from [PHONE] on 03/02/2024');
+    const [patient] = deidentifyBundle(ctx);
+    expect(patient.address).toEqual([{ state: 'TS', city: 'Testville', postalCode: '02115' }]);
+  });
+
+  it('leaves records identified under none', () => {
+    const message = hl7(ADMISSION, contextFor('none'));
+    expect(message.get('PID-5')).toBe('Fakename^Bravo');
+    expect(message.get('PID-3[2].1')).toBe('MRN0042');
+  });
+});
+
+describe('rules files', () => {
+  const yaml = [
+    'dateShift: { rangeDays: 30 }',
+    'embeddedDocuments: encrypt',
+    'hl7:',
+    '  - { path: PID-5, method: encrypt }',
+    '  - { path: PID-7, method: keep }',
+    '  - { path: "OBX-5 where OBX-2 in (NM)", method: perturb, span: 0.1 }',
+    '  - { path: PV1-3, method: substitute, value: WARD }',
+    'fhir:',
+    "  - { path: \"Patient.identifier.where(system = 'urn:x').value\", method: cryptoHash, namespace: other }",
+    '  - { path: Patient.birthDate, method: generalize, to: year }',
+  ].join('\n');
+
+  it('reads YAML and applies the feed\'s rules before the preset\'s', () => {
+    const parsed = parseDeidRulesFile(yaml, 'yaml', checkFhirPath);
+    expect(parsed.ok).toBe(true);
+    const ctx = contextFor('safe-harbor', (parsed as { rules: DeidRulesFile }).rules);
+    const message = hl7(`${ADMISSION}\rOBX|2|NM|GLU^Glucose^L||100||||||F`, ctx);
+
+    expect(decryptField(deriveFieldKeys(KEY), 'hl7:PID-5', message.get('PID-5') ?? '')).toBe('Fakename^Bravo');
+    expect(decryptField(deriveFieldKeys(KEY), 'hl7:PID-6', message.get('PID-5') ?? '')).toBeUndefined();
+    expect(message.get('PID-7')).toBe('19300105');
+    expect(message.get('PV1-3')).toBe('WARD');
+    const glucose = Number(message.segmentsNamed('OBX')[1].getValue(5));
+    expect(glucose).toBeGreaterThanOrEqual(90);
+    expect(glucose).toBeLessThanOrEqual(110);
+    expect(Math.abs(dateOffsetDays(KEY, pseudonymize(KEY, 'patient-id', 'MRN0042'), 30))).toBeLessThanOrEqual(30);
+
+    const [patient] = deidentifyBundle(ctx);
+    expect(patient.birthDate).toBe('1930');
+    expect((patient.identifier as { value: string }[])[0].value).toBe(pseudonymize(KEY, 'other', 'OLD1'));
+  });
+
+  it('reports every problem with its path and never quotes a value', () => {
+    const bad = [
+      'dateShift: { rangeDays: 0 }',
+      'hl7:',
+      '  - { path: "PID 5", method: redact }',
+      '  - { path: PID-5, method: shuffle }',
+      'fhir:',
+      '  - { path: "Patient.name.where(", method: redact }',
+      'colour: blue',
+    ].join('\n');
+    const parsed = parseDeidRulesFile(bad, 'yaml', checkFhirPath);
+    expect(parsed).toEqual({
+      ok: false,
+      problems: [
+        'dateShift.rangeDays: too_small',
+        'hl7.0.path: Not an HL7 field selector',
+        'hl7.1.method: unknown method or parameters',
+        '(root): unknown keys colour',
+      ],
+    });
+    const fhirOnly = parseDeidRulesFile('fhir:\n  - { path: "Patient.name.where(", method: redact }', 'yaml', checkFhirPath);
+    expect(fhirOnly).toEqual({ ok: false, problems: ['fhir.0.path: not a valid FHIRPath expression'] });
+  });
+});
+
+describe('reproducibility on the generated samples', () => {
+  const files = new Map(generateSamples().map((file) => [`${file.feed}/${file.fileName}`, file.bytes]));
+  const adt = files.get('adt-feed/adt-batch.hl7') as Uint8Array;
+  const bundle = files.get('fhir-feed/patients-bundle.json') as Uint8Array;
+
+  const runHl7 = (ctx: ReturnType<typeof contextFor>): string => {
+    const prepared = prepareHl7(adt, false);
+    if (prepared.status !== 'ok') {
+      throw new Error('Expected the sample batch to split');
+    }
+    return JSON.stringify(transformRecords('hl7v2', adt, prepared.ranges, 0, ctx));
+  };
+
+  it('gives byte-identical output for the same input, key and rules', () => {
+    const ctx = contextFor('safe-harbor');
+    expect(runHl7(ctx)).toBe(runHl7(contextFor('safe-harbor')));
+    expect(JSON.stringify(transformFhirDocument(bundle, ctx))).toBe(
+      JSON.stringify(transformFhirDocument(bundle, contextFor('safe-harbor'))),
+    );
+  });
+
+  it('shares MRN pseudonyms between the HL7 and FHIR samples, and none under another key', () => {
+    const pseudonymsIn = (text: string): Set<string> => new Set(text.match(/[0-9a-f]{24}/g) ?? []);
+    const hl7Pseudonyms = pseudonymsIn(runHl7(contextFor('safe-harbor')));
+    const fhirText = JSON.stringify(transformFhirDocument(bundle, contextFor('safe-harbor')));
+    const shared = [...pseudonymsIn(fhirText)].filter((value) => hl7Pseudonyms.has(value));
+    expect(shared.length).toBeGreaterThanOrEqual(3);
+
+    const otherKeyText = JSON.stringify(transformFhirDocument(bundle, contextFor('safe-harbor', {}, OTHER_KEY)));
+    expect([...pseudonymsIn(otherKeyText)].filter((value) => hl7Pseudonyms.has(value))).toEqual([]);
+  });
+});

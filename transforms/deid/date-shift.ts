@@ -1,0 +1,106 @@
+import { createHmac } from 'node:crypto';
+
+/*
+ * Date shifting keeps the intervals between one patient's events: every date of a patient moves
+ * by the same number of days, derived from the patient's pseudonym (the keyed HMAC of the MRN,
+ * which HL7 v2 and FHIR share) and the pseudonym key. Without the key, the offset cannot be
+ * computed; with the same key, a rerun gives the same offset.
+ */
+
+/** Stands in for the patient of records that name none, such as a Practitioner. */
+export const NO_PATIENT = 'no-patient';
+
+const MS_PER_DAY = 86_400_000;
+const HL7_DATE = /^(\d{4})(\d{2})?(\d{2})?(.*)$/s;
+const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(T.*)?$/s;
+
+/**
+ * Returns a patient's date offset in days: never zero, at most `rangeDays` either way.
+ *
+ * @param pseudonymKey - the HMAC key from the key store
+ * @param patientPseudonym - the patient's `patient-id` pseudonym, or {@link NO_PATIENT}
+ * @param rangeDays - the largest offset allowed
+ */
+export function dateOffsetDays(
+  pseudonymKey: Uint8Array,
+  patientPseudonym: string,
+  rangeDays: number,
+): number {
+  const digest = createHmac('sha256', pseudonymKey)
+    .update('date-shift\u0000')
+    .update(patientPseudonym)
+    .digest();
+  const draw = digest.readUInt32BE(0) % (2 * rangeDays);
+  // A zero offset would publish the real dates of one patient in every 2 * range + 1.
+  return draw < rangeDays ? -(draw + 1) : draw - rangeDays + 1;
+}
+
+/**
+ * Shifts an HL7 v2 DT, DTM or TS value (`YYYY[MM[DD[HHMM[SS[.S]]]]][+/-ZZZZ]`) by whole days,
+ * keeping its precision and time of day. A year alone is kept; a month moves with its first day.
+ * Text that is not a valid date gives `''`, so nothing unshifted survives.
+ *
+ * @param value - the value as read (unescaped)
+ * @param offsetDays - from {@link dateOffsetDays}
+ */
+export function shiftHl7Date(value: string, offsetDays: number): string {
+  const match = HL7_DATE.exec(value.trim());
+  if (match === null) {
+    return '';
+  }
+  const [, year, month, day, rest] = match;
+  if (month === undefined) {
+    return rest === '' || /^[+-]\d{4}$/.test(rest) ? value.trim() : '';
+  }
+  const shifted = shiftDays(Number(year), Number(month), Number(day ?? '1'), offsetDays);
+  if (shifted === undefined) {
+    return '';
+  }
+  const [y, m, d] = shifted;
+  return day === undefined ? `${y}${m}${rest}` : `${y}${m}${d}${rest}`;
+}
+
+/**
+ * Shifts a FHIR date, dateTime or instant by whole days, keeping precision, time and zone.
+ * Returns `undefined` for text that is not one.
+ *
+ * @param value - the FHIR value
+ * @param offsetDays - from {@link dateOffsetDays}
+ */
+export function shiftFhirDate(value: string, offsetDays: number): string | undefined {
+  const match = FHIR_DATE.exec(value);
+  if (match === null) {
+    return undefined;
+  }
+  const [, year, month, day, time] = match;
+  if (month === undefined) {
+    return value;
+  }
+  const shifted = shiftDays(Number(year), Number(month), Number(day ?? '1'), offsetDays);
+  if (shifted === undefined) {
+    return undefined;
+  }
+  const [y, m, d] = shifted;
+  return day === undefined ? `${y}-${m}` : `${y}-${m}-${d}${time ?? ''}`;
+}
+
+function shiftDays(
+  year: number,
+  month: number,
+  day: number,
+  offsetDays: number,
+): [string, string, string] | undefined {
+  if (month < 1 || month > 12 || day < 1 || day > 31) {
+    return undefined;
+  }
+  const date = new Date(Date.UTC(year, month - 1, day) + offsetDays * MS_PER_DAY);
+  const y = date.getUTCFullYear();
+  if (y < 1 || y > 9999) {
+    return undefined;
+  }
+  return [
+    String(y).padStart(4, '0'),
+    String(date.getUTCMonth() + 1).padStart(2, '0'),
+    String(date.getUTCDate()).padStart(2, '0'),
+  ];
+}

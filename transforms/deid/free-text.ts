@@ -1,0 +1,280 @@
+/*
+ * Free-text scrubbing. Two sources of what to remove: what the record itself says about the
+ * patient and relatives in its structured fields (names, ids, phones, addresses, dates), found
+ * wherever they appear in the text; and patterns for identifiers no field announces (SSN, phone
+ * and fax, e-mail, URL, IP address, dates, ZIP codes, account and record numbers). Each find is
+ * replaced by its kind in brackets, such as `[NAME]`.
+ */
+
+/** What a scrubbed span was. */
+export type IdentifierKind =
+  | 'name'
+  | 'id'
+  | 'phone'
+  | 'address'
+  | 'zip'
+  | 'date'
+  | 'email'
+  | 'url'
+  | 'ip'
+  | 'ssn';
+
+/** Identifiers a record's structured fields carry, as read (unescaped). */
+export interface KnownIdentifiers {
+  names: string[];
+  ids: string[];
+  phones: string[];
+  /** Street lines and towns. */
+  addresses: string[];
+  zips: string[];
+  /** Full dates in ISO form, `YYYY-MM-DD`. */
+  dates: string[];
+  emails: string[];
+}
+
+/** One find in the original text. */
+export interface ScrubSpan {
+  start: number;
+  end: number;
+  kind: IdentifierKind;
+}
+
+/** A scrubber for the free text of one record (or document). */
+export interface TextScrubber {
+  /** Every find, in order, not overlapping. */
+  find(text: string): ScrubSpan[];
+  /** The text with every find replaced by `[KIND]`; the same string when nothing was found. */
+  scrub(text: string): string;
+}
+
+/** What a preset removes from free text. */
+export interface ScrubOptions {
+  /** False keeps dates (limited data set). */
+  dates: boolean;
+}
+
+/** An empty set of known identifiers. */
+export function emptyKnownIdentifiers(): KnownIdentifiers {
+  return { names: [], ids: [], phones: [], addresses: [], zips: [], dates: [], emails: [] };
+}
+
+const MONTH =
+  '(?:January|February|March|April|May|June|July|August|September|October|November|December|' +
+  'Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)';
+const LABEL = String.raw`(?:\s+(?:number|num|no\.?|#))?`;
+const ID_KEYWORDS =
+  '(?:MRN|MR#|medical\\s+record' + LABEL + '|record' + LABEL + '|acct' + LABEL + '|account' + LABEL +
+  '|policy' + LABEL + '|member\\s+id|subscriber\\s+id|claim' + LABEL + '|chart' + LABEL +
+  '|patient\\s+id|visit' + LABEL + '|encounter' + LABEL + '|licen[cs]e' + LABEL +
+  '|certificate' + LABEL + '|serial' + LABEL + '|device\\s+id|plate' + LABEL + '|VIN|ID)';
+
+interface Pattern {
+  kind: IdentifierKind;
+  regex: RegExp;
+  /** The capture group that is the identifier; 0 for the whole match. */
+  group: number;
+}
+
+const pattern = (kind: IdentifierKind, source: string, group = 0, flags = 'g'): Pattern => ({
+  kind,
+  regex: new RegExp(source, `${flags}d`),
+  group,
+});
+
+// Compiled once per worker. Labelled forms (`SSN: …`, `MRN …`, `TS 00000`) capture the value
+// after the label, so the label stays; no lookbehind, which is slow in a pattern tried at every
+// position. The first listed kind wins for equal spans.
+const PATTERNS: readonly Pattern[] = [
+  pattern('email', String.raw`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+`),
+  pattern('url', String.raw`\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>"'|^~\\]*[^\s<>"'|^~\\.,;:!?)\]]`, 0, 'gi'),
+  pattern(
+    'ip',
+    String.raw`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b|\b(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}\b`,
+  ),
+  pattern('ssn', String.raw`\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b`),
+  pattern('ssn', String.raw`\bSSN\s*:?\s*(\d{9})\b`, 1, 'gi'),
+  pattern(
+    'phone',
+    String.raw`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|\b\d{3}[.-]\d{4}\b(?!-)`,
+  ),
+  pattern(
+    'date',
+    [
+      String.raw`\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?`,
+      String.raw`\b\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})\b`,
+      String.raw`\b\d{1,2}\.\d{1,2}\.\d{4}\b`,
+      String.raw`\b(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:\d{4}(?:\d{2})?)?\b`,
+      String.raw`\b${MONTH}\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?\b`,
+      String.raw`\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?${MONTH}\.?,?(?:\s+\d{4})?\b`,
+      String.raw`\b${MONTH}\.?,?\s+\d{4}\b`,
+    ].join('|'),
+    0,
+    'gi',
+  ),
+  pattern('zip', String.raw`\b[A-Z]{2},?\s{1,3}(\d{5}(?:-\d{4})?)\b`, 1),
+  pattern('zip', String.raw`\b\d{5}-\d{4}\b`),
+  pattern('zip', String.raw`\b(?:zip|zip\s+code|postal\s+code)\s*:?\s*(\d{5}(?:-\d{4})?)\b`, 1, 'gi'),
+  pattern('id', String.raw`\b${ID_KEYWORDS}\s*[:#]?\s*([A-Z0-9][A-Z0-9-]*\d[A-Z0-9-]*)`, 1, 'gi'),
+  pattern('id', String.raw`\b[A-Z]{2,5}[-#]?\d{5,}\b|\b\d{7,}\b`, 0, 'gi'),
+];
+
+// Patterns all need a digit, an `@` or a `www`; text without them skips the pattern pass.
+const PATTERN_HINT = /[0-9@]|www\./i;
+// Runs of digits and the separators phones are written with; compared with known phones.
+const DIGIT_RUN = /\(?\d[\d\s().-]{5,16}\d/g;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
+/**
+ * Builds a scrubber for one record's free text. Nothing is compiled per record: the record's
+ * own identifiers are looked up as strings, so a scrubber costs a few sets to build.
+ *
+ * @param known - identifiers from the record's structured fields
+ * @param options - what the preset removes
+ */
+export function createTextScrubber(known: KnownIdentifiers, options: ScrubOptions): TextScrubber {
+  const values = knownValues(known);
+  const phones = new Set(known.phones.flatMap(phoneDigitForms));
+  const patterns = options.dates ? PATTERNS : PATTERNS.filter((p) => p.kind !== 'date');
+
+  const find = (text: string): ScrubSpan[] => {
+    const spans: ScrubSpan[] = [];
+    if (values.length > 0) {
+      findKnownValues(text, values, spans);
+    }
+    if (PATTERN_HINT.test(text)) {
+      for (const item of patterns) {
+        collect(item, text, spans);
+      }
+      if (phones.size > 0) {
+        findKnownPhones(text, phones, spans);
+      }
+    }
+    return resolveOverlaps(spans);
+  };
+
+  return {
+    find,
+    scrub: (text) => {
+      const spans = find(text);
+      if (spans.length === 0) {
+        return text;
+      }
+      let out = '';
+      let at = 0;
+      for (const span of spans) {
+        out += text.slice(at, span.start) + `[${span.kind.toUpperCase()}]`;
+        at = span.end;
+      }
+      return out + text.slice(at);
+    },
+  };
+}
+
+function collect(item: Pattern, text: string, spans: ScrubSpan[]): void {
+  item.regex.lastIndex = 0;
+  for (let match = item.regex.exec(text); match !== null; match = item.regex.exec(text)) {
+    const range = match.indices?.[item.group];
+    if (range !== undefined && range[1] > range[0]) {
+      spans.push({ start: range[0], end: range[1], kind: item.kind });
+    }
+    if (match[0].length === 0) {
+      item.regex.lastIndex++;
+    }
+  }
+}
+
+interface KnownValue {
+  /** Lower case. */
+  value: string;
+  kind: IdentifierKind;
+}
+
+function knownValues(known: KnownIdentifiers): KnownValue[] {
+  const values = new Map<string, IdentifierKind>();
+  const add = (kind: IdentifierKind, list: string[], minLength: number): void => {
+    for (const item of list) {
+      const value = item.trim().toLowerCase();
+      if ([...value].length >= minLength && !values.has(value)) {
+        values.set(value, kind);
+      }
+    }
+  };
+  add('name', nameTokens(known.names), 2);
+  add('email', known.emails, 3);
+  add('id', known.ids, 3);
+  add('address', known.addresses, 3);
+  add('zip', known.zips.map((zip) => zip.slice(0, 5)).filter((zip) => /^\d{5}$/.test(zip)), 5);
+  // Longest first, so a street line wins over a name inside it.
+  return [...values]
+    .map(([value, kind]) => ({ value, kind }))
+    .sort((a, b) => b.value.length - a.value.length);
+}
+
+// Every occurrence that is not part of a longer word, compared without case.
+function findKnownValues(text: string, values: KnownValue[], spans: ScrubSpan[]): void {
+  const lower = text.toLowerCase();
+  // Lower-casing changes the length of a few characters (İ); then only exact case is compared.
+  const haystack = lower.length === text.length ? lower : text;
+  for (const { value, kind } of values) {
+    for (let at = haystack.indexOf(value); at !== -1; at = haystack.indexOf(value, at + 1)) {
+      const end = at + value.length;
+      if (!WORD_CHAR.test(text[at - 1] ?? '') || !WORD_CHAR.test(value[0])) {
+        if (!WORD_CHAR.test(text[end] ?? '') || !WORD_CHAR.test(value[value.length - 1])) {
+          spans.push({ start: at, end, kind });
+        }
+      }
+    }
+  }
+}
+
+function findKnownPhones(text: string, phones: Set<string>, spans: ScrubSpan[]): void {
+  DIGIT_RUN.lastIndex = 0;
+  for (let match = DIGIT_RUN.exec(text); match !== null; match = DIGIT_RUN.exec(text)) {
+    const digits = match[0].replace(/\D/g, '');
+    if (phones.has(digits) || phones.has(digits.replace(/^1(?=\d{10}$)/, ''))) {
+      spans.push({ start: match.index, end: match.index + match[0].length, kind: 'phone' });
+    }
+  }
+}
+
+// Resolve overlaps: earliest first, then longest; a span inside or across an accepted one goes.
+function resolveOverlaps(spans: ScrubSpan[]): ScrubSpan[] {
+  if (spans.length < 2) {
+    return spans;
+  }
+  const ordered = spans
+    .map((span, order) => ({ span, order }))
+    .sort((a, b) => a.span.start - b.span.start || b.span.end - a.span.end || a.order - b.order);
+  const kept: ScrubSpan[] = [];
+  let end = -1;
+  for (const { span } of ordered) {
+    if (span.start >= end) {
+      kept.push(span);
+      end = span.end;
+    }
+  }
+  return kept;
+}
+
+/** Name parts of two or more letters; initials would match every lone letter in the text. */
+function nameTokens(names: string[]): string[] {
+  const tokens: string[] = [];
+  for (const name of names) {
+    for (const token of name.split(/[\s,^&]+/u)) {
+      const trimmed = token.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+      if ([...trimmed].length >= 2) {
+        tokens.push(trimmed);
+      }
+    }
+  }
+  return tokens;
+}
+
+// A known phone matches written whole or as its local seven digits.
+function phoneDigitForms(phone: string): string[] {
+  const digits = phone.replace(/\D/g, '').replace(/^1(?=\d{10}$)/, '');
+  if (digits.length < 7) {
+    return [];
+  }
+  return digits.length === 10 ? [digits, digits.slice(3)] : [digits];
+}
