@@ -2276,7 +2276,7 @@ function segmentName(text, start) {
     if (SEGMENT_NAMES.size >= SEGMENT_NAMES_LIMIT) {
       SEGMENT_NAMES.clear();
     }
-    name = text.slice(start, start + 3);
+    name = Object.keys({ [text.slice(start, start + 3)]: 0 })[0];
     SEGMENT_NAMES.set(key, name);
   }
   return name;

@@ -190,7 +190,8 @@ function segmentName(text: string, start: number): string {
     if (SEGMENT_NAMES.size >= SEGMENT_NAMES_LIMIT) {
       SEGMENT_NAMES.clear();
     }
-    name = text.slice(start, start + 3);
+    // A property key is an internalized string: `name === 'OBX'` is then a pointer compare.
+    name = Object.keys({ [text.slice(start, start + 3)]: 0 })[0];
     SEGMENT_NAMES.set(key, name);
   }
   return name;
