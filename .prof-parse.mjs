@@ -2207,7 +2207,7 @@ function parseHl7(text, messageIndex, options = {}) {
       return reject(messageIndex, "HL7_BAD_SEGMENT", { segmentIndex, segmentName: name });
     }
     const terminator = terminatorText(text, end, scanner.next);
-    let segment = new Hl7Segment(name, segmentIndex, shared, terminator, delimiters, charset, start, end);
+    let segment = segmentIndex === 1 || name === "OBX" || name === "PID" || name === "PV1" ? new Hl7Segment(name, segmentIndex, shared, terminator, delimiters, charset, start, end) : void 0;
     if (segmentIndex === 1) {
       const declared = (segment.getValue(18, 1, 1) ?? "").trim();
       if (declared !== "") {
@@ -2218,7 +2218,8 @@ function parseHl7(text, messageIndex, options = {}) {
         segment = new Hl7Segment(name, 1, shared, terminator, delimiters, charset, start, end);
       }
     }
-    segments.push(segment);
+    if (segmentIndex === 1 || name === "OBX" || name === "PID" || name === "PV1") segments.push(segment);
+    else segments.length++;
     const from = segmentIndex === 1 ? afterSecondSeparator(text, fieldSeparator, end) : start + 4;
     if (from !== -1 && from < end && hasEscapeBefore(escapeFinder, from, end)) {
       const bad = findBadEscape(text, from, delimiters, charset, end);
@@ -2240,7 +2241,7 @@ function parseHl7(text, messageIndex, options = {}) {
     }
   }
   for (const segment of segments) {
-    if (segment.name === "OBX" && !checkObservationValue(segment)) {
+    if (segment && segment.name === "OBX" && !checkObservationValue(segment)) {
       return reject(messageIndex, "HL7_BAD_DATATYPE", {
         segmentIndex: segment.index,
         segmentName: "OBX",
@@ -2596,7 +2597,7 @@ for (let round = 0; round < 8; round++) {
         if (!p.ok) throw 1;
         const m = p.message;
         for (const path of ["MSH-9.1", "MSH-9.2", "MSH-10", "PID-3[1].1", "PID-5.1", "PID-7", "PV1-3.4"]) sum += (m.get(path) ?? "").length;
-        for (const o of m.segmentsNamed("OBX")) sum += (o.getValue(5, 1, 1) ?? "").length;
+        for (const o of m.segments.filter(Boolean).filter((s) => s.name === "OBX")) if (0) for (const o2 of m.segmentsNamed("OBX")) sum += (o2.getValue(5, 1, 1) ?? "").length;
       }
       continue;
     }
@@ -2606,7 +2607,7 @@ for (let round = 0; round < 8; round++) {
       if (mode === "read") {
         const m = p.message;
         for (const path of ["MSH-9.1", "MSH-9.2", "MSH-10", "PID-3[1].1", "PID-5.1", "PID-7", "PV1-3.4"]) sum += (m.get(path) ?? "").length;
-        for (const o of m.segmentsNamed("OBX")) sum += (o.getValue(5, 1, 1) ?? "").length;
+        for (const o of m.segments.filter(Boolean).filter((s) => s.name === "OBX")) if (0) for (const o2 of m.segmentsNamed("OBX")) sum += (o2.getValue(5, 1, 1) ?? "").length;
       }
     }
   }

@@ -89,14 +89,20 @@ export async function verifyStorage(app: App, options: VerifyOptions = {}): Prom
     const entries = await verifyChain<BatchManifest>(app, keyRing, chainName, report);
     report.chains++;
 
+    const replacedBelow = replacedVersions(entries);
     for (const entry of entries) {
       if (options.batchId && entry.record.batchId !== options.batchId) {
         continue;
       }
       batchSeen = true;
       await verifyManifestBlob(app, chainName, entry, report);
+      // `reprocess --replace` deletes the older versions' parts on purpose; their manifests stay
+      // as the record, and the archive they share with the newer version is still checked.
+      const replaced = (entry.record.version ?? 1) < (replacedBelow.get(entry.record.batchId) ?? 0);
       for (const part of partsOf(entry.record)) {
-        await parts.check(part, entry.record.batchId);
+        if (!replaced || part === entry.record.archive) {
+          await parts.check(part, entry.record.batchId);
+        }
       }
     }
     if (!options.batchId) {
@@ -397,6 +403,18 @@ function feed(opener: EnvelopeOpener, bytes: Uint8Array): string | undefined {
   } catch (error) {
     return errorCodeOf(error);
   }
+}
+
+/** For each batch, the newest version made with `--replace`: older versions' parts are gone. */
+function replacedVersions(entries: Array<ChainEntry<BatchManifest>>): Map<string, number> {
+  const replacedBelow = new Map<string, number>();
+  for (const { record } of entries) {
+    if (record.reprocess?.replace) {
+      const version = record.version ?? 1;
+      replacedBelow.set(record.batchId, Math.max(version, replacedBelow.get(record.batchId) ?? 0));
+    }
+  }
+  return replacedBelow;
 }
 
 function partsOf(manifest: BatchManifest): StoredPart[] {

@@ -12,6 +12,7 @@ import { getBatchRow, getManifest, type BatchManifest, type BatchRow } from '../
 import { decodePoisonMessage } from '../../pipeline/poison-queue.js';
 import { readSealedPart } from '../../pipeline/read-part.js';
 import { reprocess } from '../../pipeline/reprocess.js';
+import { verifyStorage } from '../../pipeline/verify.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
 
@@ -164,6 +165,14 @@ describe('reprocess', () => {
     // The v1 manifest stays as the record; the shared archive stays.
     expect((await listBlobs(env, 'manifests')).has(row.manifestPath)).toBe(true);
     expect((await listBlobs(env, 'archive')).has(v1.archive!.path)).toBe(true);
+
+    // The parts --replace removed on purpose are not tamper findings; a part deleted by hand is.
+    expect((await verifyStorage(env.app, { feedId: 'adt-feed' })).findings).toEqual([]);
+    await env.app.storage.output.getBlobClient(v2.parts[0].path).delete();
+    const tampered = await verifyStorage(env.app, { feedId: 'adt-feed' });
+    expect(tampered.findings.map((finding) => [finding.code, finding.path])).toEqual([
+      ['PART_MISSING', `output/${v2.parts[0].path}`],
+    ]);
   });
 
   it('replays the poison queue once the rule is fixed, and removes only replayed messages', async () => {
