@@ -23,8 +23,12 @@ export interface App {
 }
 
 export interface OpenAppOptions {
-  /** Load (or create) the key file; `status` does not need keys. */
-  keys?: boolean;
+  /**
+   * Load the key file: `'create'` makes one when it is missing (run, ingest, the demo);
+   * `true` requires it (reading commands: a mistyped path must not mint a new, unbacked key).
+   * `status` needs no keys.
+   */
+  keys?: boolean | 'create';
   /** Start the worker pool. */
   pool?: boolean;
   log?: PipelineLogger;
@@ -48,7 +52,9 @@ export async function openApp(config: Readonly<PipelineConfig>, options: OpenApp
   const storage = options.storage ?? (await openStorage(config));
   try {
     await ensureStorageLayout(storage);
-    const keyRing = options.keys ? loadOrCreateKeyRing(config.keyFile) : undefined;
+    const keyRing = options.keys
+      ? loadOrCreateKeyRing(config.keyFile, { create: options.keys === 'create' })
+      : undefined;
     if (keyRing && config.keyVaultKeyUrl) {
       // Batch keys are wrapped in the vault; the key file keeps the pseudonym and signing keys.
       keyRing.kekProvider = await createConfiguredKeyVaultProvider(config.keyVaultKeyUrl);

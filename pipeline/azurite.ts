@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -43,7 +43,11 @@ interface AzuriteState {
 export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHandle> {
   const location = join(homeDir, 'azurite');
   const statePath = join(homeDir, 'azurite.json');
-  mkdirSync(location, { recursive: true });
+  // The inbound container holds files as feeds dropped them, and Azurite reclaims the extents of
+  // deleted blobs on its own schedule: only this user may read the folder.
+  mkdirSync(location, { recursive: true, mode: 0o700 });
+  chmodSync(homeDir, 0o700);
+  chmodSync(location, 0o700);
 
   const running = await readLiveState(statePath);
   if (running) {
@@ -121,7 +125,9 @@ async function startAzurite(
   }
 
   // Spawned with node directly: killing an npx wrapper would orphan the real server.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
+  // orchestrator must be able to finish its work in flight before it stops Azurite itself.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const ports: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
 
   return new Promise((resolvePorts, reject) => {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 import { PipelineError } from './errors.js';
+import { getBatchRow, getManifest, sourceRowKey, type BatchManifest } from './manifest.js';
 import { encodeFileDropped } from './queue-message.js';
 import type { Storage } from './storage.js';
 
@@ -24,12 +25,13 @@ const FEED_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
  */
 export function expandPaths(paths: string[]): string[] {
   const files: string[] = [];
-  for (const path of paths) {
+  for (const [index, path] of paths.entries()) {
     let stats;
     try {
       stats = statSync(path);
     } catch {
-      throw new PipelineError('INPUT_NOT_FOUND', 'An input path does not exist');
+      // By position, not name: a file name can carry a patient's name.
+      throw new PipelineError('INPUT_NOT_FOUND', `Input path ${index + 1} of ${paths.length} does not exist`);
     }
     if (stats.isDirectory()) {
       const names = readdirSync(path).filter((name) => !name.startsWith('.')).sort();
@@ -58,15 +60,71 @@ export async function dropFiles(storage: Storage, feedId: string, files: string[
   }
   const day = new Date().toISOString().slice(0, 10);
   const dropped: DroppedFile[] = [];
+  const seen = new Set<string>();
   for (const localPath of files) {
     const content = readFileSync(localPath);
     const digest = createHash('sha256').update(content).digest('hex').slice(0, 32);
     const extension = /^\.[A-Za-z0-9]{1,8}$/.test(extname(localPath)) ? extname(localPath).toLowerCase() : '';
     const blobName = `${feedId}/${day}/${digest}${extension}`;
+    if (seen.has(blobName)) {
+      // The same bytes twice in one drop: one file, one batch.
+      continue;
+    }
+    seen.add(blobName);
 
     const response = await storage.inbound.getBlockBlobClient(blobName).uploadData(content);
     await storage.inboundQueue.sendMessage(encodeFileDropped(feedId, blobName, response.etag));
     dropped.push({ localPath, blobName, sizeBytes: content.length });
   }
   return dropped;
+}
+
+/**
+ * Finds the manifests of the batches that dropped files became, once the queue is drained, so a
+ * summary reports on exactly those files whichever orchestrator processed them.
+ *
+ * @param storage - the opened storage
+ * @param feedId - the feed the files were dropped for
+ * @param dropped - what `dropFiles` returned
+ * @param since - when the drop started; batches committed earlier were duplicates of old drops
+ */
+export async function manifestsOfDropped(
+  storage: Storage,
+  feedId: string,
+  dropped: DroppedFile[],
+  since: Date,
+): Promise<{ manifests: BatchManifest[]; alreadyIngested: number; notFound: number }> {
+  const manifests: BatchManifest[] = [];
+  let alreadyIngested = 0;
+  let notFound = 0;
+  for (const file of dropped) {
+    const row = await getSourceRow(storage, feedId, file.blobName);
+    const batch = row ? await getBatchRow(storage, feedId, row.batchId) : undefined;
+    if (!batch) {
+      notFound++;
+      continue;
+    }
+    const manifest = await getManifest(storage, batch.manifestPath);
+    if (new Date(manifest.finishedAt) < since) {
+      alreadyIngested++;
+      continue;
+    }
+    manifests.push(manifest);
+  }
+  return { manifests, alreadyIngested, notFound };
+}
+
+async function getSourceRow(
+  storage: Storage,
+  feedId: string,
+  blobName: string,
+): Promise<{ batchId: string } | undefined> {
+  try {
+    return await storage.sourcesTable.getEntity<{ batchId: string }>(feedId, sourceRowKey(blobName));
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    throw error;
+  }
 }

@@ -17,6 +17,7 @@ export type PipelineErrorCode =
   | 'BATCH_COUNT_INVARIANT'
   | 'MAX_ATTEMPTS_EXCEEDED'
   | 'PART_NOT_FOUND'
+  | 'PART_PATH_INVALID'
   | 'DECRYPT_FAILED'
   | 'INPUT_NOT_FOUND'
   | 'FAILPOINT'
@@ -86,6 +87,14 @@ export function isRetryable(error: unknown): boolean {
 export function describeError(error: unknown): string {
   if (error instanceof PipelineError) {
     return `${error.code}: ${error.message}`;
+  }
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === 'number') {
+    // An Azure REST error: its code is service vocabulary; its message can echo the request.
+    return `STORAGE_ERROR: storage answered ${status} ${errorCodeOf(error)}`;
+  }
+  if ((error as { code?: unknown } | null)?.code === 'ECONNREFUSED') {
+    return 'STORAGE_UNAVAILABLE: storage refused the connection; is the account or Azurite running?';
   }
   const name = error instanceof Error ? error.name : typeof error;
   const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)) : [];

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 
 import { z } from 'zod';
 
+import { DEFAULT_COMPRESSION, type Compression } from '../transforms/compression.js';
 import type { DeidPreset } from '../transforms/deid/rules.js';
 import { loadFeedDeidRules } from './deid-rules-file.js';
 import type { FeedDeidRules } from './deid-rules-file.js';
@@ -13,8 +14,12 @@ import { PipelineError } from './errors.js';
 export interface FeedSettings {
   /** Accept HL7 batch files whose BTS-1/FTS-1 count is wrong, recording it in the manifest. */
   acceptBatchCountMismatch: boolean;
-  /** Compression of output parts, the archive and rejects before encryption. */
-  compression: 'gzip';
+  /**
+   * Compression of output parts, the archive and rejects before encryption. In the file: `"gzip"`
+   * (level 1), `"brotli"` (quality 4), `{ "codec": "gzip", "level": 1-9 }` or
+   * `{ "codec": "brotli", "quality": 0-11 }`; see docs/performance.md for the default.
+   */
+  compression: Compression;
   /**
    * De-identification preset and, optionally, a rules file (JSON or YAML, relative to the feeds
    * file) whose rules are tried before the preset's; see docs/deidentification.md.
@@ -31,10 +36,18 @@ export interface FeedCatalog {
   deidRulesFor(feedId: string): Readonly<FeedDeidRules>;
 }
 
+const compressionSchema = z
+  .union([
+    z.literal('gzip').transform((): Compression => ({ ...DEFAULT_COMPRESSION })),
+    z.literal('brotli').transform((): Compression => ({ codec: 'brotli', quality: 4 })),
+    z.object({ codec: z.literal('gzip'), level: z.number().int().min(1).max(9) }).strict(),
+    z.object({ codec: z.literal('brotli'), quality: z.number().int().min(0).max(11) }).strict(),
+  ]);
+
 const feedSettingsSchema = z
   .object({
     acceptBatchCountMismatch: z.boolean(),
-    compression: z.literal('gzip'),
+    compression: compressionSchema,
     deidentification: z
       .object({
         preset: z.enum(['safe-harbor', 'limited-data-set', 'none']),
@@ -56,7 +69,7 @@ const feedsFileSchema = z
 /** Settings of a feed the feeds file does not name. */
 export const DEFAULT_FEED_SETTINGS: Readonly<FeedSettings> = Object.freeze({
   acceptBatchCountMismatch: false,
-  compression: 'gzip',
+  compression: DEFAULT_COMPRESSION,
   deidentification: Object.freeze({ preset: 'safe-harbor' as const }),
 });
 

@@ -171,6 +171,7 @@ export async function commitManifest(
       rowKey: sourceRowKey(manifest.source.blobName),
       batchId: manifest.batchId,
       etag: manifest.source.etag,
+      sha256: manifest.source.sha256,
       status: manifest.status,
     },
     'Replace',

@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
+import {
+  compressesInPieces,
+  compressionSuffix,
+  type Compression,
+} from '../transforms/compression.js';
 import { batchTaskKeys } from './batch-keys.js';
 import type { BatchObserver, BatchStage } from './batch-observer.js';
 import { PipelineError } from './errors.js';
@@ -20,15 +25,16 @@ import {
 } from './manifest.js';
 import type { FileRef } from './queue-message.js';
 import { STORAGE_NAMES, type Storage } from './storage.js';
+import { packParts } from './pack-parts.js';
 import type { WorkerPool } from './worker-pool.js';
 import type {
+  EncodedRecordGroup,
+  EncodedTransformOutcome,
   FailedOutcome,
   Position,
-  RecordGroup,
   RejectLine,
   TaskDeidFields,
   TaskKeys,
-  TransformOutcome,
 } from '../workers/task-types.js';
 
 /** What processing a file needs besides the file itself. */
@@ -132,6 +138,14 @@ export async function processBatch(
   const downloadStartedAt = performance.now();
   const content = await downloadSource(file, source, deps.storage);
   deps.observer?.stageCompleted('download', performance.now() - downloadStartedAt);
+  const duplicateOf = await committedWithSameContent(file, content, deps.storage);
+  if (duplicateOf) {
+    // The same bytes under the same name were ingested already (a resend, or a second drop):
+    // writing them again would duplicate every record. `reprocess` is the way to run them again.
+    await deleteInboundBlob(deps.storage, file.blobName, source.etag);
+    log.info({ status: 'duplicate' }, 'Duplicate file skipped');
+    return { kind: 'already-done', batchId: duplicateOf, status: 'duplicate' };
+  }
   log.info({ sizeBytes: content.length, attempt }, 'Batch claimed');
 
   const written = await writeBatchVersion(source, content, deps, { startedAt, attempt, version: 1 });
@@ -175,11 +189,13 @@ export async function writeBatchVersion(
   run: BatchRun,
 ): Promise<BatchVersionResult> {
   const sourceSha256 = createHash('sha256').update(content).digest('hex');
-  const shared = new SharedArrayBuffer(content.length);
-  new Uint8Array(shared).set(content);
+  const shared = sharedCopyOf(content);
   const feedId = source.file.feedId;
   const folder = batchFolder(feedId, source.ingestDate, source.batchId, run.version);
   const seal = createBatchSealer(deps, source.batchId);
+  const compression = deps.feeds.settingsFor(feedId).compression;
+  // gzip pieces of the source, compressed by the transform tasks, make the archive in parallel.
+  const archiveInPieces = run.archive === undefined && compressesInPieces(compression);
 
   const prepared = await timed(deps, 'prepare', () =>
     deps.pool.prepare({
@@ -195,26 +211,33 @@ export async function writeBatchVersion(
     runTransforms(prepared.format, prepared.ranges, shared, deps, {
       ...deps.feeds.deidRulesFor(feedId),
       referenceYear: Number(source.ingestDate.slice(0, 4)),
+      compression,
+      archiveInPieces,
     }),
   );
   const failure = outcomes.find((outcome): outcome is FailedOutcome => outcome.status === 'failed');
   if (failure) {
     return { kind: 'failed', failure, sourceSha256 };
   }
-  const transformed = outcomes as TransformOutcome[];
+  const transformed = outcomes as EncodedTransformOutcome[];
 
   const writeStartedAt = performance.now();
   // The raw input is the same for every version, so it has one unversioned archive path.
-  const archive = run.archive ?? (await writeSealed(
-    deps.storage,
-    STORAGE_NAMES.archiveContainer,
-    `${batchFolder(feedId, source.ingestDate, source.batchId)}/source.gz.enc`,
-    await seal(content, true),
-    1,
-  ));
-  const parts = await writeParts(transformed, source, run.version, deps, seal);
+  const archivePath =
+    `${batchFolder(feedId, source.ingestDate, source.batchId)}/source${compressionSuffix(compression.codec)}.enc`;
+  const archivePieces = transformed.flatMap((outcome) => outcome.archivePiece ?? []);
+  const archiveSealed = run.archive
+    ? undefined
+    : archivePieces.length > 0
+      ? seal(concatBytes(archivePieces), null, true)
+      : seal(content, compression);
   const rejectLines = transformed.flatMap((outcome) => outcome.rejects);
-  const rejectParts = await writeRejectParts(rejectLines, folder, deps, seal);
+  const [archive, parts, rejectParts] = await Promise.all([
+    run.archive ??
+      (async () => writeSealed(deps.storage, STORAGE_NAMES.archiveContainer, archivePath, await archiveSealed!, 1))(),
+    writeParts(transformed, source, run.version, deps, seal, compression),
+    writeRejectParts(rejectLines, folder, deps, seal, compression),
+  ]);
   deps.observer?.stageCompleted('write', performance.now() - writeStartedAt);
   failpoint('after-outputs-written');
 
@@ -246,13 +269,24 @@ export async function writeBatchVersion(
 export function createBatchSealer(
   deps: Pick<BatchDeps, 'pool' | 'keyRing' | 'storage'>,
   batchId: string,
-): (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']> {
+): BatchSealer {
   const dataKey = new Uint8Array(randomBytes(32));
   // The batch key (one per batch id, shared by its versions) wraps the data key; see batch-keys.ts.
   const keys = batchTaskKeys(deps.storage, deps.keyRing, batchId);
   keys.catch(() => undefined);
-  return async (plaintext, gzip) => deps.pool.seal({ plaintext, gzip, dataKey, keys: await keys, batchId });
+  return async (plaintext, compression, move = false) =>
+    deps.pool.seal({ plaintext, compression, dataKey, keys: await keys, batchId }, move);
 }
+
+/**
+ * Seals bytes on the pool: compresses them unless `compression` is null (already compressed),
+ * then encrypts. With `move`, the plaintext is transferred to the worker and unusable after.
+ */
+export type BatchSealer = (
+  plaintext: Uint8Array,
+  compression: Compression | null,
+  move?: boolean,
+) => ReturnType<WorkerPool['seal']>;
 
 /**
  * Records a file that could not be processed at all: an encrypted copy in quarantine and a
@@ -305,15 +339,16 @@ async function quarantine(
   run: {
     startedAt: Date;
     attempt: number;
-    seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>;
+    seal: BatchSealer;
   },
 ): Promise<BatchResult> {
   const folder = batchFolder(source.file.feedId, source.ingestDate, source.batchId);
+  const compression = deps.feeds.settingsFor(source.file.feedId).compression;
   const stored = await writeSealed(
     deps.storage,
     STORAGE_NAMES.quarantineContainer,
-    `${folder}/source.gz.enc`,
-    await run.seal(content, true),
+    `${folder}/source${compressionSuffix(compression.codec)}.enc`,
+    await run.seal(content, compression),
     1,
   );
 
@@ -340,19 +375,27 @@ async function runTransforms(
   ranges: number[],
   shared: SharedArrayBuffer,
   deps: BatchDeps,
-  deid: TaskDeidFields,
-): Promise<Array<TransformOutcome | FailedOutcome>> {
+  options: TaskDeidFields & { compression: Compression; archiveInPieces: boolean },
+): Promise<Array<EncodedTransformOutcome | FailedOutcome>> {
+  const { archiveInPieces, ...fields } = options;
   const pseudonymKey = deps.keyRing.pseudonymKey;
   if (format === 'fhir-json') {
     // Limitation: a FHIR JSON document is one task, so one large Bundle uses one thread.
+    const archiveSlice: [number, number] | undefined = archiveInPieces ? [0, shared.byteLength] : undefined;
     return [
-      await deps.pool.transform({ format, source: shared, ranges: [], firstMessageIndex: 0, pseudonymKey, ...deid }),
+      await deps.pool.transform({
+        format, source: shared, ranges: [], firstMessageIndex: 0, pseudonymKey, ...fields, archiveSlice,
+      }),
     ];
   }
 
-  const step = deps.settings.taskMaxRecords * 2;
-  const tasks: Array<Promise<TransformOutcome | FailedOutcome>> = [];
+  // A task's group never straddles two parts, so parts are whole groups and never re-split.
+  const step = Math.min(deps.settings.taskMaxRecords, deps.settings.partMaxRecords) * 2;
+  const tasks: Array<Promise<EncodedTransformOutcome | FailedOutcome>> = [];
   for (let offset = 0; offset < ranges.length; offset += step) {
+    // The archive slices tile the file: from this task's first record (or byte 0) to the next's.
+    const sliceStart = offset === 0 ? 0 : ranges[offset];
+    const sliceEnd = offset + step < ranges.length ? ranges[offset + step] : shared.byteLength;
     tasks.push(
       deps.pool.transform({
         format,
@@ -360,7 +403,8 @@ async function runTransforms(
         ranges: ranges.slice(offset, offset + step),
         firstMessageIndex: offset / 2,
         pseudonymKey,
-        ...deid,
+        ...fields,
+        archiveSlice: archiveInPieces ? [sliceStart, sliceEnd] : undefined,
       }),
     );
   }
@@ -373,13 +417,14 @@ async function runTransforms(
  * same paths.
  */
 async function writeParts(
-  outcomes: TransformOutcome[],
+  outcomes: EncodedTransformOutcome[],
   source: SourceBlob,
   version: number,
   deps: BatchDeps,
-  seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>,
+  seal: BatchSealer,
+  compression: Compression,
 ): Promise<StoredPart[]> {
-  const byType = new Map<string, RecordGroup[]>();
+  const byType = new Map<string, EncodedRecordGroup[]>();
   for (const outcome of outcomes) {
     for (const group of outcome.groups) {
       const list = byType.get(group.recordType) ?? [];
@@ -388,55 +433,65 @@ async function writeParts(
     }
   }
 
-  const parts: StoredPart[] = [];
+  const suffix = compressionSuffix(compression.codec);
+  const writes: Array<Promise<StoredPart>> = [];
   for (const recordType of [...byType.keys()].sort()) {
     const partition =
       `feed=${source.file.feedId}/type=${partitionValue(recordType)}` +
       `/date=${source.ingestDate}/batch=${batchSegment(source.batchId, version)}`;
-    const chunks = splitIntoParts(byType.get(recordType) ?? [], deps.settings.partMaxRecords);
+    const chunks = packParts(byType.get(recordType) ?? [], deps.settings.partMaxRecords);
     for (const [partIndex, chunk] of chunks.entries()) {
-      const path = `${partition}/part-${String(partIndex).padStart(5, '0')}.ndjson.gz.enc`;
-      const sealed = await seal(encoder.encode(chunk.text), true);
-      const stored = await writeSealed(deps.storage, STORAGE_NAMES.outputContainer, path, sealed, chunk.count);
-      parts.push({ ...stored, recordType });
+      const path = `${partition}/part-${String(partIndex).padStart(5, '0')}.ndjson${suffix}.enc`;
+      // Groups arrive as gzip members (concatenated, still one gzip file) or as plain NDJSON.
+      const compressed = chunk.groups.every((group) => group.compressed);
+      const plaintext = concatBytes(chunk.groups.map((group) => group.bytes));
+      writes.push(
+        (async () => {
+          const sealed = await seal(plaintext, compressed ? null : compression, true);
+          const stored = await writeSealed(deps.storage, STORAGE_NAMES.outputContainer, path, sealed, chunk.recordCount);
+          return { ...stored, recordType };
+        })(),
+      );
     }
   }
-  return parts;
+  return Promise.all(writes);
 }
 
 async function writeRejectParts(
   rejects: RejectLine[],
   folder: string,
   deps: BatchDeps,
-  seal: (plaintext: Uint8Array, gzip: boolean) => ReturnType<WorkerPool['seal']>,
+  seal: BatchSealer,
+  compression: Compression,
 ): Promise<StoredPart[]> {
   if (rejects.length === 0) {
     return [];
   }
   const text = rejects.map((reject) => JSON.stringify(reject)).join('\n') + '\n';
-  const sealed = await seal(encoder.encode(text), true);
-  const path = `${folder}/rejects-00000.ndjson.gz.enc`;
+  const sealed = await seal(encoder.encode(text), compression, true);
+  const path = `${folder}/rejects-00000.ndjson${compressionSuffix(compression.codec)}.enc`;
   return [await writeSealed(deps.storage, STORAGE_NAMES.rejectsContainer, path, sealed, rejects.length)];
 }
 
-function splitIntoParts(groups: RecordGroup[], maxRecords: number): Array<{ text: string; count: number }> {
-  const parts: Array<{ text: string; count: number }> = [];
-  let lines: string[] = [];
-  for (const group of groups) {
-    const groupLines = group.ndjson.split('\n');
-    groupLines.pop();
-    for (const line of groupLines) {
-      lines.push(line);
-      if (lines.length === maxRecords) {
-        parts.push({ text: lines.join('\n') + '\n', count: lines.length });
-        lines = [];
-      }
-    }
+/** Copies views into one new buffer that owns its memory, so the pool can move it. */
+function concatBytes(pieces: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
   }
-  if (lines.length > 0) {
-    parts.push({ text: lines.join('\n') + '\n', count: lines.length });
+  return out;
+}
+
+/** The source in shared memory for the pool: used as is when it was downloaded there. */
+function sharedCopyOf(content: Uint8Array): SharedArrayBuffer {
+  if (content.buffer instanceof SharedArrayBuffer && content.byteOffset === 0 && content.byteLength === content.buffer.byteLength) {
+    return content.buffer;
   }
-  return parts;
+  const shared = new SharedArrayBuffer(content.length);
+  new Uint8Array(shared).set(content);
+  return shared;
 }
 
 async function writeSealed(
@@ -455,7 +510,7 @@ async function writeSealed(
 }
 
 function countBatch(
-  outcomes: TransformOutcome[],
+  outcomes: EncodedTransformOutcome[],
   parts: StoredPart[],
   rejects: RejectLine[],
 ): BatchManifest['counts'] {
@@ -551,9 +606,14 @@ async function readSourceProperties(file: FileRef, storage: Storage): Promise<So
 async function downloadSource(file: FileRef, source: SourceBlob, storage: Storage): Promise<Buffer> {
   try {
     // The etag condition makes sure the bytes are the ones the batch id was derived from.
-    return await storage.inbound
-      .getBlobClient(file.blobName)
-      .downloadToBuffer(0, undefined, { conditions: { ifMatch: source.etag } });
+    const conditions = { ifMatch: source.etag };
+    const client = storage.inbound.getBlobClient(file.blobName);
+    if (source.sizeBytes === 0) {
+      return await client.downloadToBuffer(0, undefined, { conditions });
+    }
+    // Straight into shared memory: the pool reads it there, and the file is held once, not twice.
+    const target = Buffer.from(new SharedArrayBuffer(source.sizeBytes));
+    return await client.downloadToBuffer(target, 0, source.sizeBytes, { conditions });
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 412) {
       throw new PipelineError('BLOB_CHANGED', 'Inbound blob changed while being read', {
@@ -562,6 +622,28 @@ async function downloadSource(file: FileRef, source: SourceBlob, storage: Storag
     }
     throw error;
   }
+}
+
+/** The batch id a committed earlier version of this blob name with identical bytes became. */
+async function committedWithSameContent(
+  file: FileRef,
+  content: Uint8Array,
+  storage: Storage,
+): Promise<string | undefined> {
+  let row: { batchId: string; status: string; sha256?: string };
+  try {
+    row = await storage.sourcesTable.getEntity(file.feedId, sourceRowKey(file.blobName));
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    throw error;
+  }
+  if (row.status !== 'committed' || !row.sha256) {
+    return undefined;
+  }
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  return sha256 === row.sha256 ? row.batchId : undefined;
 }
 
 /** A queue message whose blob is gone: done already (a duplicate delivery), or lost. */

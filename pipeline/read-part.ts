@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 
+import { codecOfPath, createDecompressStream } from '../transforms/compression.js';
 import {
   createDecryptStream,
   readEnvelopeHeader,
@@ -62,7 +62,7 @@ export async function readSealedPart(
     }
 
     const keys = await resolveEnvelopeKeys(app.storage, keyRing, headerOf(sealed));
-    const opened = await app.pool.open({ sealed, gunzip: blobPath.endsWith('.gz.enc'), ...keys });
+    const opened = await app.pool.open({ sealed, codec: codecOfPath(blobPath), ...keys });
     if (opened.status === 'failed') {
       throw new PipelineError('DECRYPT_FAILED', `The part could not be decrypted (${opened.code})`);
     }
@@ -72,7 +72,7 @@ export async function readSealedPart(
 
 /**
  * Decrypts a stored object straight into a writable stream, in constant memory: one envelope
- * chunk and the gunzip window at a time, on this thread. Plaintext is written as each chunk
+ * chunk and the decompressor's window at a time, on this thread. Plaintext is written as each chunk
  * authenticates, so a truncated object shows only at the end: the promise rejects with
  * `DECRYPT_FAILED` after some output was written. Audited as `started`, then the outcome.
  *
@@ -108,8 +108,9 @@ export async function streamSealedPart(
       throw new PipelineError('PART_NOT_FOUND', `No such part in container ${container}`);
     }
     const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [body, createDecryptStream(resolveKek)];
-    if (blobPath.endsWith('.gz.enc')) {
-      stages.push(createGunzip());
+    const decompress = createDecompressStream(codecOfPath(blobPath));
+    if (decompress) {
+      stages.push(decompress);
     }
     try {
       await pipeline([...stages, destination], { end: false });
@@ -127,9 +128,17 @@ export async function streamSealedPart(
 export function splitStoredPath(path: string): { container: string; blobPath: string } {
   const slash = path.indexOf('/');
   const head = slash > 0 ? path.slice(0, slash) : '';
-  return SEALED_CONTAINERS.includes(head)
+  const split = SEALED_CONTAINERS.includes(head)
     ? { container: head, blobPath: path.slice(slash + 1) }
     : { container: STORAGE_NAMES.outputContainer, blobPath: path };
+  const parts = split.blobPath.split('/');
+  if (!split.blobPath.endsWith('.enc') || parts.some((part) => part === '' || part === '.' || part === '..')) {
+    throw new PipelineError(
+      'PART_PATH_INVALID',
+      `A part path is <container>/<path ending in .enc>, with container one of ${SEALED_CONTAINERS.join(', ')}`,
+    );
+  }
+  return split;
 }
 
 /**
@@ -168,7 +177,7 @@ function requireKeyRing(app: App): KeyRing {
 
 function notFoundOr(error: unknown, container: string): unknown {
   if ((error as { statusCode?: number }).statusCode === 404) {
-    return new PipelineError('PART_NOT_FOUND', `No such part in container ${container}`);
+    return new PipelineError('PART_NOT_FOUND', `No such part in container ${container}; list parts in the run summary or the batch manifest`);
   }
   return error;
 }

@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 
 import { ensureEmbeddedAzurite, type AzuriteHandle } from './azurite.js';
 import type { PipelineConfig } from './config.js';
+import { PipelineError } from './errors.js';
 
 /** Container, queue and table names. Fixed, so every orchestrator of an account agrees. */
 export const STORAGE_NAMES = {
@@ -67,7 +68,16 @@ export async function openStorage(
   credential?: TokenCredential,
 ): Promise<Storage> {
   if (config.connectionString) {
-    return fromConnectionString(config.connectionString, 'connection-string');
+    try {
+      return fromConnectionString(config.connectionString, 'connection-string');
+    } catch (cause) {
+      // The SDK's message may quote the string, which holds the account key.
+      throw new PipelineError(
+        'CONFIG_INVALID',
+        'PHI_INGEST_STORAGE_CONNECTION_STRING is not a valid storage connection string',
+        { cause },
+      );
+    }
   }
   if (config.storageAccount) {
     return fromCredential(config.storageAccount, credential ?? (await defaultCredential()));

@@ -3,22 +3,35 @@ import type { RunReport } from './orchestrator.js';
 import { STORAGE_NAMES } from './storage.js';
 
 /**
- * Formats the end-of-run summary: one line per batch with its counts and where its output is.
- * Ids, counts and paths only.
+ * Formats the end-of-run summary of what one orchestrator run committed or quarantined.
  *
  * @param report - what the orchestrator did
  */
 export function formatRunSummary(report: RunReport): string {
   const manifests = report.results
     .filter((result) => result.kind === 'committed' || result.kind === 'quarantined')
-    .map((result) => (result as { manifest: BatchManifest }).manifest)
-    .sort((a, b) => a.feedId.localeCompare(b.feedId) || a.batchId.localeCompare(b.batchId));
+    .map((result) => (result as { manifest: BatchManifest }).manifest);
+  return formatBatchSummary(manifests, [`${report.poisoned.length} queue messages poisoned`]);
+}
 
-  const rows = manifests.map((manifest) => [
+/**
+ * Formats a summary: one line per batch with its counts and where its output is, the parts to
+ * decrypt, and the totals. Ids, counts and paths only. A batch that two concurrent deliveries
+ * of the same file both committed is shown once.
+ *
+ * @param manifests - the batches' manifests
+ * @param notes - extra facts for the totals line
+ */
+export function formatBatchSummary(manifests: BatchManifest[], notes: string[] = []): string {
+  const unique = [...new Map(manifests.map((manifest) => [keyOf(manifest), manifest])).values()].sort(
+    (a, b) => a.feedId.localeCompare(b.feedId) || a.batchId.localeCompare(b.batchId),
+  );
+
+  const rows = unique.map((manifest) => [
     manifest.feedId,
     manifest.batchId.slice(0, 12),
     manifest.format,
-    manifest.status === 'committed' ? 'ok' : `quarantined ${manifest.reasonCode ?? ''}`.trim(),
+    statusText(manifest),
     String(manifest.counts.messagesIn),
     String(manifest.counts.written),
     rejectText(manifest.counts.rejected, manifest.counts.rejectedByReason),
@@ -28,7 +41,7 @@ export function formatRunSummary(report: RunReport): string {
   const header = ['feed', 'batch', 'format', 'status', 'in', 'written', 'rejected', 'parts', 'where'];
   const lines = [table([header, ...rows])];
 
-  const totals = manifests.reduce(
+  const totals = unique.reduce(
     (sum, manifest) => ({
       messagesIn: sum.messagesIn + manifest.counts.messagesIn,
       written: sum.written + manifest.counts.written,
@@ -37,13 +50,31 @@ export function formatRunSummary(report: RunReport): string {
     }),
     { messagesIn: 0, written: 0, rejected: 0, quarantined: 0 },
   );
-  lines.push('', ...partListing(manifests), '');
+  const listing = partListing(unique);
+  if (listing.length > 0) {
+    lines.push('', ...listing);
+  }
   lines.push(
-    `${manifests.length} batches: ${totals.messagesIn} in, ${totals.written} written, ` +
-      `${totals.rejected} rejected, ${totals.quarantined} files quarantined, ` +
-      `${report.poisoned.length} queue messages poisoned`,
+    '',
+    [
+      `${unique.length} batches: ${totals.messagesIn} in, ${totals.written} written`,
+      `${totals.rejected} rejected`,
+      `${totals.quarantined} files quarantined`,
+      ...notes,
+    ].join(', '),
   );
   return lines.join('\n');
+}
+
+function keyOf(manifest: BatchManifest): string {
+  return `${manifest.feedId}/${manifest.batchId}/${manifest.version ?? 1}`;
+}
+
+function statusText(manifest: BatchManifest): string {
+  if (manifest.status === 'quarantined') {
+    return `quarantined ${manifest.reasonCode ?? ''}`.trim();
+  }
+  return manifest.counts.written === 0 && manifest.counts.rejected > 0 ? 'all rejected' : 'ok';
 }
 
 /**
@@ -70,14 +101,17 @@ export function formatBatchRows(rows: BatchRow[]): string {
 const LISTED_BATCHES = 40;
 
 function partListing(manifests: BatchManifest[]): string[] {
-  const committed = manifests.filter((manifest) => manifest.parts.length > 0);
-  if (committed.length > LISTED_BATCHES) {
-    return [`Output parts: see the manifests under ${STORAGE_NAMES.manifestsContainer}/ (${committed.length} batches)`];
+  const withParts = manifests.filter((manifest) => manifest.parts.length + manifest.rejectParts.length > 0);
+  if (withParts.length === 0) {
+    return [];
+  }
+  if (withParts.length > LISTED_BATCHES) {
+    return [`Output parts: ${withParts.length} batches; their manifests under ${STORAGE_NAMES.manifestsContainer}/ list them`];
   }
   const lines = ['Output parts (decrypt one with: npx phi-ingest decrypt <path>):'];
-  for (const manifest of committed) {
+  for (const manifest of withParts) {
     for (const part of [...manifest.parts, ...manifest.rejectParts]) {
-      lines.push(`  ${part.container}/${part.path}  (${part.recordCount} records)`);
+      lines.push(`  ${part.container}/${part.path}  (${part.recordCount} ${part.recordCount === 1 ? 'record' : 'records'})`);
     }
   }
   return lines;
@@ -89,7 +123,14 @@ function where(manifest: BatchManifest): string {
       ? `${STORAGE_NAMES.quarantineContainer}/${manifest.quarantine.path}`
       : `${STORAGE_NAMES.inboundContainer} (left in place)`;
   }
-  return `${STORAGE_NAMES.outputContainer}/feed=${manifest.feedId}/type=*/date=${manifest.ingestDate}/batch=${manifest.batchId}/`;
+  if (manifest.parts.length === 0) {
+    const rejects = manifest.rejectParts[0];
+    return rejects ? `${rejects.container}/${rejects.path}` : '-';
+  }
+  // The batch's folder across its types; each part is listed under the table.
+  const first = manifest.parts[0];
+  const folder = first.path.slice(0, first.path.lastIndexOf('/') + 1);
+  return `${first.container}/${folder.replace(/\/type=[^/]+\//, '/type=*/')}`;
 }
 
 function rejectText(rejected: number, byReason: Record<string, number>): string {

@@ -4,6 +4,7 @@ import { Piscina } from 'piscina';
 
 import { PipelineError } from './errors.js';
 import type {
+  EncodedTransformOutcome,
   FailedOutcome,
   OpenOutcome,
   OpenTask,
@@ -11,7 +12,6 @@ import type {
   PrepareTask,
   SealOutcome,
   SealTask,
-  TransformOutcome,
   TransformTask,
   WorkerOutcome,
   WorkerTask,
@@ -20,8 +20,12 @@ import type {
 /** The pool the orchestrator hands parse, de-identify and encrypt work to. */
 export interface WorkerPool {
   prepare(task: Omit<PrepareTask, 'kind'>): Promise<PrepareOutcome | FailedOutcome>;
-  transform(task: Omit<TransformTask, 'kind'>): Promise<TransformOutcome | FailedOutcome>;
-  seal(task: Omit<SealTask, 'kind'>): Promise<SealOutcome>;
+  transform(task: Omit<TransformTask, 'kind'>): Promise<EncodedTransformOutcome | FailedOutcome>;
+  /**
+   * Compresses (optionally), encrypts and hashes. With `move`, `task.plaintext` is transferred
+   * to the worker rather than copied, and is unusable afterwards.
+   */
+  seal(task: Omit<SealTask, 'kind'>, move?: boolean): Promise<SealOutcome>;
   open(task: Omit<OpenTask, 'kind'>): Promise<OpenOutcome | FailedOutcome>;
   /** Share of the pool's threads busy, 0 to 1. */
   utilization(): number;
@@ -50,9 +54,9 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     idleTimeout: 30_000,
   });
 
-  const run = async <T extends WorkerOutcome>(task: WorkerTask): Promise<T> => {
+  const run = async <T extends WorkerOutcome>(task: WorkerTask, transferList?: ArrayBuffer[]): Promise<T> => {
     try {
-      return (await piscina.run(task)) as T;
+      return (await piscina.run(task, { transferList })) as T;
     } catch (cause) {
       // An uncaught throw inside a worker: a bug or an exhausted resource, worth another try.
       throw new PipelineError('WORKER_CRASHED', 'A worker task threw', { retryable: true, cause });
@@ -62,10 +66,17 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
   return {
     prepare: (task) => run({ kind: 'prepare', ...task }),
     transform: (task) => run({ kind: 'transform', ...task }),
-    seal: (task) => run({ kind: 'seal', ...task }),
+    seal: (task, move = false) =>
+      run({ kind: 'seal', ...task }, move ? transferable(task.plaintext) : undefined),
     open: (task) => run({ kind: 'open', ...task }),
     utilization: () => piscina.utilization,
     threads: maxThreads,
     destroy: () => piscina.destroy(),
   };
+}
+
+/** Only a view over a whole, unshared ArrayBuffer is moved: a slice of Node's pool is copied. */
+function transferable(bytes: Uint8Array): ArrayBuffer[] | undefined {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole && bytes.buffer instanceof ArrayBuffer && bytes.byteLength > 0 ? [bytes.buffer] : undefined;
 }

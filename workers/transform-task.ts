@@ -3,12 +3,15 @@
  * outcomes (`status: 'ok' | 'failed'`) and never throw domain errors, since error classes and
  * their properties do not survive the hop between threads.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { Piscina } from 'piscina';
 
+import { compressBytes, compressesInPieces, decompressBytes } from '../transforms/compression.js';
 import { decryptEnvelope, encryptEnvelope, sha256Hex } from '../transforms/crypto/index.js';
 import { detectFormat } from '../transforms/detect-format.js';
 import { prepareHl7, prepareNdjson, transformFhirDocument, transformRecords } from './records.js';
 import type {
+  EncodedRecordGroup,
+  EncodedTransformOutcome,
   FailedOutcome,
   OpenOutcome,
   OpenTask,
@@ -22,7 +25,20 @@ import type {
   WorkerTask,
 } from './task-types.js';
 
+const utf8 = new TextEncoder();
+
 export default function runTask(task: WorkerTask): WorkerOutcome {
+  try {
+    return runKnownTask(task);
+  } catch {
+    // A throw from pure code on given input happens again on every retry (a stack overflow on
+    // absurdly nested JSON, say): report it as final so the file is quarantined at once. The
+    // error's message may quote input, so only the code leaves this thread.
+    return failed('TRANSFORM_EXCEPTION', false);
+  }
+}
+
+function runKnownTask(task: WorkerTask): WorkerOutcome {
   switch (task.kind) {
     case 'prepare':
       return prepare(task);
@@ -58,7 +74,7 @@ function prepare(task: PrepareTask): PrepareOutcome | FailedOutcome {
   }
 }
 
-function transform(task: TransformTask): TransformOutcome | FailedOutcome {
+function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome {
   const bytes = new Uint8Array(task.source);
   const ctx = {
     pseudonymKey: task.pseudonymKey,
@@ -66,14 +82,44 @@ function transform(task: TransformTask): TransformOutcome | FailedOutcome {
     rulesHash: task.rulesHash,
     referenceYear: task.referenceYear,
   };
-  if (task.format === 'fhir-json') {
-    return transformFhirDocument(bytes, ctx);
+  const outcome: TransformOutcome | FailedOutcome = task.format === 'fhir-json'
+    ? transformFhirDocument(bytes, ctx)
+    : transformRecords(task.format, bytes, task.ranges, task.firstMessageIndex, ctx);
+  if (outcome.status === 'failed') {
+    return outcome;
   }
-  return transformRecords(task.format, bytes, task.ranges, task.firstMessageIndex, ctx);
+
+  // Encoding and compressing here, on the thread that made the text, keeps the main thread to
+  // concatenating bytes; the buffers are moved back, not copied.
+  const inPieces = compressesInPieces(task.compression);
+  const groups: EncodedRecordGroup[] = outcome.groups.map((group) => {
+    const encoded = utf8.encode(group.ndjson);
+    return {
+      recordType: group.recordType,
+      recordCount: group.recordCount,
+      bytes: ownBuffer(inPieces ? compressBytes(encoded, task.compression) : encoded),
+      compressed: inPieces,
+    };
+  });
+  const archivePiece = task.archiveSlice && inPieces
+    ? ownBuffer(compressBytes(bytes.subarray(...task.archiveSlice), task.compression))
+    : undefined;
+  const result: EncodedTransformOutcome = {
+    status: 'ok',
+    groups,
+    rejects: outcome.rejects,
+    messageCount: outcome.messageCount,
+    archivePiece,
+  };
+  const buffers = groups.map((group) => group.bytes.buffer as ArrayBuffer);
+  if (archivePiece) {
+    buffers.push(archivePiece.buffer as ArrayBuffer);
+  }
+  return moved(result, buffers);
 }
 
 function seal(task: SealTask): SealOutcome {
-  const plaintext = task.gzip ? gzipSync(task.plaintext, { level: 6 }) : task.plaintext;
+  const plaintext = task.compression ? compressBytes(task.plaintext, task.compression) : task.plaintext;
   const sealed = encryptEnvelope(plaintext, {
     dek: task.dataKey,
     kek: task.keys.keyEncryptionKey,
@@ -81,7 +127,9 @@ function seal(task: SealTask): SealOutcome {
     kekVersion: task.keys.keyVersion,
     batchId: task.batchId,
   });
-  return { status: 'ok', sealed, sha256: sha256Hex(sealed), plaintextBytes: task.plaintext.length };
+  const owned = ownBuffer(sealed);
+  const outcome: SealOutcome = { status: 'ok', sealed: owned, sha256: sha256Hex(owned), plaintextBytes: task.plaintext.length };
+  return moved(outcome, [owned.buffer as ArrayBuffer]);
 }
 
 function open(task: OpenTask): OpenOutcome | FailedOutcome {
@@ -98,14 +146,28 @@ function open(task: OpenTask): OpenOutcome | FailedOutcome {
     const code = (error as { code?: unknown }).code;
     return failed(typeof code === 'string' ? code : 'DECRYPT_FAILED', false);
   }
-  if (!task.gunzip) {
-    return { status: 'ok', plaintext };
-  }
   try {
-    return { status: 'ok', plaintext: gunzipSync(plaintext) };
+    return { status: 'ok', plaintext: decompressBytes(plaintext, task.codec) };
   } catch {
     return failed('DECOMPRESS_FAILED', false);
   }
+}
+
+/**
+ * A view that owns its whole ArrayBuffer, so it can be transferred: Node's small buffers are
+ * slices of a shared pool, and moving one would detach every other slice of it.
+ */
+function ownBuffer(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+    return bytes;
+  }
+  return new Uint8Array(bytes);
+}
+
+/** Returns `value` to the pool with `buffers` transferred instead of copied. */
+function moved<T>(value: T, buffers: ArrayBuffer[]): T {
+  // piscina moves an object that names its transfer list and value under its two symbols.
+  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: value } as never) as T;
 }
 
 function isBlank(bytes: Uint8Array): boolean {

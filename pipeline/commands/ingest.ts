@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 
 import { createOrchestrator, drain } from '../app.js';
 import { auditDetailOfRun, withAuditEvent } from '../audit.js';
-import { dropFiles, expandPaths } from '../drop.js';
+import { dropFiles, expandPaths, manifestsOfDropped } from '../drop.js';
 import { startRunMetrics } from '../metrics.js';
 import { STORAGE_NAMES } from '../storage.js';
-import { formatRunSummary } from '../summary.js';
+import { formatBatchSummary, formatRunSummary } from '../summary.js';
 import { withApp } from './context.js';
 
 /**
@@ -21,7 +21,7 @@ export function registerIngestCommands(program: Command): void {
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port')
     .option('--metrics-host <host>', 'address the metrics server binds', '127.0.0.1')
     .action(async (options: RunFlags, command: Command) => {
-      await withApp(command, { keys: true, pool: true }, async (app) => {
+      await withApp(command, { keys: 'create', pool: true }, async (app) => {
         const metrics = await startRunMetrics(app, { port: options.metricsPort, host: options.metricsHost });
         const orchestrator = createOrchestrator(app, options.untilDrained ?? false, metrics.observer);
         const onSignal = (signal: NodeJS.Signals): void => {
@@ -50,8 +50,9 @@ export function registerIngestCommands(program: Command): void {
     .action(async (paths: string[], options: { feed: string }, command: Command) => {
       await withApp(command, {}, async (app) => {
         const dropped = await dropFiles(app.storage, options.feed, expandPaths(paths));
+        // Blob names only: the local file names are the feed's and can carry a patient's name.
         for (const file of dropped) {
-          process.stdout.write(`${file.localPath} -> ${STORAGE_NAMES.inboundContainer}/${file.blobName}\n`);
+          process.stdout.write(`${STORAGE_NAMES.inboundContainer}/${file.blobName}\n`);
         }
         process.stdout.write(`${dropped.length} files dropped for feed ${options.feed}\n`);
       });
@@ -63,15 +64,25 @@ export function registerIngestCommands(program: Command): void {
     .requiredOption('--feed <name>', 'feed the files belong to')
     .argument('<path...>', 'files or folders')
     .action(async (paths: string[], options: { feed: string }, command: Command) => {
-      await withApp(command, { keys: true, pool: true }, async (app) => {
-        await dropFiles(app.storage, options.feed, expandPaths(paths));
+      await withApp(command, { keys: 'create', pool: true }, async (app) => {
+        const startedAt = new Date();
+        const files = expandPaths(paths);
+        const dropped = await dropFiles(app.storage, options.feed, files);
         const report = await withAuditEvent(
           app,
           { action: 'ingest', feedId: options.feed },
           () => drain(app),
           auditDetailOfRun,
         );
-        process.stdout.write(formatRunSummary(report) + '\n');
+        // Report on the files this command dropped, whichever orchestrator processed them.
+        const found = await manifestsOfDropped(app.storage, options.feed, dropped, startedAt);
+        const notes = [
+          `${files.length} files given, ${dropped.length} distinct`,
+          ...(found.alreadyIngested > 0 ? [`${found.alreadyIngested} already ingested before (skipped)`] : []),
+          ...(found.notFound > 0 ? [`${found.notFound} not found (see the poison queue)`] : []),
+          `${report.poisoned.length} queue messages poisoned`,
+        ];
+        process.stdout.write(formatBatchSummary(found.manifests, notes) + '\n');
       });
     });
 }

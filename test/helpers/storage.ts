@@ -51,7 +51,7 @@ export async function startTestEnvironment(
   });
   const log = createLogger({ level: 'debug', destination });
   const storage = fromConnectionString(azurite.connectionString);
-  const app = await openApp(config, { keys: true, pool: true, log, storage });
+  const app = await openApp(config, { keys: 'create', pool: true, log, storage });
 
   return {
     azurite,

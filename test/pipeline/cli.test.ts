@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,10 +105,26 @@ describe('the phi-ingest CLI, as a user runs it', () => {
   it('fails with a code and no stack trace on a missing part or input', async () => {
     const missing = await cli('decrypt', 'output/feed=x/nothing.ndjson.gz.enc');
     expect(missing.code).toBe(1);
-    expect(missing.stderr.trim()).toBe('phi-ingest: PART_NOT_FOUND: No such part in container output');
+    expect(missing.stderr.trim()).toBe(
+      'phi-ingest: PART_NOT_FOUND: No such part in container output; ' +
+        'list parts in the run summary or the batch manifest',
+    );
+    const traversal = await cli('decrypt', '../../etc/passwd');
+    expect(traversal.code).toBe(1);
+    expect(traversal.stderr.trim()).toBe(
+      'phi-ingest: PART_PATH_INVALID: A part path is <container>/<path ending in .enc>, ' +
+        'with container one of output, rejects, archive, quarantine',
+    );
+    const badConnection = spawnSync(process.execPath, [CLI, 'status'], {
+      env: { PATH: process.env.PATH, PHI_INGEST_HOME: homeDir, PHI_INGEST_STORAGE_CONNECTION_STRING: 'AccountKey=c2VjcmV0;nonsense' },
+      encoding: 'utf8',
+    });
+    expect(badConnection.status).toBe(1);
+    expect(badConnection.stderr).toContain('CONFIG_INVALID');
+    expect(badConnection.stderr).not.toContain('c2VjcmV0');
     const noInput = await cli('drop', '--feed', 'adt-feed', join(homeDir, 'does-not-exist.hl7'));
     expect(noInput.code).toBe(1);
-    expect(noInput.stderr).toContain('INPUT_NOT_FOUND');
+    expect(noInput.stderr.trim()).toBe('phi-ingest: INPUT_NOT_FOUND: Input path 1 of 1 does not exist');
   });
 });
 

@@ -117,4 +117,34 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     expect(manifest.batchCountMismatch!.declared).not.toBe(manifest.batchCountMismatch!.found);
     expect(manifest.counts.messagesIn).toBe(manifest.batchCountMismatch!.found);
   });
+
+  it('quarantines absurdly nested JSON at once instead of retrying a crash', async () => {
+    const deep = join(env.homeDir, 'deep.json');
+    writeFileSync(deep, `{"resourceType":"Patient","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    await dropFiles(env.app.storage, 'deep-feed', [deep]);
+    const result = await createOrchestrator(env.app, true).run();
+
+    expect(result.retried).toBe(0);
+    const manifest = (result.results[0] as { manifest: BatchManifest }).manifest;
+    expect(manifest).toMatchObject({ status: 'quarantined', reasonCode: 'TRANSFORM_EXCEPTION', attempt: 1 });
+  });
+
+  it('skips a file whose identical bytes were ingested already, and says so', async () => {
+    const samples = writeSampleFiles(join(env.homeDir, 'samples-4'));
+    const file = samples.get('lab-feed/oru-results.hl7')!;
+    await dropFiles(env.app.storage, 'dup-feed', [file, file]);
+    const first = await createOrchestrator(env.app, true).run();
+    expect(first.results.map((item) => item.kind)).toEqual(['committed']);
+
+    await dropFiles(env.app.storage, 'dup-feed', [file]);
+    const second = await createOrchestrator(env.app, true).run();
+    const committed = (first.results[0] as { manifest: BatchManifest }).manifest;
+    expect(second.results).toEqual([{ kind: 'already-done', batchId: committed.batchId, status: 'duplicate' }]);
+    const rows: string[] = [];
+    for await (const row of env.app.storage.batchesTable.listEntities({ queryOptions: { filter: "PartitionKey eq 'dup-feed'" } })) {
+      rows.push(row.rowKey!);
+    }
+    expect(rows).toEqual([committed.batchId]);
+  });
 });
+
