@@ -1,7 +1,8 @@
+import type { Compression, CompressionCodec } from '../transforms/compression.js';
 import type { DeidRules } from '../transforms/deid/rules.js';
 import type { FileFormat, Position, RejectCode } from '../transforms/types.js';
 
-export type { FileFormat, Position, RejectCode };
+export type { Compression, CompressionCodec, FileFormat, Position, RejectCode };
 
 /** Key material a task needs; copied into the worker, never logged. */
 export interface TaskKeys {
@@ -43,6 +44,13 @@ export interface TransformTask {
   rulesHash: string;
   /** The year ages are counted at: the year of the batch's ingest date, so retries agree. */
   referenceYear: number;
+  /**
+   * The feed's compression. When its codec compresses in pieces (gzip), each group comes back
+   * compressed as one member, so a part is the concatenation of members and only needs sealing.
+   */
+  compression: Compression;
+  /** A byte range `[start, end)` of the source to compress for the archive, when asked. */
+  archiveSlice?: [number, number];
 }
 
 /** The de-identification fields of a transform task. */
@@ -72,11 +80,31 @@ export interface TransformOutcome {
   messageCount: number;
 }
 
+/** A record group as UTF-8 bytes, moved (not copied) back from the worker. */
+export interface EncodedRecordGroup {
+  recordType: string;
+  recordCount: number;
+  /** NDJSON bytes; one gzip member when `compressed`. */
+  bytes: Uint8Array;
+  compressed: boolean;
+}
+
+/** What a transform task returns through the pool: its groups already encoded (and compressed). */
+export interface EncodedTransformOutcome {
+  status: 'ok';
+  groups: EncodedRecordGroup[];
+  rejects: RejectLine[];
+  messageCount: number;
+  /** The task's `archiveSlice`, compressed as one gzip member. */
+  archivePiece?: Uint8Array;
+}
+
 /** Compress (optionally) and encrypt bytes into the envelope format. */
 export interface SealTask {
   kind: 'seal';
   plaintext: Uint8Array;
-  gzip: boolean;
+  /** Null when the bytes are already compressed (or stay uncompressed). */
+  compression: Compression | null;
   dataKey: Uint8Array;
   keys: TaskKeys;
   batchId: string;
@@ -89,11 +117,12 @@ export interface SealOutcome {
   plaintextBytes: number;
 }
 
-/** Decrypt (and gunzip) one envelope. */
+/** Decrypt (and decompress) one envelope. */
 export interface OpenTask {
   kind: 'open';
   sealed: Uint8Array;
-  gunzip: boolean;
+  /** From the object's name: `.gz.enc`, `.br.enc`, or neither. */
+  codec: CompressionCodec;
   encryptionKeyId: string;
   keyEncryptionKeys: Record<number, Uint8Array>;
 }
@@ -114,4 +143,10 @@ export interface FailedOutcome {
 }
 
 export type WorkerTask = PrepareTask | TransformTask | SealTask | OpenTask;
-export type WorkerOutcome = PrepareOutcome | TransformOutcome | SealOutcome | OpenOutcome | FailedOutcome;
+export type WorkerOutcome =
+  | PrepareOutcome
+  | TransformOutcome
+  | EncodedTransformOutcome
+  | SealOutcome
+  | OpenOutcome
+  | FailedOutcome;
