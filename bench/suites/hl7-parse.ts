@@ -18,9 +18,9 @@
  *
  * Timing: each contender in turn runs `WARMUP_RUNS` times to warm up, then `RUNS` times; the
  * figure is the median run by wall clock. (Interleaving contenders made each pay for the
- * others' garbage, and forcing a collection between runs made V8 slower afterwards.) The median by
- * process CPU time is recorded beside it (`cpuMBps`): on a busy machine it is the steadier of
- * the two, though it also counts V8's background GC threads.
+ * others' garbage, and forcing a collection between runs made V8 slower afterwards.) The
+ * median by process CPU time is recorded beside it (`cpuMBps`): on a busy machine it is the
+ * steadier of the two, though it also counts V8's background GC threads.
  */
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
@@ -68,7 +68,6 @@ const require = createRequire(import.meta.url);
 const simpleHl7 = require('simple-hl7') as { Parser: new () => { parse(text: string): SimpleMessage } };
 
 const textDecoder = new TextDecoder();
-
 
 /** The messages of the corpus text, for the peers: each starts at `MSH|` after a CR. */
 function peerMessages(text: string): string[] {
@@ -280,6 +279,9 @@ interface Check {
   /** Values equal to the reference, of all values read. */
   matching: number;
   total: number;
+  /** Values that differ, split by whether their raw text holds an escape sequence. */
+  escapedWrong: number;
+  otherWrong: number;
   /** Every value whose raw text held an escape came out decoded. */
   decodesEscapes: boolean;
   /** The probe with `\X..\` UTF-8 and `\.br\` came out right. */
@@ -291,10 +293,12 @@ function check(contender: Contender, bytes: Uint8Array, reference: Expected[]): 
   contender.run(bytes, (value) => values.push(value));
   let matching = 0;
   let escapedWrong = 0;
+  let otherWrong = 0;
   reference.forEach((expected, index) => {
     const ok = (values[index] ?? '') === expected.value;
     matching += ok ? 1 : 0;
     escapedWrong += !ok && expected.escaped ? 1 : 0;
+    otherWrong += !ok && !expected.escaped ? 1 : 0;
   });
   let probe: string | null | undefined;
   try {
@@ -305,6 +309,8 @@ function check(contender: Contender, bytes: Uint8Array, reference: Expected[]): 
   return {
     matching: values.length === reference.length ? matching : 0,
     total: reference.length,
+    escapedWrong,
+    otherWrong,
     decodesEscapes: values.length === reference.length && escapedWrong === 0,
     decodesAllEscapes: probe === PROBE_EXPECTED,
   };
@@ -369,6 +375,8 @@ export const hl7ParseSuite: BenchSuite = {
         medianMs: Math.round(seconds * 1000),
         cpuMBps: Number((megabytes / cpuSeconds).toFixed(1)),
         valuesMatching: `${c.matching}/${c.total}`,
+        escapedValuesWrong: c.escapedWrong,
+        otherValuesWrong: c.otherWrong,
         decodesEscapes: String(c.decodesEscapes),
         decodesHexAndFormatting: String(c.decodesAllEscapes),
       };

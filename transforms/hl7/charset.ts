@@ -48,9 +48,9 @@ const WINDOWS_1252_HIGH = [
  * @param messageIndex - the HL7 message's index in the batch, for the reject position
  */
 export function decodeHl7Bytes(bytes: Uint8Array, messageIndex?: number): Hl7DecodeResult {
-  const body = startsWith(bytes, BOM) ? bytes.subarray(BOM.length) : bytes;
+  const hasBom = bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  const body = hasBom ? bytes.subarray(BOM.length) : bytes;
   const offset = bytes.length - body.length;
-  const at: Position = messageIndex === undefined ? {} : { messageIndex };
   const declared = readDeclaredCharset(body);
 
   if (declared === undefined) {
@@ -61,6 +61,7 @@ export function decodeHl7Bytes(bytes: Uint8Array, messageIndex?: number): Hl7Dec
     return { ok: true, text: decodeWindows1252(body), charset: 'windows-1252' };
   }
 
+  const at: Position = messageIndex === undefined ? {} : { messageIndex };
   const charset = charsetFor(declared);
   if (charset === undefined) {
     const position = { ...at, segmentIndex: 1, segmentName: 'MSH', field: 'MSH-18' };
@@ -219,10 +220,6 @@ export function decodeWindows1252(bytes: Uint8Array): string {
 
 function isC1(byte: number): boolean {
   return byte >= 0x80 && byte <= 0x9f;
-}
-
-function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {
-  return prefix.every((byte, index) => bytes[index] === byte);
 }
 
 /** Offset of the first byte that breaks UTF-8 well-formedness (RFC 3629), if any. */

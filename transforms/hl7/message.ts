@@ -5,12 +5,13 @@ import { unescapeHl7 } from './escape.js';
 import { Hl7Repetition, NULL_VALUE, joinParts } from './repetition.js';
 
 /*
- * A parsed HL7 message keeps each segment's raw text and terminator, so an unmodified message
- * serialises back exactly. Nothing is split up front: a read finds the field separators of the
- * segment up to the field it needs (once, then remembered), narrows to the repetition, component
- * and subcomponent with character scans, and makes one string, the value. Only values that
- * hold the escape character are unescaped. A segment is split into field strings only once
- * something in it is set; its raw text is then rebuilt from them.
+ * A parsed HL7 message keeps its text as written, each segment as a range of it with its own
+ * terminator, so an unmodified message serialises back exactly. Nothing is split up front: a
+ * read finds the field separators of the segment up to the field it needs (once, then
+ * remembered), narrows to the repetition, component and subcomponent with `indexOf` scans, and
+ * makes one string, the value. Only values that hold the escape character are unescaped. A
+ * segment is split into field strings only once something in it is set; its text is then
+ * rebuilt from them.
  *
  * Field paths: `SEG-f[r].c.s`, e.g. `PID-3[2].1.2` is field 3, repetition 2, component 1,
  * subcomponent 2. Repetition defaults to 1. Reading:
