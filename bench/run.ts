@@ -1,11 +1,15 @@
 /**
  * `npm run bench [-- --only a,b] [--size-mb N] [--seed N]`: runs the benchmark suites in one
- * process, prints every figure and writes them as JSON under `bench/results/`.
+ * process, prints every figure (with its ratio to the limit measured in the same run), writes
+ * them as JSON under `bench/results/` and, when the limits and transform suites ran, rewrites
+ * the measured section of docs/performance.md and docs/performance.svg.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { writePerformanceDoc } from './performance-doc.js';
 import type { BenchFigure, BenchOptions } from './suite.js';
 import { SUITES } from './suites/index.js';
 
@@ -27,25 +31,49 @@ async function main(): Promise<void> {
     throw new Error(`No suite matches --only; suites: ${SUITES.map((suite) => suite.name).join(', ')}`);
   }
 
+  const loadAtStart = loadavg()[0];
+  process.stdout.write(`load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
   const results: Record<string, BenchFigure[]> = {};
+  const byName = new Map<string, BenchFigure>();
   for (const suite of suites) {
     process.stdout.write(`\n== ${suite.name}: ${suite.description}\n`);
     const figures = await suite.run(options);
     results[suite.name] = figures;
     for (const figure of figures) {
+      byName.set(figure.name, figure);
+      const limit = figure.limit ? byName.get(figure.limit) : undefined;
+      if (limit) {
+        figure.ratioToLimit = figure.value / (limit.value * (figure.limitScale ?? 1));
+      }
+      const ratio = figure.ratioToLimit === undefined
+        ? ''
+        : `  ${(figure.ratioToLimit * 100).toFixed(0)}% of limit`;
       const details = figure.details
         ? '  ' + Object.entries(figure.details).map(([key, value]) => `${key}=${value}`).join(' ')
         : '';
-      process.stdout.write(`${figure.label.padEnd(48)} ${format(figure.value).padStart(12)} ${figure.unit}${details}\n`);
+      const value = format(figure.value).padStart(12);
+      const line = `${figure.label.padEnd(48)} ${value} ${figure.unit}${ratio}${details}`;
+      process.stdout.write(`${line}\n`);
     }
   }
 
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '', node: process.version };
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const loadAverage = { start: loadAtStart, end: loadavg()[0] };
+  const when = new Date().toISOString();
+  const stamp = when.replace(/[:.]/g, '-');
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   const path = new URL(`./results/bench-${stamp}.json`, import.meta.url);
-  writeFileSync(path, JSON.stringify({ when: new Date().toISOString(), machine, options, results }, null, 2));
+  writeFileSync(path, JSON.stringify({ when, machine, loadAverage, options, results }, null, 2));
   process.stdout.write(`\nResults written to bench/results/bench-${stamp}.json\n`);
+  process.stdout.write(`load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
+
+  const docPath = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
+  const svgPath = fileURLToPath(new URL('../docs/performance.svg', import.meta.url));
+  const command = ['npm run bench', '--', ...process.argv.slice(2)].join(' ').replace(/ --$/, '');
+  const info = { when, machine, options, loadAverage, command };
+  if (writePerformanceDoc(docPath, svgPath, results, info)) {
+    process.stdout.write('docs/performance.md and docs/performance.svg updated\n');
+  }
 }
 
 function format(value: number): string {

@@ -5,9 +5,15 @@ export interface BenchFigure {
   /** Human label for the printed table. */
   label: string;
   value: number;
-  unit: 'MB/s' | 'msg/s' | 'ops/s' | 'ms' | 'MB' | 'ratio';
+  unit: 'MB/s' | 'msg/s' | 'resources/s' | 'ops/s' | 'ms' | 'MB' | 'ratio';
   /** Extra facts (bytes, messages, runs), printed after the figure. */
   details?: Record<string, string | number>;
+  /** The `name` of the limit figure this one is compared with, when the same run measured it. */
+  limit?: string;
+  /** How many times the limit applies: 2 for a two-thread figure against a per-core bound. */
+  limitScale?: number;
+  /** `value` over the limit's value; filled in by the runner. */
+  ratioToLimit?: number;
 }
 
 export interface BenchOptions {

@@ -223,8 +223,10 @@ export async function writeBatchVersion(
 
   const writeStartedAt = performance.now();
   // The raw input is the same for every version, so it has one unversioned archive path.
-  const archivePath =
-    `${batchFolder(feedId, source.ingestDate, source.batchId)}/source${compressionSuffix(compression.codec)}.enc`;
+  const archiveFolder = batchFolder(feedId, source.ingestDate, source.batchId);
+  const archivePath = `${archiveFolder}/source${compressionSuffix(compression.codec)}.enc`;
+  // Limitation: brotli cannot be concatenated, so a brotli archive (and each brotli part) is
+  // compressed in one piece on one thread; gzip is compressed in pieces by the transform tasks.
   const archivePieces = transformed.flatMap((outcome) => outcome.archivePiece ?? []);
   const archiveSealed = run.archive
     ? undefined
@@ -234,7 +236,10 @@ export async function writeBatchVersion(
   const rejectLines = transformed.flatMap((outcome) => outcome.rejects);
   const [archive, parts, rejectParts] = await Promise.all([
     run.archive ??
-      (async () => writeSealed(deps.storage, STORAGE_NAMES.archiveContainer, archivePath, await archiveSealed!, 1))(),
+      (async () => {
+        const sealed = await archiveSealed!;
+        return writeSealed(deps.storage, STORAGE_NAMES.archiveContainer, archivePath, sealed, 1);
+      })(),
     writeParts(transformed, source, run.version, deps, seal, compression),
     writeRejectParts(rejectLines, folder, deps, seal, compression),
   ]);

@@ -19,7 +19,10 @@ export type CompressionCodec = Compression['codec'] | 'none';
  * gzip level 1: the fastest level, chosen by `npm run bench` (docs/performance.md); gzip because
  * Spark, Data Factory, DuckDB and pandas all read it without a plug-in.
  */
-export const DEFAULT_COMPRESSION: Readonly<Compression> = Object.freeze({ codec: 'gzip', level: 1 });
+export const DEFAULT_COMPRESSION: Readonly<Compression> = Object.freeze({
+  codec: 'gzip',
+  level: 1,
+});
 
 const SUFFIX_BY_CODEC: Record<CompressionCodec, string> = { gzip: '.gz', brotli: '.br', none: '' };
 

@@ -119,7 +119,9 @@ function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome
 }
 
 function seal(task: SealTask): SealOutcome {
-  const plaintext = task.compression ? compressBytes(task.plaintext, task.compression) : task.plaintext;
+  const plaintext = task.compression
+    ? compressBytes(task.plaintext, task.compression)
+    : task.plaintext;
   const sealed = encryptEnvelope(plaintext, {
     dek: task.dataKey,
     kek: task.keys.keyEncryptionKey,
@@ -128,7 +130,12 @@ function seal(task: SealTask): SealOutcome {
     batchId: task.batchId,
   });
   const owned = ownBuffer(sealed);
-  const outcome: SealOutcome = { status: 'ok', sealed: owned, sha256: sha256Hex(owned), plaintextBytes: task.plaintext.length };
+  const outcome: SealOutcome = {
+    status: 'ok',
+    sealed: owned,
+    sha256: sha256Hex(owned),
+    plaintextBytes: task.plaintext.length,
+  };
   return moved(outcome, [owned.buffer as ArrayBuffer]);
 }
 
@@ -158,7 +165,8 @@ function open(task: OpenTask): OpenOutcome | FailedOutcome {
  * slices of a shared pool, and moving one would detach every other slice of it.
  */
 function ownBuffer(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  if (whole && bytes.buffer instanceof ArrayBuffer) {
     return bytes;
   }
   return new Uint8Array(bytes);
@@ -167,7 +175,8 @@ function ownBuffer(bytes: Uint8Array): Uint8Array {
 /** Returns `value` to the pool with `buffers` transferred instead of copied. */
 function moved<T>(value: T, buffers: ArrayBuffer[]): T {
   // piscina moves an object that names its transfer list and value under its two symbols.
-  return Piscina.move({ [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: value } as never) as T;
+  const movable = { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: value };
+  return Piscina.move(movable as never) as T;
 }
 
 function isBlank(bytes: Uint8Array): boolean {

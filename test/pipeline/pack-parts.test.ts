@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 
 import { packParts } from '../../pipeline/pack-parts.js';
 
-const groups = (...counts: number[]) => counts.map((recordCount, index) => ({ index, recordCount }));
+const groups = (...counts: number[]) =>
+  counts.map((recordCount, index) => ({ index, recordCount }));
 
 describe('packParts', () => {
   it('keeps groups whole and in order, closing a part when the next would not fit', () => {
     const parts = packParts(groups(3, 4, 2, 5, 1), 7);
-    expect(parts.map((part) => part.groups.map((group) => group.index))).toEqual([[0, 1], [2, 3], [4]]);
+    const indexes = parts.map((part) => part.groups.map((group) => group.index));
+    expect(indexes).toEqual([[0, 1], [2, 3], [4]]);
     expect(parts.map((part) => part.recordCount)).toEqual([7, 7, 1]);
   });
 

@@ -11,12 +11,14 @@ import {
   type Compression,
 } from '../../transforms/compression.js';
 
-const text = new TextEncoder().encode('{"resourceType":"Observation","status":"final"}\n'.repeat(200));
+const line = '{"resourceType":"Observation","status":"final"}\n';
+const text = new TextEncoder().encode(line.repeat(200));
 
 describe('compressionSuffix and codecOfPath', () => {
   it('round-trips every codec through a part name', () => {
     for (const codec of ['gzip', 'brotli', 'none'] as const) {
-      const path = `feed=f/type=ADT_A01/date=2026-12-03/batch=b/part-00000.ndjson${compressionSuffix(codec)}.enc`;
+      const folder = 'feed=f/type=ADT_A01/date=2026-12-03/batch=b';
+      const path = `${folder}/part-00000.ndjson${compressionSuffix(codec)}.enc`;
       expect(codecOfPath(path)).toBe(codec);
     }
   });
@@ -40,7 +42,8 @@ describe('compressBytes and decompressBytes', () => {
   it.each(settings)('round-trips with %o', (compression) => {
     const compressed = compressBytes(text, compression);
     expect(compressed.length).toBeLessThan(text.length / 4);
-    expect(Buffer.from(decompressBytes(compressed, compression.codec)).equals(Buffer.from(text))).toBe(true);
+    const restored = Buffer.from(decompressBytes(compressed, compression.codec));
+    expect(restored.equals(Buffer.from(text))).toBe(true);
   });
 
   it('reads concatenated gzip members as one stream', () => {

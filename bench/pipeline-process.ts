@@ -1,0 +1,32 @@
+/**
+ * The pipeline process the end-to-end benchmark measures: the orchestrator as `phi-ingest run`
+ * starts it, configured from the environment, in a process of its own so that its peak RSS is
+ * the pipeline's alone, and with the V8 flags bin/phi-ingest.js gives it. Prints `ready` once
+ * it receives, and on SIGTERM finishes what is in flight and prints its report as one JSON line.
+ */
+import { createOrchestrator, openApp } from '../pipeline/app.js';
+import { loadConfig } from '../pipeline/config.js';
+
+async function main(): Promise<void> {
+  const app = await openApp(loadConfig(), { keys: 'create', pool: true });
+  const orchestrator = createOrchestrator(app, false);
+  process.once('SIGTERM', () => orchestrator.stop());
+
+  const running = orchestrator.run();
+  process.stdout.write('ready\n');
+  const report = await running;
+  await app.close();
+
+  // resourceUsage().maxRSS is in kilobytes and covers every thread of the process.
+  const summary = {
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    files: report.results.length,
+    poisoned: report.poisoned.length,
+  };
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`pipeline process failed: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+});

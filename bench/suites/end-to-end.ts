@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+import { startPrivateAzurite } from '../../pipeline/azurite.js';
+import { dropFiles, manifestsOfDropped } from '../../pipeline/drop.js';
+import { fromConnectionString } from '../../pipeline/storage.js';
+import { generateFhirNdjson, generateHl7Corpus } from '../../samples/index.js';
+import type { BenchFigure, BenchSuite } from '../suite.js';
+
+/** Files per format; each is `--size-mb` large, dropped together. */
+const FILES_PER_FORMAT = 2;
+
+const POLL_MS = 50;
+
+/**
+ * End to end on an embedded Azurite (in memory, its own process): large files dropped as `drop`
+ * does (upload, then a queue message), processed by the orchestrator in a process of its own
+ * (as `phi-ingest run`, 2 threads), timed from the start of the drop to the last committed
+ * manifest. The pipeline process reports its peak RSS.
+ */
+export const endToEndSuite: BenchSuite = {
+  name: 'end-to-end',
+  description: 'drop to committed manifest on embedded Azurite, with peak RSS',
+  async run(options) {
+    const approxBytes = options.sizeMb * 1e6;
+    const workDir = mkdtempSync(join(tmpdir(), 'phi-ingest-bench-'));
+    const azurite = await startPrivateAzurite();
+    const figures: BenchFigure[] = [];
+    try {
+      const formats = [
+        { format: 'hl7v2', feedId: 'bench-hl7', extension: 'hl7', generate: generateHl7Corpus },
+        { format: 'fhir', feedId: 'bench-fhir', extension: 'ndjson', generate: generateFhirNdjson },
+      ] as const;
+      const filesByFormat = formats.map(({ extension, generate }, formatIndex) =>
+        Array.from({ length: FILES_PER_FORMAT }, (_, index) => {
+          const seed = options.seed + 1000 * formatIndex + index + 1;
+          const corpus = generate({ seed, approxBytes });
+          const path = join(workDir, `file-${formatIndex}-${index}.${extension}`);
+          writeFileSync(path, corpus.bytes);
+          return { path, bytes: corpus.bytes.length, records: corpus.recordCount };
+        }),
+      );
+
+      const pipeline = startPipelineProcess(azurite.connectionString, join(workDir, 'home'));
+      await pipeline.ready;
+      const storage = fromConnectionString(azurite.connectionString);
+      try {
+        for (const [formatIndex, { format, feedId }] of formats.entries()) {
+          const files = filesByFormat[formatIndex];
+          const since = new Date();
+          const started = performance.now();
+          const dropped = await dropFiles(storage, feedId, files.map((file) => file.path));
+          const dropSeconds = (performance.now() - started) / 1000;
+          let found = await manifestsOfDropped(storage, feedId, dropped, since);
+          while (found.notFound > 0) {
+            await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+            found = await manifestsOfDropped(storage, feedId, dropped, since);
+          }
+          const seconds = (performance.now() - started) / 1000;
+          if (found.manifests.some((manifest) => manifest.status !== 'committed')) {
+            throw new Error(`A ${format} bench file was not committed`);
+          }
+
+          const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
+          const records = files.reduce((sum, file) => sum + file.records, 0);
+          const details = {
+            files: files.length,
+            bytes,
+            records,
+            seconds: seconds.toFixed(2),
+            dropSeconds: dropSeconds.toFixed(2),
+            parts: found.manifests.reduce((sum, manifest) => sum + manifest.parts.length, 0),
+          };
+          figures.push(
+            {
+              name: `end-to-end.${format}`,
+              label: `${format} drop to committed manifest`,
+              value: bytes / 1e6 / seconds,
+              unit: 'MB/s',
+              details,
+              limit: `transform.${format}.pool-2`,
+            },
+            {
+              name: `end-to-end.${format}.records`,
+              label: `${format} drop to committed manifest`,
+              value: records / seconds,
+              unit: format === 'hl7v2' ? 'msg/s' : 'resources/s',
+            },
+          );
+        }
+      } finally {
+        await storage.close();
+      }
+
+      const summary = await pipeline.stop();
+      figures.push({
+        name: 'end-to-end.peak-rss',
+        label: 'pipeline process peak RSS',
+        value: summary.maxRssBytes / 1024 / 1024,
+        unit: 'MB',
+        details: {
+          largestFileBytes: Math.max(...filesByFormat.flat().map((file) => file.bytes)),
+          budgetMb: 512,
+        },
+      });
+    } finally {
+      await azurite.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    }
+    return figures;
+  },
+};
+
+interface PipelineProcess {
+  ready: Promise<void>;
+  stop(): Promise<{ maxRssBytes: number }>;
+}
+
+function startPipelineProcess(connectionString: string, homeDir: string): PipelineProcess {
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('PHI_INGEST_')),
+  );
+  Object.assign(env, {
+    PHI_INGEST_HOME: homeDir,
+    PHI_INGEST_STORAGE_CONNECTION_STRING: connectionString,
+    PHI_INGEST_MAX_THREADS: '2',
+    PHI_INGEST_POLL_INTERVAL_MS: String(POLL_MS),
+    PHI_INGEST_LOG_LEVEL: 'warn',
+  });
+  const entry = fileURLToPath(new URL('../pipeline-process.ts', import.meta.url));
+  // The same V8 flag as bin/phi-ingest.js, which `phi-ingest run` starts with.
+  const nodeArgs = ['--single-threaded-gc', '--import', import.meta.resolve('tsx'), entry];
+  const child = spawn(process.execPath, nodeArgs, {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      if (stdout.startsWith('ready\n')) {
+        resolve();
+      }
+    });
+    void exited.then(() => reject(new Error('The pipeline process exited before it was ready')));
+  });
+  return {
+    ready,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !last.startsWith('{')) {
+        throw new Error(`The pipeline process ended with code ${code}`);
+      }
+      return JSON.parse(last) as { maxRssBytes: number };
+    },
+  };
+}

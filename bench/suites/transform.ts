@@ -1,0 +1,98 @@
+import { createWorkerPool } from '../../pipeline/worker-pool.js';
+import { generateFhirNdjson, generateHl7Corpus } from '../../samples/index.js';
+import { compressionLabel, DEFAULT_COMPRESSION } from '../../transforms/compression.js';
+import { measure } from '../measure.js';
+import type { BenchFigure, BenchSuite } from '../suite.js';
+import { inThreadRunner, transformBatch, type TaskRunner } from '../transform-batch.js';
+
+/**
+ * The transform stage (parse, de-identify, serialise, compress, encrypt, hash) of a whole file,
+ * as `writeBatchVersion` runs it without storage: on this thread through the worker's own task
+ * function, then through the piscina pool with 1 and with 2 threads.
+ */
+export const transformSuite: BenchSuite = {
+  name: 'transform',
+  description: 'transform stage: in-thread, then the pool with 1 and 2 threads',
+  async run(options) {
+    const approxBytes = options.sizeMb * 1e6;
+    const { seed } = options;
+    const corpora = [
+      { format: 'hl7v2', corpus: generateHl7Corpus({ seed, approxBytes }) },
+      { format: 'fhir', corpus: generateFhirNdjson({ seed, approxBytes }) },
+    ] as const;
+    const figures: BenchFigure[] = [];
+    const label = compressionLabel(DEFAULT_COMPRESSION);
+
+    for (const { format, corpus } of corpora) {
+      const shared = new SharedArrayBuffer(corpus.bytes.length);
+      new Uint8Array(shared).set(corpus.bytes);
+      const limit = `limits.${format}.chain-bound`;
+      const modes: Array<[string, string, () => Promise<OpenRunner>]> = [
+        ['single-thread', 'in-thread', async () => ({ runner: inThreadRunner(), close: noop })],
+        ['pool-1', 'pool, 1 thread', async () => poolRunner(1)],
+        ['pool-2', 'pool, 2 threads', async () => poolRunner(2)],
+      ];
+      for (const [mode, modeLabel, open] of modes) {
+        const { runner, close } = await open();
+        try {
+          let records = 0;
+          const timing = await measure(
+            async () => {
+              records = (await transformBatch(runner, shared, DEFAULT_COMPRESSION)).records;
+            },
+            corpus.bytes.length,
+            { warmup: 1, minRuns: 2, minSeconds: 0 },
+          );
+          const details = {
+            bytes: corpus.bytes.length,
+            records,
+            runs: timing.runs,
+            compression: label,
+          };
+          figures.push(
+            {
+              name: `transform.${format}.${mode}`,
+              label: `${format} transform, ${modeLabel}`,
+              value: timing.mbPerSec,
+              unit: 'MB/s',
+              details,
+              limit,
+              // Two threads are measured against two cores' worth of the per-core bound.
+              limitScale: mode === 'pool-2' ? 2 : 1,
+            },
+            {
+              name: `transform.${format}.${mode}.records`,
+              label: `${format} transform, ${modeLabel}`,
+              value: records / timing.seconds,
+              unit: format === 'hl7v2' ? 'msg/s' : 'resources/s',
+            },
+          );
+        } finally {
+          await close();
+        }
+      }
+      const rate = (mode: string): number =>
+        figures.find((figure) => figure.name === `transform.${format}.${mode}`)?.value ?? NaN;
+      const [one, two] = [rate('pool-1'), rate('pool-2')];
+      figures.push({
+        name: `transform.${format}.scaling`,
+        label: `${format} 2 threads / 1 thread`,
+        value: two / one,
+        unit: 'ratio',
+      });
+    }
+    return figures;
+  },
+};
+
+const noop = async (): Promise<void> => {};
+
+interface OpenRunner {
+  runner: TaskRunner;
+  close(): Promise<void>;
+}
+
+async function poolRunner(threads: number): Promise<OpenRunner> {
+  const pool = createWorkerPool(threads);
+  return { runner: pool, close: () => pool.destroy() };
+}
