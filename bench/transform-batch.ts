@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { Piscina } from 'piscina';
 
-import { packParts } from '../pipeline/pack-parts.js';
+import { concatBytes, packParts } from '../pipeline/pack-parts.js';
 import type { WorkerPool } from '../pipeline/worker-pool.js';
 import type { Compression } from '../transforms/compression.js';
 import { hashDeidRules, resolveDeidRules } from '../transforms/deid/rules.js';
@@ -126,12 +126,12 @@ export async function transformBatch(
       true,
     );
   const seals: Array<Promise<SealOutcome>> = [
-    pieces.length > 0 ? seal(concat(pieces), true) : seal(new Uint8Array(source).slice(), false),
+    pieces.length > 0 ? seal(concatBytes(pieces), true) : seal(new Uint8Array(source).slice(), false),
   ];
   for (const groups of byType.values()) {
     for (const part of packParts(groups, 100_000)) {
       const compressed = part.groups.every((group) => group.compressed);
-      seals.push(seal(concat(part.groups.map((group) => group.bytes)), compressed));
+      seals.push(seal(concatBytes(part.groups.map((group) => group.bytes)), compressed));
     }
   }
   const sealed = await Promise.all(seals);
@@ -140,14 +140,4 @@ export async function transformBatch(
     parts: sealed.length - 1,
     sealedBytes: sealed.reduce((sum, outcome) => sum + outcome.sealed.length, 0),
   };
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }

@@ -32,3 +32,19 @@ export function packParts<G extends { recordCount: number }>(
   }
   return parts;
 }
+
+/**
+ * Copies views into one new buffer that owns its memory, so the pool can move it. (Buffer.concat
+ * may hand back a slice of Node's shared pool, which must never be transferred.)
+ *
+ * @param pieces - the byte views, in order
+ */
+export function concatBytes(pieces: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.length;
+  }
+  return out;
+}

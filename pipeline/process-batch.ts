@@ -25,7 +25,7 @@ import {
 } from './manifest.js';
 import type { FileRef } from './queue-message.js';
 import { STORAGE_NAMES, type Storage } from './storage.js';
-import { packParts } from './pack-parts.js';
+import { concatBytes, packParts } from './pack-parts.js';
 import type { WorkerPool } from './worker-pool.js';
 import type {
   EncodedRecordGroup,
@@ -476,17 +476,6 @@ async function writeRejectParts(
   const sealed = await seal(encoder.encode(text), compression, true);
   const path = `${folder}/rejects-00000.ndjson${compressionSuffix(compression.codec)}.enc`;
   return [await writeSealed(deps.storage, STORAGE_NAMES.rejectsContainer, path, sealed, rejects.length)];
-}
-
-/** Copies views into one new buffer that owns its memory, so the pool can move it. */
-function concatBytes(pieces: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(pieces.reduce((sum, piece) => sum + piece.length, 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.length;
-  }
-  return out;
 }
 
 /** The source in shared memory for the pool: used as is when it was downloaded there. */

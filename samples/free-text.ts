@@ -1,3 +1,4 @@
+import type { IdentifierKind } from '../transforms/deid/free-text.js';
 import { createFreeText } from './clinical.js';
 import { createPeople, SAMPLE_AREA_CODE, SAMPLE_CITY, SAMPLE_POSTAL_CODE, SAMPLE_STATE } from './people.js';
 import type { SamplePerson } from './people.js';
@@ -14,17 +15,7 @@ import { pad2 } from './sample-time.js';
  */
 
 /** Kinds as the scrubber names them. */
-export type PlantedKind =
-  | 'name'
-  | 'id'
-  | 'phone'
-  | 'address'
-  | 'zip'
-  | 'date'
-  | 'email'
-  | 'url'
-  | 'ip'
-  | 'ssn';
+export type PlantedKind = IdentifierKind;
 
 /** One planted identifier: where it is in the note and what it is. */
 export interface PlantedSpan {
