@@ -38,16 +38,23 @@ export function writePerformanceDoc(
   results: Record<string, BenchFigure[]>,
   info: BenchRunInfo,
 ): boolean {
-  const figures = new Map(Object.values(results).flat().map((figure) => [figure.name, figure]));
+  const figures = new Map(
+    Object.values(results)
+      .flat()
+      .map((figure) => [figure.name, figure]),
+  );
   if (!figures.has('limits.hl7v2.chain-bound') || !figures.has('transform.hl7v2.pool-2')) {
     return false;
   }
 
-  writeFileSync(svgPath, renderBarChart({
-    title: `Throughput against the per-core bound (${info.options.sizeMb} MB per corpus)`,
-    unit: 'MB/s',
-    groups: chartGroups(figures),
-  }));
+  writeFileSync(
+    svgPath,
+    renderBarChart({
+      title: `Throughput against the per-core bound (${info.options.sizeMb} MB per corpus)`,
+      unit: 'MB/s',
+      groups: chartGroups(figures),
+    }),
+  );
   const svgName = svgPath.split('/').pop() ?? '';
   const section = [BEGIN, '', ...measuredSection(figures, info, svgName), '', END].join('\n');
   const existing = existsSync(docPath)
@@ -55,9 +62,10 @@ export function writePerformanceDoc(
     : `# Performance\n\n${BEGIN}\n${END}\n`;
   const begin = existing.indexOf(BEGIN);
   const end = existing.indexOf(END);
-  const updated = begin >= 0 && end > begin
-    ? existing.slice(0, begin) + section + existing.slice(end + END.length)
-    : `${existing.trimEnd()}\n\n${section}\n`;
+  const updated =
+    begin >= 0 && end > begin
+      ? existing.slice(0, begin) + section + existing.slice(end + END.length)
+      : `${existing.trimEnd()}\n\n${section}\n`;
   writeFileSync(docPath, updated);
   return true;
 }
@@ -164,12 +172,14 @@ function measuredSection(
     lines.push(`| ${label} | ${check('hl7v2')} | ${check('fhir')} |`);
   };
   goal('transform ≥ 80% of the per-core bound (in-thread)', (key) =>
-    verdict(figures.get(`transform.${key}.single-thread`)?.ratioToLimit, 0.8, percent));
+    verdict(figures.get(`transform.${key}.single-thread`)?.ratioToLimit, 0.8, percent),
+  );
   goal('2 threads ≥ 1.8 × 1 thread', (key) =>
     verdict(figures.get(`transform.${key}.scaling`)?.value, 1.8, (ratio) => `${ratio.toFixed(2)}x`),
   );
   goal('end to end ≥ 70% of the 2-thread transform', (key) =>
-    verdict(figures.get(`end-to-end.${key}`)?.ratioToLimit, 0.7, percent));
+    verdict(figures.get(`end-to-end.${key}`)?.ratioToLimit, 0.7, percent),
+  );
   const rss = figures.get('end-to-end.peak-rss');
   const largestMb = ((Number(rss?.details?.largestFileBytes) || 0) / 1e6).toFixed(0);
   const rssText = rss

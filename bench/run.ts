@@ -28,11 +28,17 @@ async function main(): Promise<void> {
   const only = values.only?.split(',').map((name) => name.trim());
   const suites = SUITES.filter((suite) => !only || only.includes(suite.name));
   if (suites.length === 0) {
-    throw new Error(`No suite matches --only; suites: ${SUITES.map((suite) => suite.name).join(', ')}`);
+    throw new Error(
+      `No suite matches --only; suites: ${SUITES.map((suite) => suite.name).join(', ')}`,
+    );
   }
 
   const loadAtStart = loadavg()[0];
-  process.stdout.write(`load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}\n`,
+  );
   const results: Record<string, BenchFigure[]> = {};
   const byName = new Map<string, BenchFigure>();
   for (const suite of suites) {
@@ -45,11 +51,15 @@ async function main(): Promise<void> {
       if (limit) {
         figure.ratioToLimit = figure.value / (limit.value * (figure.limitScale ?? 1));
       }
-      const ratio = figure.ratioToLimit === undefined
-        ? ''
-        : `  ${(figure.ratioToLimit * 100).toFixed(0)}% of limit`;
+      const ratio =
+        figure.ratioToLimit === undefined
+          ? ''
+          : `  ${(figure.ratioToLimit * 100).toFixed(0)}% of limit`;
       const details = figure.details
-        ? '  ' + Object.entries(figure.details).map(([key, value]) => `${key}=${value}`).join(' ')
+        ? '  ' +
+          Object.entries(figure.details)
+            .map(([key, value]) => `${key}=${value}`)
+            .join(' ')
         : '';
       const value = format(figure.value).padStart(12);
       const line = `${figure.label.padEnd(48)} ${value} ${figure.unit}${ratio}${details}`;
@@ -65,7 +75,11 @@ async function main(): Promise<void> {
   const path = new URL(`./results/bench-${stamp}.json`, import.meta.url);
   writeFileSync(path, JSON.stringify({ when, machine, loadAverage, options, results }, null, 2));
   process.stdout.write(`\nResults written to bench/results/bench-${stamp}.json\n`);
-  process.stdout.write(`load average ${loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `load average ${loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' ')}\n`,
+  );
 
   const docPath = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
   const svgPath = fileURLToPath(new URL('../docs/performance.svg', import.meta.url));

@@ -44,9 +44,10 @@ export function renderBarChart(chart: BarChart): string {
     for (const bar of group.bars) {
       const value = Number.isFinite(bar.value) && bar.value > 0 ? bar.value : 0;
       const width = Math.max(1, Math.round((value / max) * plotWidth));
-      const fill = bar.kind === 'limit'
-        ? 'fill="none" stroke="#555" stroke-dasharray="4 2"'
-        : 'fill="#3b6ea5"';
+      const fill =
+        bar.kind === 'limit'
+          ? 'fill="none" stroke="#555" stroke-dasharray="4 2"'
+          : 'fill="#3b6ea5"';
       const text = `${formatValue(value)} ${escapeXml(chart.unit)}`;
       rows.push(
         `<text x="${LABEL_WIDTH - 8}" y="${y + 13}" text-anchor="end">` +

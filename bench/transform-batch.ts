@@ -82,18 +82,20 @@ export async function transformBatch(
   for (let offset = 0; offset < ranges.length; offset += step) {
     const sliceStart = offset === 0 ? 0 : ranges[offset];
     const sliceEnd = offset + step < ranges.length ? ranges[offset + step] : source.byteLength;
-    tasks.push(runner.transform({
-      format: prepared.format,
-      source,
-      ranges: ranges.slice(offset, offset + step),
-      firstMessageIndex: offset / 2,
-      pseudonymKey,
-      rules: RULES,
-      rulesHash: hashDeidRules(RULES),
-      referenceYear: 2026,
-      compression,
-      archiveSlice: compression.codec === 'gzip' ? [sliceStart, sliceEnd] : undefined,
-    }));
+    tasks.push(
+      runner.transform({
+        format: prepared.format,
+        source,
+        ranges: ranges.slice(offset, offset + step),
+        firstMessageIndex: offset / 2,
+        pseudonymKey,
+        rules: RULES,
+        rulesHash: hashDeidRules(RULES),
+        referenceYear: 2026,
+        compression,
+        archiveSlice: compression.codec === 'gzip' ? [sliceStart, sliceEnd] : undefined,
+      }),
+    );
   }
   const outcomes = await Promise.all(tasks);
 
@@ -126,7 +128,9 @@ export async function transformBatch(
       true,
     );
   const seals: Array<Promise<SealOutcome>> = [
-    pieces.length > 0 ? seal(concatBytes(pieces), true) : seal(new Uint8Array(source).slice(), false),
+    pieces.length > 0
+      ? seal(concatBytes(pieces), true)
+      : seal(new Uint8Array(source).slice(), false),
   ];
   for (const groups of byType.values()) {
     for (const part of packParts(groups, 100_000)) {

@@ -38,7 +38,9 @@ export interface OpenAppOptions {
 
 /** The version written into every manifest. */
 export const PIPELINE_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 /**
@@ -47,7 +49,10 @@ export const PIPELINE_VERSION: string = (
  * @param config - the loaded config
  * @param options - which parts to open
  */
-export async function openApp(config: Readonly<PipelineConfig>, options: OpenAppOptions = {}): Promise<App> {
+export async function openApp(
+  config: Readonly<PipelineConfig>,
+  options: OpenAppOptions = {},
+): Promise<App> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const storage = options.storage ?? (await openStorage(config));
   try {
@@ -84,7 +89,11 @@ export async function openApp(config: Readonly<PipelineConfig>, options: OpenApp
  * @param untilDrained - stop once the queue is empty
  * @param observer - metrics hooks, if any
  */
-export function createOrchestrator(app: App, untilDrained: boolean, observer?: BatchObserver): Orchestrator {
+export function createOrchestrator(
+  app: App,
+  untilDrained: boolean,
+  observer?: BatchObserver,
+): Orchestrator {
   const config = app.config;
   const deps = createBatchDeps(app, observer);
   return new Orchestrator(deps, {

@@ -80,7 +80,10 @@ export function currentActor(operator?: string): AuditActor {
  * @param app - storage, config and keys
  * @param input - what happened
  */
-export async function recordAuditEvent(app: AuditContext, input: AuditEventInput): Promise<AuditEvent> {
+export async function recordAuditEvent(
+  app: AuditContext,
+  input: AuditEventInput,
+): Promise<AuditEvent> {
   if (!app.keyRing) {
     throw new Error('recordAuditEvent needs an app opened with keys');
   }
@@ -122,7 +125,11 @@ export async function withAuditEvent<T>(
     await recordAuditEvent(app, { ...input, outcome: 'failed', errorCode: errorCodeOf(error) });
     throw error;
   }
-  await recordAuditEvent(app, { ...input, outcome: 'succeeded', detail: detailOf?.(result) ?? input.detail });
+  await recordAuditEvent(app, {
+    ...input,
+    outcome: 'succeeded',
+    detail: detailOf?.(result) ?? input.detail,
+  });
   return result;
 }
 
@@ -138,7 +145,10 @@ export interface AuditFilter {
  * @param storage - the opened storage
  * @param filter - since a time, for a feed
  */
-export async function listAuditEvents(storage: Storage, filter: AuditFilter = {}): Promise<AuditEvent[]> {
+export async function listAuditEvents(
+  storage: Storage,
+  filter: AuditFilter = {},
+): Promise<AuditEvent[]> {
   const snapshot = await readChain<AuditEvent>(storage, AUDIT_CHAIN);
   return [...snapshot.entries.values()]
     .sort((a, b) => a.seq - b.seq)
@@ -168,7 +178,11 @@ export function formatAuditEvents(events: AuditEvent[]): string {
         event.feedId ? `feed=${event.feedId}` : '',
         event.batchId ? `batch=${event.batchId}` : '',
         event.target ?? '',
-        event.detail ? Object.entries(event.detail).map(([key, value]) => `${key}=${value}`).join(' ') : '',
+        event.detail
+          ? Object.entries(event.detail)
+              .map(([key, value]) => `${key}=${value}`)
+              .join(' ')
+          : '',
       ]
         .filter((column) => column !== '')
         .join('  '),

@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -79,14 +87,20 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
  *
  * @param options - a data folder, or none for in-memory persistence
  */
-export async function startPrivateAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteHandle> {
+export async function startPrivateAzurite(
+  options: StartAzuriteOptions = {},
+): Promise<AzuriteHandle> {
   const started = await startAzurite(options);
   const state = { pid: started.child.pid ?? 0, ...started.ports };
   return handleFor(state, true, () => stopChild(started.child));
 }
 
 /** Builds the connection string for Azurite's development account on the given ports. */
-export function azuriteConnectionString(ports: { blob: number; queue: number; table: number }): string {
+export function azuriteConnectionString(ports: {
+  blob: number;
+  queue: number;
+  table: number;
+}): string {
   return [
     'DefaultEndpointsProtocol=http',
     `AccountName=${DEV_ACCOUNT}`,
@@ -97,11 +111,7 @@ export function azuriteConnectionString(ports: { blob: number; queue: number; ta
   ].join(';');
 }
 
-function handleFor(
-  state: AzuriteState,
-  owned: boolean,
-  stop: () => Promise<void>,
-): AzuriteHandle {
+function handleFor(state: AzuriteState, owned: boolean, stop: () => Promise<void>): AzuriteHandle {
   const ports = { blob: state.blob, queue: state.queue, table: state.table };
   return { connectionString: azuriteConnectionString(ports), ports, owned, stop };
 }
@@ -113,10 +123,22 @@ async function startAzurite(
   const entry = join(dirname(require.resolve('azurite/package.json')), 'dist/src/azurite.js');
   const args = [
     entry,
-    '--blobPort', '0', '--queuePort', '0', '--tablePort', '0',
-    '--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1', '--tableHost', '127.0.0.1',
+    '--blobPort',
+    '0',
+    '--queuePort',
+    '0',
+    '--tablePort',
+    '0',
+    '--blobHost',
+    '127.0.0.1',
+    '--queueHost',
+    '127.0.0.1',
+    '--tableHost',
+    '127.0.0.1',
     // Azurite would otherwise send telemetry off the machine, and reject the SDKs' API version.
-    '--disableTelemetry', '--skipApiVersionCheck', '--loose',
+    '--disableTelemetry',
+    '--skipApiVersionCheck',
+    '--loose',
   ];
   if (options.location) {
     args.push('--location', options.location);
@@ -127,7 +149,10 @@ async function startAzurite(
   // Spawned with node directly: killing an npx wrapper would orphan the real server.
   // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
   // orchestrator must be able to finish its work in flight before it stops Azurite itself.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const ports: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
 
   return new Promise((resolvePorts, reject) => {
@@ -149,13 +174,21 @@ async function startAzurite(
         // Keep draining so a full pipe never blocks Azurite; its access log is not kept.
         child.stdout?.resume();
         child.stderr?.resume();
-        resolvePorts({ child, ports: { blob: ports.blob, queue: ports.queue, table: ports.table } });
+        resolvePorts({
+          child,
+          ports: { blob: ports.blob, queue: ports.queue, table: ports.table },
+        });
       }
     };
     child.stdout?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new PipelineError('AZURITE_START_FAILED', `Azurite exited with code ${code} while starting`));
+      reject(
+        new PipelineError(
+          'AZURITE_START_FAILED',
+          `Azurite exited with code ${code} while starting`,
+        ),
+      );
     });
   });
 }

@@ -247,7 +247,10 @@ export async function shredBatchKey(
  * @param storage - the opened storage
  * @param batchId - the batch
  */
-export async function getBatchKeyRow(storage: Storage, batchId: string): Promise<BatchKeyRow | undefined> {
+export async function getBatchKeyRow(
+  storage: Storage,
+  batchId: string,
+): Promise<BatchKeyRow | undefined> {
   return readRow(storage, batchId);
 }
 
@@ -275,9 +278,13 @@ async function readRow(
 
 async function unwrapRow(row: BatchKeyRow, keyRing: KeyRing): Promise<Uint8Array> {
   if (row.state === 'shredded') {
-    throw new PipelineError('BATCH_KEY_SHREDDED', 'The batch was shredded; its data cannot be read');
+    throw new PipelineError(
+      'BATCH_KEY_SHREDDED',
+      'The batch was shredded; its data cannot be read',
+    );
   }
   // Rows wrapped by the key file stay readable after moving to Key Vault, so rewrap can migrate.
-  const provider = row.wrapAlg === 'A256GCM' ? createLocalKekProvider(keyRing) : keyRing.kekProvider;
+  const provider =
+    row.wrapAlg === 'A256GCM' ? createLocalKekProvider(keyRing) : keyRing.kekProvider;
   return provider.unwrapKey(row, batchKeyId(row.partitionKey));
 }

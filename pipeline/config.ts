@@ -62,7 +62,9 @@ export const DEFAULTS = {
 } as const;
 
 const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
-const flag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const flag = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
 
 const envSchema = z.object({
   PHI_INGEST_HOME: z.string().min(1).optional(),

@@ -34,7 +34,9 @@ export function loadFeedDeidRules(
   try {
     text = readFileSync(rulesFile, 'utf8');
   } catch (cause) {
-    throw new PipelineError('CONFIG_INVALID', `Rules file of feed ${feedId} cannot be read`, { cause });
+    throw new PipelineError('CONFIG_INVALID', `Rules file of feed ${feedId} cannot be read`, {
+      cause,
+    });
   }
   const format = extname(rulesFile).toLowerCase() === '.json' ? 'json' : 'yaml';
   const parsed = parseDeidRulesFile(text, format, checkFhirPath);

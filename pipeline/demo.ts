@@ -18,11 +18,16 @@ const SAMPLES_DIR = fileURLToPath(new URL('../samples/generated/', import.meta.u
 
 async function runDemo(): Promise<void> {
   // The demo's story is the summary; lifecycle logs stay available with PHI_INGEST_LOG_LEVEL=info.
-  const config = loadConfig(process.env, process.env.PHI_INGEST_LOG_LEVEL ? {} : { logLevel: 'warn' });
+  const config = loadConfig(
+    process.env,
+    process.env.PHI_INGEST_LOG_LEVEL ? {} : { logLevel: 'warn' },
+  );
   const files = ensureSamples(SAMPLES_DIR);
   const app = await openApp(config, { keys: 'create', pool: true });
   try {
-    process.stdout.write(`storage: ${app.storage.kind} (data in ${relative(process.cwd(), config.homeDir) || '.'})\n`);
+    process.stdout.write(
+      `storage: ${app.storage.kind} (data in ${relative(process.cwd(), config.homeDir) || '.'})\n`,
+    );
     const feeds = [...new Set(files.map((file) => file.feed))].sort();
     for (const feed of feeds) {
       const paths = files.filter((file) => file.feed === feed).map((file) => file.path);

@@ -31,10 +31,15 @@ export function expandPaths(paths: string[]): string[] {
       stats = statSync(path);
     } catch {
       // By position, not name: a file name can carry a patient's name.
-      throw new PipelineError('INPUT_NOT_FOUND', `Input path ${index + 1} of ${paths.length} does not exist`);
+      throw new PipelineError(
+        'INPUT_NOT_FOUND',
+        `Input path ${index + 1} of ${paths.length} does not exist`,
+      );
     }
     if (stats.isDirectory()) {
-      const names = readdirSync(path).filter((name) => !name.startsWith('.')).sort();
+      const names = readdirSync(path)
+        .filter((name) => !name.startsWith('.'))
+        .sort();
       files.push(...expandPaths(names.map((name) => join(path, name))));
     } else if (stats.isFile()) {
       files.push(path);
@@ -51,7 +56,11 @@ export function expandPaths(paths: string[]): string[] {
  * @param feedId - the feed the files belong to
  * @param files - local file paths
  */
-export async function dropFiles(storage: Storage, feedId: string, files: string[]): Promise<DroppedFile[]> {
+export async function dropFiles(
+  storage: Storage,
+  feedId: string,
+  files: string[],
+): Promise<DroppedFile[]> {
   if (!FEED_ID_PATTERN.test(feedId)) {
     throw new PipelineError(
       'CONFIG_INVALID',
@@ -64,7 +73,9 @@ export async function dropFiles(storage: Storage, feedId: string, files: string[
   for (const localPath of files) {
     const content = readFileSync(localPath);
     const digest = createHash('sha256').update(content).digest('hex').slice(0, 32);
-    const extension = /^\.[A-Za-z0-9]{1,8}$/.test(extname(localPath)) ? extname(localPath).toLowerCase() : '';
+    const extension = /^\.[A-Za-z0-9]{1,8}$/.test(extname(localPath))
+      ? extname(localPath).toLowerCase()
+      : '';
     const blobName = `${feedId}/${day}/${digest}${extension}`;
     if (seen.has(blobName)) {
       // The same bytes twice in one drop: one file, one batch.
@@ -120,7 +131,10 @@ async function getSourceRow(
   blobName: string,
 ): Promise<{ batchId: string } | undefined> {
   try {
-    return await storage.sourcesTable.getEntity<{ batchId: string }>(feedId, sourceRowKey(blobName));
+    return await storage.sourcesTable.getEntity<{ batchId: string }>(
+      feedId,
+      sourceRowKey(blobName),
+    );
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) {
       return undefined;

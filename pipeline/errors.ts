@@ -97,7 +97,13 @@ export function describeError(error: unknown): string {
     return 'STORAGE_UNAVAILABLE: storage refused the connection; is the account or Azurite running?';
   }
   const name = error instanceof Error ? error.name : typeof error;
-  const frames = error instanceof Error ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)) : [];
-  const where = frames.slice(0, 3).map((line) => line.trim()).join(' | ');
+  const frames =
+    error instanceof Error
+      ? (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line))
+      : [];
+  const where = frames
+    .slice(0, 3)
+    .map((line) => line.trim())
+    .join(' | ');
   return `${errorCodeOf(error)}: unexpected ${name}${where ? ` (${where})` : ''}`;
 }

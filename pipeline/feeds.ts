@@ -36,13 +36,12 @@ export interface FeedCatalog {
   deidRulesFor(feedId: string): Readonly<FeedDeidRules>;
 }
 
-const compressionSchema = z
-  .union([
-    z.literal('gzip').transform((): Compression => ({ ...DEFAULT_COMPRESSION })),
-    z.literal('brotli').transform((): Compression => ({ codec: 'brotli', quality: 4 })),
-    z.object({ codec: z.literal('gzip'), level: z.number().int().min(1).max(9) }).strict(),
-    z.object({ codec: z.literal('brotli'), quality: z.number().int().min(0).max(11) }).strict(),
-  ]);
+const compressionSchema = z.union([
+  z.literal('gzip').transform((): Compression => ({ ...DEFAULT_COMPRESSION })),
+  z.literal('brotli').transform((): Compression => ({ codec: 'brotli', quality: 4 })),
+  z.object({ codec: z.literal('gzip'), level: z.number().int().min(1).max(9) }).strict(),
+  z.object({ codec: z.literal('brotli'), quality: z.number().int().min(0).max(11) }).strict(),
+]);
 
 const feedSettingsSchema = z
   .object({
@@ -94,7 +93,9 @@ export function loadFeedCatalog(
     }
     const parsed = feedsFileSchema.safeParse(raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`);
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`,
+      );
       throw new PipelineError('CONFIG_INVALID', `Feeds file is invalid: ${problems.join('; ')}`);
     }
     file = parsed.data;

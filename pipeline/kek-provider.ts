@@ -82,7 +82,10 @@ export function createLocalKekProvider(source: LocalKekSource): KekProvider {
     unwrapKey: async (record, context) => {
       const kek = source.keyEncryptionKeys[Number(record.kekVersion)];
       if (record.kekId !== source.encryptionKeyId || record.wrapAlg !== 'A256GCM' || !kek) {
-        throw new PipelineError('KEY_UNKNOWN', 'The key file has no KEK for this kekId and version');
+        throw new PipelineError(
+          'KEY_UNKNOWN',
+          'The key file has no KEK for this kekId and version',
+        );
       }
       const packed = Buffer.from(record.wrappedKey, 'base64');
       const wrapped = {
@@ -92,9 +95,13 @@ export function createLocalKekProvider(source: LocalKekSource): KekProvider {
       try {
         return unwrapDataKey(kek, wrapped, context);
       } catch (cause) {
-        throw new PipelineError('KEY_PROVIDER_FAILED', 'A wrapped key did not authenticate under the KEK', {
-          cause,
-        });
+        throw new PipelineError(
+          'KEY_PROVIDER_FAILED',
+          'A wrapped key did not authenticate under the KEK',
+          {
+            cause,
+          },
+        );
       }
     },
   };

@@ -1,4 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -252,7 +258,10 @@ function decodeSigningKey(der: string): KeyObject {
 function decodeKey(value: string, name: string): Uint8Array {
   const bytes = Buffer.from(value ?? '', 'base64');
   if (bytes.length !== 32) {
-    throw new PipelineError('KEY_FILE_INVALID', `Key file entry ${name} must be 32 bytes of base64`);
+    throw new PipelineError(
+      'KEY_FILE_INVALID',
+      `Key file entry ${name} must be 32 bytes of base64`,
+    );
   }
   return new Uint8Array(bytes);
 }

@@ -1,7 +1,11 @@
 import { Buffer } from 'node:buffer';
 
 import type { TokenCredential } from '@azure/identity';
-import { CryptographyClient, KeyClient, type CryptographyClientOptions } from '@azure/keyvault-keys';
+import {
+  CryptographyClient,
+  KeyClient,
+  type CryptographyClientOptions,
+} from '@azure/keyvault-keys';
 
 import { PipelineError } from './errors.js';
 import type { KekProvider, WrappedKeyRecord } from './kek-provider.js';
@@ -39,7 +43,11 @@ export function createKeyVaultKekProvider(options: KeyVaultProviderOptions): Kek
   const clientFor = (version: string): CryptographyClient => {
     let client = cryptoClients.get(version);
     if (!client) {
-      client = new CryptographyClient(`${kekId}/${version}`, options.credential, options.clientOptions);
+      client = new CryptographyClient(
+        `${kekId}/${version}`,
+        options.credential,
+        options.clientOptions,
+      );
       cryptoClients.set(version, client);
     }
     return client;
@@ -74,7 +82,9 @@ export function createKeyVaultKekProvider(options: KeyVaultProviderOptions): Kek
         throw new PipelineError('KEY_UNKNOWN', 'The batch key was wrapped by another KEK');
       }
       const wrapped = Buffer.from(record.wrappedKey, 'base64');
-      const result = await vaultCall(() => clientFor(record.kekVersion).unwrapKey(WRAP_ALGORITHM, wrapped));
+      const result = await vaultCall(() =>
+        clientFor(record.kekVersion).unwrapKey(WRAP_ALGORITHM, wrapped),
+      );
       return new Uint8Array(result.result);
     },
   };
@@ -98,10 +108,14 @@ async function vaultCall<T>(call: () => Promise<T>): Promise<T> {
     const status = (cause as { statusCode?: number }).statusCode;
     // Throttling and outages pass; a 4xx (forbidden, not found, bad key) will not.
     const retryable = status === undefined || status === 429 || status >= 500;
-    throw new PipelineError('KEY_PROVIDER_FAILED', `Key Vault call failed (HTTP ${status ?? 'none'})`, {
-      retryable,
-      cause,
-    });
+    throw new PipelineError(
+      'KEY_PROVIDER_FAILED',
+      `Key Vault call failed (HTTP ${status ?? 'none'})`,
+      {
+        retryable,
+        cause,
+      },
+    );
   }
 }
 

@@ -59,7 +59,11 @@ export async function chainManifest(
   return record;
 }
 
-async function blobMatches(storage: Storage, path: string, record: BatchManifest): Promise<boolean> {
+async function blobMatches(
+  storage: Storage,
+  path: string,
+  record: BatchManifest,
+): Promise<boolean> {
   try {
     const stored = await storage.manifests.getBlockBlobClient(path).downloadToBuffer();
     return canonicalJson(JSON.parse(stored.toString('utf8'))) === canonicalJson(record);

@@ -131,7 +131,12 @@ export function batchSegment(batchId: string, version = 1): string {
  * @param batchId - the batch
  * @param version - the batch version, 1 when absent
  */
-export function batchFolder(feedId: string, ingestDate: string, batchId: string, version = 1): string {
+export function batchFolder(
+  feedId: string,
+  ingestDate: string,
+  batchId: string,
+  version = 1,
+): string {
   return `feed=${feedId}/date=${ingestDate}/batch=${batchSegment(batchId, version)}`;
 }
 
@@ -143,7 +148,12 @@ export function batchFolder(feedId: string, ingestDate: string, batchId: string,
  * @param batchId - the batch
  * @param version - the batch version, 1 when absent
  */
-export function manifestPath(feedId: string, ingestDate: string, batchId: string, version = 1): string {
+export function manifestPath(
+  feedId: string,
+  ingestDate: string,
+  batchId: string,
+  version = 1,
+): string {
   return `${batchFolder(feedId, ingestDate, batchId, version)}/manifest.json`;
 }
 
@@ -162,7 +172,12 @@ export async function commitManifest(
   manifest: BatchManifest,
   signer: RecordSigner,
 ): Promise<BatchManifest> {
-  const path = manifestPath(manifest.feedId, manifest.ingestDate, manifest.batchId, manifest.version);
+  const path = manifestPath(
+    manifest.feedId,
+    manifest.ingestDate,
+    manifest.batchId,
+    manifest.version,
+  );
   manifest = await chainManifest(storage, signer, manifest, path);
 
   await storage.sourcesTable.upsertEntity(

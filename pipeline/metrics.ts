@@ -222,7 +222,11 @@ export async function startMetricsServer(
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause) =>
-      reject(new PipelineError('METRICS_SERVER_FAILED', 'The metrics port could not be opened', { cause })),
+      reject(
+        new PipelineError('METRICS_SERVER_FAILED', 'The metrics port could not be opened', {
+          cause,
+        }),
+      ),
     );
     server.listen(options.port, host, () => resolve());
   });
@@ -295,7 +299,10 @@ export async function startRunMetrics(
   }
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new PipelineError('CONFIG_INVALID', '--metrics-port must be a port number from 0 to 65535');
+    throw new PipelineError(
+      'CONFIG_INVALID',
+      '--metrics-port must be a port number from 0 to 65535',
+    );
   }
   let ready = false;
   const metrics = createPipelineMetrics(app.storage, app.pool);

@@ -171,7 +171,13 @@ export class Orchestrator {
         return;
       }
       if (result.kind === 'quarantined') {
-        await this.poison(item, lease, result.manifest.reasonCode ?? 'QUARANTINED', parsed.file, result.manifest.batchId);
+        await this.poison(
+          item,
+          lease,
+          result.manifest.reasonCode ?? 'QUARANTINED',
+          parsed.file,
+          result.manifest.batchId,
+        );
       } else {
         await lease.delete();
       }

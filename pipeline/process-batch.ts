@@ -148,10 +148,18 @@ export async function processBatch(
   }
   log.info({ sizeBytes: content.length, attempt }, 'Batch claimed');
 
-  const written = await writeBatchVersion(source, content, deps, { startedAt, attempt, version: 1 });
+  const written = await writeBatchVersion(source, content, deps, {
+    startedAt,
+    attempt,
+    version: 1,
+  });
   if (written.kind === 'failed') {
     const seal = createBatchSealer(deps, source.batchId);
-    return quarantine(source, content, written.sourceSha256, written.failure, deps, { startedAt, attempt, seal });
+    return quarantine(source, content, written.sourceSha256, written.failure, deps, {
+      startedAt,
+      attempt,
+      seal,
+    });
   }
   const manifest = written.manifest;
 
@@ -246,7 +254,14 @@ export async function writeBatchVersion(
   deps.observer?.stageCompleted('write', performance.now() - writeStartedAt);
   failpoint('after-outputs-written');
 
-  const manifest = baseManifest(source, deps, run.startedAt, run.attempt, sourceSha256, prepared.format);
+  const manifest = baseManifest(
+    source,
+    deps,
+    run.startedAt,
+    run.attempt,
+    sourceSha256,
+    prepared.format,
+  );
   manifest.version = run.version;
   manifest.supersedes = run.supersedes;
   manifest.reprocess = run.reprocess;
@@ -256,7 +271,10 @@ export async function writeBatchVersion(
   manifest.batchCountMismatch = prepared.countMismatch;
   manifest.counts = countBatch(transformed, parts, rejectLines);
   if (manifest.counts.messagesIn !== manifest.counts.written + manifest.counts.rejected) {
-    throw new PipelineError('BATCH_COUNT_INVARIANT', 'Written plus rejected differs from records in');
+    throw new PipelineError(
+      'BATCH_COUNT_INVARIANT',
+      'Written plus rejected differs from records in',
+    );
   }
   manifest.finishedAt = new Date().toISOString();
   await timed(deps, 'commit', () => commitManifest(deps.storage, manifest, deps.keyRing));
@@ -319,9 +337,10 @@ export async function quarantineFile(
     return { kind: 'already-done', batchId: source.batchId, status: existing.status };
   }
 
-  const content = source.sizeBytes <= deps.settings.maxFileBytes
-    ? await downloadSource(file, source, deps.storage)
-    : undefined;
+  const content =
+    source.sizeBytes <= deps.settings.maxFileBytes
+      ? await downloadSource(file, source, deps.storage)
+      : undefined;
   const seal = createBatchSealer(deps, source.batchId);
   const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
   if (!content) {
@@ -332,7 +351,11 @@ export async function quarantineFile(
     return { kind: 'quarantined', manifest };
   }
   const sha256 = createHash('sha256').update(content).digest('hex');
-  return quarantine(source, content, sha256, failure, deps, { startedAt: new Date(), attempt, seal });
+  return quarantine(source, content, sha256, failure, deps, {
+    startedAt: new Date(),
+    attempt,
+    seal,
+  });
 }
 
 async function quarantine(
@@ -358,7 +381,12 @@ async function quarantine(
   );
 
   const manifest = baseManifest(
-    source, deps, run.startedAt, run.attempt, sourceSha256, failure.format ?? 'unknown',
+    source,
+    deps,
+    run.startedAt,
+    run.attempt,
+    sourceSha256,
+    failure.format ?? 'unknown',
   );
   manifest.status = 'quarantined';
   manifest.reasonCode = failure.code;
@@ -386,10 +414,18 @@ async function runTransforms(
   const pseudonymKey = deps.keyRing.pseudonymKey;
   if (format === 'fhir-json') {
     // Limitation: a FHIR JSON document is one task, so one large Bundle uses one thread.
-    const archiveSlice: [number, number] | undefined = archiveInPieces ? [0, shared.byteLength] : undefined;
+    const archiveSlice: [number, number] | undefined = archiveInPieces
+      ? [0, shared.byteLength]
+      : undefined;
     return [
       await deps.pool.transform({
-        format, source: shared, ranges: [], firstMessageIndex: 0, pseudonymKey, ...fields, archiveSlice,
+        format,
+        source: shared,
+        ranges: [],
+        firstMessageIndex: 0,
+        pseudonymKey,
+        ...fields,
+        archiveSlice,
       }),
     ];
   }
@@ -453,7 +489,13 @@ async function writeParts(
       writes.push(
         (async () => {
           const sealed = await seal(plaintext, compressed ? null : compression, true);
-          const stored = await writeSealed(deps.storage, STORAGE_NAMES.outputContainer, path, sealed, chunk.recordCount);
+          const stored = await writeSealed(
+            deps.storage,
+            STORAGE_NAMES.outputContainer,
+            path,
+            sealed,
+            chunk.recordCount,
+          );
           return { ...stored, recordType };
         })(),
       );
@@ -475,12 +517,18 @@ async function writeRejectParts(
   const text = rejects.map((reject) => JSON.stringify(reject)).join('\n') + '\n';
   const sealed = await seal(encoder.encode(text), compression, true);
   const path = `${folder}/rejects-00000.ndjson${compressionSuffix(compression.codec)}.enc`;
-  return [await writeSealed(deps.storage, STORAGE_NAMES.rejectsContainer, path, sealed, rejects.length)];
+  return [
+    await writeSealed(deps.storage, STORAGE_NAMES.rejectsContainer, path, sealed, rejects.length),
+  ];
 }
 
 /** The source in shared memory for the pool: used as is when it was downloaded there. */
 function sharedCopyOf(content: Uint8Array): SharedArrayBuffer {
-  if (content.buffer instanceof SharedArrayBuffer && content.byteOffset === 0 && content.byteLength === content.buffer.byteLength) {
+  if (
+    content.buffer instanceof SharedArrayBuffer &&
+    content.byteOffset === 0 &&
+    content.byteLength === content.buffer.byteLength
+  ) {
     return content.buffer;
   }
   const shared = new SharedArrayBuffer(content.length);
@@ -549,7 +597,13 @@ function baseManifest(
     },
     format,
     ingestDate: source.ingestDate,
-    counts: { messagesIn: 0, written: 0, rejected: 0, writtenByPartition: {}, rejectedByReason: {} },
+    counts: {
+      messagesIn: 0,
+      written: 0,
+      rejected: 0,
+      writtenByPartition: {},
+      rejectedByReason: {},
+    },
     parts: [],
     rejectParts: [],
     encryption: {
@@ -575,7 +629,10 @@ async function timed<T>(deps: BatchDeps, stage: BatchStage, work: () => Promise<
   }
 }
 
-async function readSourceProperties(file: FileRef, storage: Storage): Promise<SourceBlob | undefined> {
+async function readSourceProperties(
+  file: FileRef,
+  storage: Storage,
+): Promise<SourceBlob | undefined> {
   try {
     const properties = await storage.inbound.getBlobClient(file.blobName).getProperties();
     const etag = properties.etag ?? '';
@@ -597,7 +654,11 @@ async function readSourceProperties(file: FileRef, storage: Storage): Promise<So
   }
 }
 
-async function downloadSource(file: FileRef, source: SourceBlob, storage: Storage): Promise<Buffer> {
+async function downloadSource(
+  file: FileRef,
+  source: SourceBlob,
+  storage: Storage,
+): Promise<Buffer> {
   try {
     // The etag condition makes sure the bytes are the ones the batch id was derived from.
     const conditions = { ifMatch: source.etag };
@@ -673,13 +734,18 @@ function partitionValue(recordType: string): string {
   return recordType.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'unknown';
 }
 
-function positionFields(position: Position | undefined): Record<string, string | number> | undefined {
+function positionFields(
+  position: Position | undefined,
+): Record<string, string | number> | undefined {
   if (!position) {
     return undefined;
   }
   const fields: Record<string, string | number> = {};
   for (const [key, value] of Object.entries(position)) {
-    if (typeof value === 'number' || (typeof value === 'string' && /^[A-Za-z0-9.\-[\]]{1,64}$/.test(value))) {
+    if (
+      typeof value === 'number' ||
+      (typeof value === 'string' && /^[A-Za-z0-9.\-[\]]{1,64}$/.test(value))
+    ) {
       fields[key] = value;
     }
   }

@@ -57,7 +57,8 @@ export function createProgressDisplay(options: ProgressOptions): ProgressDisplay
     const { done, doneBytes } = last;
     shownDone = done;
     const rate = rateOf(done, startedAt);
-    const remaining = Number(rate) > 0 ? Math.round((options.total - done) / Number(rate)) : undefined;
+    const remaining =
+      Number(rate) > 0 ? Math.round((options.total - done) / Number(rate)) : undefined;
     stream.write(
       `progress: ${done}/${options.total} ${options.unit}, ${formatBytes(doneBytes)}` +
         ` of ${formatBytes(options.totalBytes)}, ${rate} ${options.unit}/s` +

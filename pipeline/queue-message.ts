@@ -123,9 +123,10 @@ function parseBlobCreated(
 
 function decodeJsonBody(messageText: string): unknown {
   const trimmed = messageText.trim();
-  const candidates = trimmed.startsWith('{') || trimmed.startsWith('[')
-    ? [trimmed]
-    : [Buffer.from(trimmed, 'base64').toString('utf8')];
+  const candidates =
+    trimmed.startsWith('{') || trimmed.startsWith('[')
+      ? [trimmed]
+      : [Buffer.from(trimmed, 'base64').toString('utf8')];
   for (const candidate of candidates) {
     try {
       return JSON.parse(candidate);

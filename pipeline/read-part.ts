@@ -95,7 +95,9 @@ export async function streamSealedPart(
     const client = app.storage.blobService.getContainerClient(container).getBlobClient(blobPath);
     let headerBytes: Buffer;
     try {
-      headerBytes = await readStream((await client.download(0, ENVELOPE_HEADER_MAX_BYTES)).readableStreamBody);
+      headerBytes = await readStream(
+        (await client.download(0, ENVELOPE_HEADER_MAX_BYTES)).readableStreamBody,
+      );
     } catch (error) {
       throw notFoundOr(error, container);
     }
@@ -107,7 +109,10 @@ export async function streamSealedPart(
     if (!body) {
       throw new PipelineError('PART_NOT_FOUND', `No such part in container ${container}`);
     }
-    const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [body, createDecryptStream(resolveKek)];
+    const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [
+      body,
+      createDecryptStream(resolveKek),
+    ];
     const decompress = createDecompressStream(codecOfPath(blobPath));
     if (decompress) {
       stages.push(decompress);
@@ -115,7 +120,10 @@ export async function streamSealedPart(
     try {
       await pipeline([...stages, destination], { end: false });
     } catch (error) {
-      throw new PipelineError('DECRYPT_FAILED', `The part could not be decrypted (${errorCodeOf(error)})`);
+      throw new PipelineError(
+        'DECRYPT_FAILED',
+        `The part could not be decrypted (${errorCodeOf(error)})`,
+      );
     }
   });
 }
@@ -132,7 +140,10 @@ export function splitStoredPath(path: string): { container: string; blobPath: st
     ? { container: head, blobPath: path.slice(slash + 1) }
     : { container: STORAGE_NAMES.outputContainer, blobPath: path };
   const parts = split.blobPath.split('/');
-  if (!split.blobPath.endsWith('.enc') || parts.some((part) => part === '' || part === '.' || part === '..')) {
+  if (
+    !split.blobPath.endsWith('.enc') ||
+    parts.some((part) => part === '' || part === '.' || part === '..')
+  ) {
     throw new PipelineError(
       'PART_PATH_INVALID',
       `A part path is <container>/<path ending in .enc>, with container one of ${SEALED_CONTAINERS.join(', ')}`,
@@ -154,17 +165,29 @@ export async function decryptStored(app: App, path: string): Promise<string> {
 /** Preamble plus the largest header JSON the envelope allows (see docs/encryption.md). */
 const ENVELOPE_HEADER_MAX_BYTES = 9 + 16 * 1024;
 
-function auditInput(container: string, blobPath: string, options: ReadSealedOptions): Omit<AuditEventInput, 'outcome'> {
+function auditInput(
+  container: string,
+  blobPath: string,
+  options: ReadSealedOptions,
+): Omit<AuditEventInput, 'outcome'> {
   const feedId = /(?:^|\/)feed=([a-z0-9-]{1,63})\//.exec(blobPath)?.[1];
   const batchId = /(?:^|\/)batch=([A-Za-z0-9_-]{1,128})(?:\.v\d+)?\//.exec(blobPath)?.[1];
-  return { action: options.purpose ?? 'decrypt', target: `${container}/${blobPath}`, feedId, batchId };
+  return {
+    action: options.purpose ?? 'decrypt',
+    target: `${container}/${blobPath}`,
+    feedId,
+    batchId,
+  };
 }
 
 function headerOf(bytes: Uint8Array): EnvelopeHeader {
   try {
     return readEnvelopeHeader(bytes).header;
   } catch (error) {
-    throw new PipelineError('DECRYPT_FAILED', `The part could not be decrypted (${errorCodeOf(error)})`);
+    throw new PipelineError(
+      'DECRYPT_FAILED',
+      `The part could not be decrypted (${errorCodeOf(error)})`,
+    );
   }
 }
 
@@ -177,7 +200,10 @@ function requireKeyRing(app: App): KeyRing {
 
 function notFoundOr(error: unknown, container: string): unknown {
   if ((error as { statusCode?: number }).statusCode === 404) {
-    return new PipelineError('PART_NOT_FOUND', `No such part in container ${container}; list parts in the run summary or the batch manifest`);
+    return new PipelineError(
+      'PART_NOT_FOUND',
+      `No such part in container ${container}; list parts in the run summary or the batch manifest`,
+    );
   }
   return error;
 }

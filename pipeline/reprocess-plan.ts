@@ -105,8 +105,12 @@ export function selectionKeyOf(selection: ReprocessSelection, replace: boolean):
     throw invalid('--poison replays every feed; it takes no --feed');
   }
   const canonical = JSON.stringify([
-    selection.batchId ?? null, selection.feedId ?? null, selection.fromDate ?? null,
-    selection.toDate ?? null, selection.poison === true, replace,
+    selection.batchId ?? null,
+    selection.feedId ?? null,
+    selection.fromDate ?? null,
+    selection.toDate ?? null,
+    selection.poison === true,
+    replace,
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 24);
 }
@@ -194,7 +198,11 @@ export async function findUnfinishedRun(
   storage: Storage,
   selectionKey: string,
 ): Promise<ReprocessPlan | undefined> {
-  const runs = storage.reprocessRunsTable.listEntities<{ rowKey: string; replace: boolean; skipped: string }>({
+  const runs = storage.reprocessRunsTable.listEntities<{
+    rowKey: string;
+    replace: boolean;
+    skipped: string;
+  }>({
     queryOptions: {
       filter: odata`PartitionKey eq ${RUN_PARTITION} and selectionKey eq ${selectionKey} and status eq 'running'`,
     },
@@ -212,7 +220,9 @@ export async function findUnfinishedRun(
       selectionKey,
       resumed: true,
       replace: run.replace,
-      batches: batches.sort((a, b) => a.ingestDate.localeCompare(b.ingestDate) || a.batchId.localeCompare(b.batchId)),
+      batches: batches.sort(
+        (a, b) => a.ingestDate.localeCompare(b.ingestDate) || a.batchId.localeCompare(b.batchId),
+      ),
       skipped: JSON.parse(run.skipped) as SkippedItem[],
     };
   }
@@ -226,9 +236,18 @@ export async function findUnfinishedRun(
  * @param runId - the run
  * @param batch - the batch and its state
  */
-export async function saveBatchState(storage: Storage, runId: string, batch: PlannedBatch): Promise<void> {
+export async function saveBatchState(
+  storage: Storage,
+  runId: string,
+  batch: PlannedBatch,
+): Promise<void> {
   await storage.reprocessRunsTable.upsertEntity(
-    { partitionKey: runId, rowKey: `${batch.feedId}.${batch.batchId}`, state: batch.state, batch: JSON.stringify(batch) },
+    {
+      partitionKey: runId,
+      rowKey: `${batch.feedId}.${batch.batchId}`,
+      state: batch.state,
+      batch: JSON.stringify(batch),
+    },
     'Replace',
   );
 }
@@ -241,7 +260,12 @@ export async function saveBatchState(storage: Storage, runId: string, batch: Pla
  */
 export async function finishRun(storage: Storage, runId: string): Promise<void> {
   await storage.reprocessRunsTable.updateEntity(
-    { partitionKey: RUN_PARTITION, rowKey: runId, status: 'finished', finishedAt: new Date().toISOString() },
+    {
+      partitionKey: RUN_PARTITION,
+      rowKey: runId,
+      status: 'finished',
+      finishedAt: new Date().toISOString(),
+    },
     'Merge',
   );
 }
@@ -255,12 +279,24 @@ async function planPoisonMessage(
   const body = message.body;
   if (!body?.feedId || !body.batchId) {
     // No stored file behind it (an unreadable queue message, a blob that never existed).
-    plan.skipped.push({ feedId: body?.feedId, reasonCode: body?.reasonCode ?? 'QUEUE_MESSAGE_INVALID', poisonMessage });
+    plan.skipped.push({
+      feedId: body?.feedId,
+      reasonCode: body?.reasonCode ?? 'QUEUE_MESSAGE_INVALID',
+      poisonMessage,
+    });
     return;
   }
-  const rows = await listRows(storage, odata`PartitionKey eq ${body.feedId} and RowKey eq ${body.batchId}`);
+  const rows = await listRows(
+    storage,
+    odata`PartitionKey eq ${body.feedId} and RowKey eq ${body.batchId}`,
+  );
   if (rows.length === 0) {
-    plan.skipped.push({ feedId: body.feedId, batchId: body.batchId, reasonCode: 'BATCH_NOT_FOUND', poisonMessage });
+    plan.skipped.push({
+      feedId: body.feedId,
+      batchId: body.batchId,
+      reasonCode: 'BATCH_NOT_FOUND',
+      poisonMessage,
+    });
     return;
   }
   await planRow(storage, rows[0], plan, poisonMessage);
@@ -277,8 +313,15 @@ async function planRow(
   if (poisonMessage && row.status === 'committed') {
     // Replayed already (by `--batch` or `--feed`): the poison message only needs deleting.
     plan.batches.push({
-      ...base, ingestDate: row.ingestDate, fromVersion, targetVersion: fromVersion, from: 'archive',
-      manifestPath: row.manifestPath, sizeBytes: 0, messageCount: row.messagesIn, poisonMessage,
+      ...base,
+      ingestDate: row.ingestDate,
+      fromVersion,
+      targetVersion: fromVersion,
+      from: 'archive',
+      manifestPath: row.manifestPath,
+      sizeBytes: 0,
+      messageCount: row.messagesIn,
+      poisonMessage,
       state: 'planned',
     });
     return;
@@ -308,10 +351,14 @@ async function planRow(
 
 async function listRows(storage: Storage, filter: string): Promise<BatchRow[]> {
   const rows: BatchRow[] = [];
-  for await (const row of storage.batchesTable.listEntities<BatchRow>({ queryOptions: { filter } })) {
+  for await (const row of storage.batchesTable.listEntities<BatchRow>({
+    queryOptions: { filter },
+  })) {
     rows.push(row);
   }
-  return rows.sort((a, b) => a.ingestDate.localeCompare(b.ingestDate) || a.rowKey.localeCompare(b.rowKey));
+  return rows.sort(
+    (a, b) => a.ingestDate.localeCompare(b.ingestDate) || a.rowKey.localeCompare(b.rowKey),
+  );
 }
 
 function isDate(value: string | undefined): boolean {

@@ -81,7 +81,10 @@ export async function reprocess(app: App, options: ReprocessOptions): Promise<Re
   if (!resumed) {
     await savePlan(app.storage, plan);
   }
-  log.info({ batchCount: plan.batches.length, skippedCount: plan.skipped.length }, resumed ? 'Reprocess resumed' : 'Reprocess started');
+  log.info(
+    { batchCount: plan.batches.length, skippedCount: plan.skipped.length },
+    resumed ? 'Reprocess resumed' : 'Reprocess started',
+  );
 
   const deps = createBatchDeps(app);
   const progress: ReprocessProgress = {
@@ -145,8 +148,16 @@ async function reprocessOne(
       batch.state = 'failed';
       batch.reasonCode = written.reasonCode;
       await saveBatchState(app.storage, plan.runId, batch);
-      log.warn({ reasonCode: batch.reasonCode, version: batch.fromVersion }, 'Batch reprocess failed');
-      return { ...outcome, version: batch.fromVersion, status: 'failed', reasonCode: batch.reasonCode };
+      log.warn(
+        { reasonCode: batch.reasonCode, version: batch.fromVersion },
+        'Batch reprocess failed',
+      );
+      return {
+        ...outcome,
+        version: batch.fromVersion,
+        status: 'failed',
+        reasonCode: batch.reasonCode,
+      };
     }
     status = 'committed';
     counts = written.counts;
@@ -184,20 +195,34 @@ async function writeVersion(
   if (!stored) {
     throw new PipelineError('SOURCE_NOT_STORED', 'The batch has no stored copy of its input');
   }
-  const container = batch.from === 'archive' ? STORAGE_NAMES.archiveContainer : STORAGE_NAMES.quarantineContainer;
-  const content = await readSealedPart(app, `${container}/${stored.path}`, { purpose: 'reprocess' });
+  const container =
+    batch.from === 'archive' ? STORAGE_NAMES.archiveContainer : STORAGE_NAMES.quarantineContainer;
+  const content = await readSealedPart(app, `${container}/${stored.path}`, {
+    purpose: 'reprocess',
+  });
   const startedAt = new Date();
 
   const source: SourceBlob = {
-    file: { feedId: batch.feedId, blobName: previous.source.blobName, etag: previous.source.etag, source: 'phi-ingest' },
+    file: {
+      feedId: batch.feedId,
+      blobName: previous.source.blobName,
+      etag: previous.source.etag,
+      source: 'phi-ingest',
+    },
     batchId: batch.batchId,
     etag: previous.source.etag,
     sizeBytes: previous.source.sizeBytes,
     lastModified: new Date(previous.source.lastModified),
     ingestDate: previous.ingestDate,
   };
-  if (previous.source.sha256 && createHash('sha256').update(content).digest('hex') !== previous.source.sha256) {
-    throw new PipelineError('SOURCE_HASH_MISMATCH', 'The stored input does not match the hash in its manifest');
+  if (
+    previous.source.sha256 &&
+    createHash('sha256').update(content).digest('hex') !== previous.source.sha256
+  ) {
+    throw new PipelineError(
+      'SOURCE_HASH_MISMATCH',
+      'The stored input does not match the hash in its manifest',
+    );
   }
 
   const written = await writeBatchVersion(source, content, deps, {
@@ -227,16 +252,26 @@ async function removeOlderVersions(app: App, batch: PlannedBatch): Promise<void>
   for (let version = 1; version < batch.targetVersion; version++) {
     let manifest: BatchManifest;
     try {
-      manifest = await getManifest(app.storage, manifestPath(batch.feedId, batch.ingestDate, batch.batchId, version));
+      manifest = await getManifest(
+        app.storage,
+        manifestPath(batch.feedId, batch.ingestDate, batch.batchId, version),
+      );
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) {
         continue;
       }
       throw error;
     }
-    const stored = [...manifest.parts, ...manifest.rejectParts, ...(manifest.quarantine ? [manifest.quarantine] : [])];
+    const stored = [
+      ...manifest.parts,
+      ...manifest.rejectParts,
+      ...(manifest.quarantine ? [manifest.quarantine] : []),
+    ];
     for (const part of stored) {
-      await app.storage.blobService.getContainerClient(part.container).getBlobClient(part.path).deleteIfExists();
+      await app.storage.blobService
+        .getContainerClient(part.container)
+        .getBlobClient(part.path)
+        .deleteIfExists();
     }
   }
 }
@@ -267,7 +302,13 @@ async function auditReprocessEvent(
       version: batch.targetVersion,
       from: batch.from,
       replace: plan.replace,
-      ...(manifest ? { messageCount: manifest.counts.messagesIn, writtenCount: manifest.counts.written, rejectedCount: manifest.counts.rejected } : {}),
+      ...(manifest
+        ? {
+            messageCount: manifest.counts.messagesIn,
+            writtenCount: manifest.counts.written,
+            rejectedCount: manifest.counts.rejected,
+          }
+        : {}),
     },
   });
 }

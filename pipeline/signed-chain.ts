@@ -135,7 +135,12 @@ export function verifyRecordSignature(
   }
   const unsigned = { ...record, signature: undefined };
   try {
-    return verify(null, Buffer.from(canonicalJson(unsigned)), key, Buffer.from(signature.value, 'base64'));
+    return verify(
+      null,
+      Buffer.from(canonicalJson(unsigned)),
+      key,
+      Buffer.from(signature.value, 'base64'),
+    );
   } catch {
     return false;
   }
@@ -178,7 +183,16 @@ export async function appendToChain<T extends ChainedRecord>(
     const newHead: HeadRow = { partitionKey: chainName, rowKey: 'head', seq: link.seq, hash };
     const actions: TransactionAction[] = [
       head ? ['update', newHead, 'Replace', { etag: head.etag }] : ['create', newHead],
-      ['create', { partitionKey: chainName, rowKey: seqRowKey(link.seq), hash, refKey, ...bodyProperties(record) }],
+      [
+        'create',
+        {
+          partitionKey: chainName,
+          rowKey: seqRowKey(link.seq),
+          hash,
+          refKey,
+          ...bodyProperties(record),
+        },
+      ],
       ['create', { partitionKey: chainName, rowKey: refRowKey(refKey), seq: link.seq }],
     ];
     try {
@@ -289,7 +303,10 @@ function bodyProperties(record: ChainedRecord): Record<string, string | number> 
   }
   const properties: Record<string, string | number> = { bodyParts: count };
   for (let index = 0; index < count; index++) {
-    properties[`body${index}`] = text.slice(index * BODY_PROPERTY_CHARS, (index + 1) * BODY_PROPERTY_CHARS);
+    properties[`body${index}`] = text.slice(
+      index * BODY_PROPERTY_CHARS,
+      (index + 1) * BODY_PROPERTY_CHARS,
+    );
   }
   return properties;
 }

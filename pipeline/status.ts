@@ -90,7 +90,10 @@ export async function getPipelineStatus(
     queues: { [inbound.name]: inbound.approximateDepth, [poison.name]: poison.approximateDepth },
     queueDetails: [inbound, poison],
     poison: { ...poison, byReason, sampledMessages: poisonPeek.peekedMessageItems.length },
-    lastHour: summarise(dayRows.filter((row) => row.finishedAt >= hourSince), HOUR_SEC),
+    lastHour: summarise(
+      dayRows.filter((row) => row.finishedAt >= hourSince),
+      HOUR_SEC,
+    ),
     lastDay: summarise(dayRows, DAY_SEC),
     batches: recent,
   };
@@ -114,17 +117,26 @@ export function formatPipelineStatus(status: PipelineStatus): string {
   }
   lines.push('');
   lines.push('window     batches  quarantined  reprocessed  in  written  rejected  msg/s');
-  for (const [name, window] of [['last hour', status.lastHour], ['last day', status.lastDay]] as const) {
+  for (const [name, window] of [
+    ['last hour', status.lastHour],
+    ['last day', status.lastDay],
+  ] as const) {
     lines.push(
       `${name.padEnd(9)}  ${String(window.batches).padStart(7)}  ${String(window.quarantined).padStart(11)}` +
         `  ${String(window.reprocessed).padStart(11)}  ${window.messagesIn}  ${window.written}` +
         `  ${window.rejected}  ${window.messagesPerSecond}`,
     );
   }
-  const rejects = Object.entries(status.lastDay.rejectsByReason).map(([code, count]) => `${code}:${count}`);
+  const rejects = Object.entries(status.lastDay.rejectsByReason).map(
+    ([code, count]) => `${code}:${count}`,
+  );
   lines.push(`rejects by reason (last day): ${rejects.length > 0 ? rejects.join(', ') : 'none'}`);
-  const quarantined = Object.entries(status.lastDay.quarantinedByReason).map(([code, count]) => `${code}:${count}`);
-  lines.push(`quarantined by reason (last day): ${quarantined.length > 0 ? quarantined.join(', ') : 'none'}`);
+  const quarantined = Object.entries(status.lastDay.quarantinedByReason).map(
+    ([code, count]) => `${code}:${count}`,
+  );
+  lines.push(
+    `quarantined by reason (last day): ${quarantined.length > 0 ? quarantined.join(', ') : 'none'}`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -139,7 +151,9 @@ async function getQueueStatus(queue: QueueClient, name: string, now: Date): Prom
   return {
     name,
     approximateDepth: properties.approximateMessagesCount ?? 0,
-    oldestMessageAgeSec: oldest ? Math.max(0, Math.floor((now.getTime() - oldest.getTime()) / 1000)) : null,
+    oldestMessageAgeSec: oldest
+      ? Math.max(0, Math.floor((now.getTime() - oldest.getTime()) / 1000))
+      : null,
   };
 }
 
@@ -171,7 +185,8 @@ function summarise(rows: BatchRow[], windowSec: number): WindowStatus {
   for (const row of rows) {
     if (row.status === 'quarantined') {
       window.quarantined++;
-      window.quarantinedByReason[row.reasonCode] = (window.quarantinedByReason[row.reasonCode] ?? 0) + 1;
+      window.quarantinedByReason[row.reasonCode] =
+        (window.quarantinedByReason[row.reasonCode] ?? 0) + 1;
     } else {
       window.committed++;
     }

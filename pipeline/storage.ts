@@ -94,7 +94,11 @@ export async function openStorage(
  */
 export async function ensureStorageLayout(storage: Storage): Promise<void> {
   const containers = [
-    storage.inbound, storage.archive, storage.output, storage.rejects, storage.quarantine,
+    storage.inbound,
+    storage.archive,
+    storage.output,
+    storage.rejects,
+    storage.quarantine,
     storage.manifests,
   ];
   await Promise.all([
@@ -123,13 +127,17 @@ export function fromConnectionString(
   const queueService = QueueServiceClient.fromConnectionString(connectionString);
   // Azurite serves tables over plain http on loopback; real accounts use https.
   const tableOptions = { allowInsecureConnection: connectionString.includes('http://127.0.0.1') };
-  const table = (name: string) => TableClient.fromConnectionString(connectionString, name, tableOptions);
+  const table = (name: string) =>
+    TableClient.fromConnectionString(connectionString, name, tableOptions);
   return assemble(kind, blobService, queueService, table);
 }
 
 function fromCredential(account: string, credential: TokenCredential): Storage {
   const blobService = new BlobServiceClient(`https://${account}.blob.core.windows.net`, credential);
-  const queueService = new QueueServiceClient(`https://${account}.queue.core.windows.net`, credential);
+  const queueService = new QueueServiceClient(
+    `https://${account}.queue.core.windows.net`,
+    credential,
+  );
   const table = (name: string) =>
     new TableClient(`https://${account}.table.core.windows.net`, name, credential);
   return assemble('identity', blobService, queueService, table);

@@ -23,9 +23,9 @@ export function formatRunSummary(report: RunReport): string {
  * @param notes - extra facts for the totals line
  */
 export function formatBatchSummary(manifests: BatchManifest[], notes: string[] = []): string {
-  const unique = [...new Map(manifests.map((manifest) => [keyOf(manifest), manifest])).values()].sort(
-    (a, b) => a.feedId.localeCompare(b.feedId) || a.batchId.localeCompare(b.batchId),
-  );
+  const unique = [
+    ...new Map(manifests.map((manifest) => [keyOf(manifest), manifest])).values(),
+  ].sort((a, b) => a.feedId.localeCompare(b.feedId) || a.batchId.localeCompare(b.batchId));
 
   const rows = unique.map((manifest) => [
     manifest.feedId,
@@ -38,7 +38,17 @@ export function formatBatchSummary(manifests: BatchManifest[], notes: string[] =
     String(manifest.parts.length),
     where(manifest),
   ]);
-  const header = ['feed', 'batch', 'format', 'status', 'in', 'written', 'rejected', 'parts', 'where'];
+  const header = [
+    'feed',
+    'batch',
+    'format',
+    'status',
+    'in',
+    'written',
+    'rejected',
+    'parts',
+    'where',
+  ];
   const lines = [table([header, ...rows])];
 
   const totals = unique.reduce(
@@ -94,24 +104,33 @@ export function formatBatchRows(rows: BatchRow[]): string {
     String(row.rejected),
     String(row.partCount),
   ]);
-  return table([['finished (UTC)', 'feed', 'batch', 'format', 'status', 'in', 'written', 'rejected', 'parts'], ...body]);
+  return table([
+    ['finished (UTC)', 'feed', 'batch', 'format', 'status', 'in', 'written', 'rejected', 'parts'],
+    ...body,
+  ]);
 }
 
 /** Most batches a summary lists part by part; beyond it, the manifests say where parts are. */
 const LISTED_BATCHES = 40;
 
 function partListing(manifests: BatchManifest[]): string[] {
-  const withParts = manifests.filter((manifest) => manifest.parts.length + manifest.rejectParts.length > 0);
+  const withParts = manifests.filter(
+    (manifest) => manifest.parts.length + manifest.rejectParts.length > 0,
+  );
   if (withParts.length === 0) {
     return [];
   }
   if (withParts.length > LISTED_BATCHES) {
-    return [`Output parts: ${withParts.length} batches; their manifests under ${STORAGE_NAMES.manifestsContainer}/ list them`];
+    return [
+      `Output parts: ${withParts.length} batches; their manifests under ${STORAGE_NAMES.manifestsContainer}/ list them`,
+    ];
   }
   const lines = ['Output parts (decrypt one with: npx phi-ingest decrypt <path>):'];
   for (const manifest of withParts) {
     for (const part of [...manifest.parts, ...manifest.rejectParts]) {
-      lines.push(`  ${part.container}/${part.path}  (${part.recordCount} ${part.recordCount === 1 ? 'record' : 'records'})`);
+      lines.push(
+        `  ${part.container}/${part.path}  (${part.recordCount} ${part.recordCount === 1 ? 'record' : 'records'})`,
+      );
     }
   }
   return lines;
@@ -141,6 +160,11 @@ function rejectText(rejected: number, byReason: Record<string, number>): string 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows
-    .map((row) => row.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }

@@ -78,7 +78,14 @@ export async function verifyStorage(app: App, options: VerifyOptions = {}): Prom
     throw new Error('verifyStorage needs an app opened with keys');
   }
   const keyRing = app.keyRing;
-  const report: VerifyReport = { findings: [], chains: 0, manifests: 0, parts: 0, partsShredded: 0, auditEvents: 0 };
+  const report: VerifyReport = {
+    findings: [],
+    chains: 0,
+    manifests: 0,
+    parts: 0,
+    partsShredded: 0,
+    auditEvents: 0,
+  };
   const everything = options.all || (!options.feedId && !options.batchId);
   const parts = new PartChecker(app, keyRing, report);
 
@@ -139,7 +146,8 @@ export function formatVerifyReport(report: VerifyReport): string {
     ].filter((part) => part !== '');
     return `FAIL ${finding.code} ${where.join(' ')}: ${finding.message}`;
   });
-  const shredded = report.partsShredded > 0 ? ` (${report.partsShredded} of a shredded batch: hashed only)` : '';
+  const shredded =
+    report.partsShredded > 0 ? ` (${report.partsShredded} of a shredded batch: hashed only)` : '';
   lines.push(
     `${report.findings.length === 0 ? 'OK' : 'FAILED'}: ${report.chains} chains, ` +
       `${report.manifests} manifests, ${report.parts} parts${shredded}, ` +
@@ -159,7 +167,11 @@ async function verifyChain<T extends ChainedRecord>(
   const fail = (code: VerifyCode, seq: number | undefined, message: string) =>
     report.findings.push({ code, chain: chainName, seq, message });
 
-  const lastSeq = Math.max(snapshot.head?.seq ?? 0, ...snapshot.entries.keys(), ...snapshot.unreadable);
+  const lastSeq = Math.max(
+    snapshot.head?.seq ?? 0,
+    ...snapshot.entries.keys(),
+    ...snapshot.unreadable,
+  );
   const good: Array<ChainEntry<T>> = [];
   for (let seq = 1; seq <= lastSeq; seq++) {
     const entry = snapshot.entries.get(seq);
@@ -167,7 +179,9 @@ async function verifyChain<T extends ChainedRecord>(
       fail(
         snapshot.unreadable.includes(seq) ? 'CHAIN_ENTRY_UNREADABLE' : 'CHAIN_ENTRY_MISSING',
         seq,
-        snapshot.unreadable.includes(seq) ? 'The chain entry cannot be parsed' : 'The chain entry was removed',
+        snapshot.unreadable.includes(seq)
+          ? 'The chain entry cannot be parsed'
+          : 'The chain entry was removed',
       );
       continue;
     }
@@ -197,7 +211,10 @@ async function verifyChain<T extends ChainedRecord>(
 
   if (lastSeq > 0 && !snapshot.head) {
     fail('CHAIN_HEAD_MISSING', undefined, 'The chain has entries but no head row');
-  } else if (snapshot.head && (snapshot.head.seq !== lastSeq || snapshot.entries.get(lastSeq)?.hash !== snapshot.head.hash)) {
+  } else if (
+    snapshot.head &&
+    (snapshot.head.seq !== lastSeq || snapshot.entries.get(lastSeq)?.hash !== snapshot.head.hash)
+  ) {
     fail('CHAIN_HEAD_MISMATCH', snapshot.head.seq, 'The head does not point at the last entry');
   }
   return good;
@@ -212,7 +229,14 @@ async function verifyManifestBlob(
   const manifest = entry.record;
   const path = pathOf(manifest);
   const fail = (code: VerifyCode, message: string) =>
-    report.findings.push({ code, chain: chainName, seq: entry.seq, batchId: manifest.batchId, path: `manifests/${path}`, message });
+    report.findings.push({
+      code,
+      chain: chainName,
+      seq: entry.seq,
+      batchId: manifest.batchId,
+      path: `manifests/${path}`,
+      message,
+    });
   report.manifests++;
 
   let stored: BatchManifest;
@@ -285,7 +309,9 @@ class PartChecker {
     const fail = (code: VerifyCode, message: string) =>
       this.report.findings.push({ code, batchId, path: target, message });
 
-    const client = this.app.storage.blobService.getContainerClient(part.container).getBlobClient(part.path);
+    const client = this.app.storage.blobService
+      .getContainerClient(part.container)
+      .getBlobClient(part.path);
     let body: NodeJS.ReadableStream | undefined;
     try {
       body = (await client.download()).readableStreamBody;
@@ -343,7 +369,10 @@ class PartChecker {
     }
 
     if (sizeBytes !== part.sizeBytes) {
-      fail('PART_SIZE_MISMATCH', `The part has ${sizeBytes} bytes; the manifest says ${part.sizeBytes}`);
+      fail(
+        'PART_SIZE_MISMATCH',
+        `The part has ${sizeBytes} bytes; the manifest says ${part.sizeBytes}`,
+      );
     }
     if (hash.digest('hex') !== part.sha256) {
       fail('PART_HASH_MISMATCH', 'The SHA-256 of the part differs from the manifest');
@@ -360,7 +389,9 @@ class PartChecker {
   }
 
   /** Returns an opener once the header is complete, or why there is none. */
-  private async startOpener(start: Buffer): Promise<EnvelopeOpener | 'incomplete' | 'shredded' | string> {
+  private async startOpener(
+    start: Buffer,
+  ): Promise<EnvelopeOpener | 'incomplete' | 'shredded' | string> {
     let kekId: string;
     try {
       kekId = readEnvelopeHeader(start).header.kekId;

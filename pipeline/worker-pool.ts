@@ -54,7 +54,10 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     idleTimeout: 30_000,
   });
 
-  const run = async <T extends WorkerOutcome>(task: WorkerTask, transferList?: ArrayBuffer[]): Promise<T> => {
+  const run = async <T extends WorkerOutcome>(
+    task: WorkerTask,
+    transferList?: ArrayBuffer[],
+  ): Promise<T> => {
     try {
       return (await piscina.run(task, { transferList })) as T;
     } catch (cause) {
@@ -78,5 +81,7 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
 /** Only a view over a whole, unshared ArrayBuffer is moved: a slice of Node's pool is copied. */
 function transferable(bytes: Uint8Array): ArrayBuffer[] | undefined {
   const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole && bytes.buffer instanceof ArrayBuffer && bytes.byteLength > 0 ? [bytes.buffer] : undefined;
+  return whole && bytes.buffer instanceof ArrayBuffer && bytes.byteLength > 0
+    ? [bytes.buffer]
+    : undefined;
 }

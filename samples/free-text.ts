@@ -1,6 +1,12 @@
 import type { IdentifierKind } from '../transforms/deid/free-text.js';
 import { createFreeText } from './clinical.js';
-import { createPeople, SAMPLE_AREA_CODE, SAMPLE_CITY, SAMPLE_POSTAL_CODE, SAMPLE_STATE } from './people.js';
+import {
+  createPeople,
+  SAMPLE_AREA_CODE,
+  SAMPLE_CITY,
+  SAMPLE_POSTAL_CODE,
+  SAMPLE_STATE,
+} from './people.js';
 import type { SamplePerson } from './people.js';
 import { createPrng } from './prng.js';
 import type { Prng } from './prng.js';
@@ -42,8 +48,20 @@ export interface LabelledNote {
   };
 }
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August',
-  'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /**
  * Generates labelled notes. The same seed and count give the same notes.
@@ -68,19 +86,68 @@ function buildNote(prng: Prng, person: SamplePerson): LabelledNote {
   const pattern = (text: string, kind: PlantedKind): Part => ({ text, kind, carried: false });
 
   const sentences: Part[][] = [
-    ['Patient ', carried(person.givenName, 'name'), ' ', carried(person.familyName, 'name'),
-      ' (MRN ', carried(person.mrn, 'id'), ') seen on ', pattern(formatDate(prng, visitDate), 'date'), '.'],
-    ['Spoke with ', kin.relationship.toLowerCase(), ' ', carried(kin.givenName, 'name'), ' ',
-      carried(kin.familyName, 'name'), ' at ', carried(`(${SAMPLE_AREA_CODE}) ${kin.phone}`, 'phone'),
-      '; fax results to ', pattern(fax, 'phone'), '.'],
-    ['Lives at ', carried(person.street, 'address'), ', ', carried(SAMPLE_CITY, 'address'), ', ',
-      SAMPLE_STATE, ' ', pattern(SAMPLE_POSTAL_CODE, 'zip'), '. Email ', carried(person.email, 'email'), '.'],
-    ['SSN ', pattern(person.ssn, 'ssn'), ' on file; policy number ', pattern(policy, 'id'),
-      ', account ', carried(person.accountNumber, 'id'), '.'],
-    ['Portal ', pattern(`https://portal.example.invalid/p/${prng.int(1000, 9999)}`, 'url'),
-      ' accessed from ', pattern(ip, 'ip'), '.'],
-    ['Born ', carried(isoToUs(person.birthDate), 'date'), '; call back on ',
-      carried(person.phone, 'phone'), ' before ', pattern(formatDate(prng, randomDate(prng)), 'date'), '.'],
+    [
+      'Patient ',
+      carried(person.givenName, 'name'),
+      ' ',
+      carried(person.familyName, 'name'),
+      ' (MRN ',
+      carried(person.mrn, 'id'),
+      ') seen on ',
+      pattern(formatDate(prng, visitDate), 'date'),
+      '.',
+    ],
+    [
+      'Spoke with ',
+      kin.relationship.toLowerCase(),
+      ' ',
+      carried(kin.givenName, 'name'),
+      ' ',
+      carried(kin.familyName, 'name'),
+      ' at ',
+      carried(`(${SAMPLE_AREA_CODE}) ${kin.phone}`, 'phone'),
+      '; fax results to ',
+      pattern(fax, 'phone'),
+      '.',
+    ],
+    [
+      'Lives at ',
+      carried(person.street, 'address'),
+      ', ',
+      carried(SAMPLE_CITY, 'address'),
+      ', ',
+      SAMPLE_STATE,
+      ' ',
+      pattern(SAMPLE_POSTAL_CODE, 'zip'),
+      '. Email ',
+      carried(person.email, 'email'),
+      '.',
+    ],
+    [
+      'SSN ',
+      pattern(person.ssn, 'ssn'),
+      ' on file; policy number ',
+      pattern(policy, 'id'),
+      ', account ',
+      carried(person.accountNumber, 'id'),
+      '.',
+    ],
+    [
+      'Portal ',
+      pattern(`https://portal.example.invalid/p/${prng.int(1000, 9999)}`, 'url'),
+      ' accessed from ',
+      pattern(ip, 'ip'),
+      '.',
+    ],
+    [
+      'Born ',
+      carried(isoToUs(person.birthDate), 'date'),
+      '; call back on ',
+      carried(person.phone, 'phone'),
+      ' before ',
+      pattern(formatDate(prng, randomDate(prng)), 'date'),
+      '.',
+    ],
   ];
 
   // Clinical sentences with no identifier in between, in a shuffled order, test precision.
@@ -96,7 +163,12 @@ function buildNote(prng: Prng, person: SamplePerson): LabelledNote {
       text += part;
       continue;
     }
-    spans.push({ start: text.length, end: text.length + part.text.length, kind: part.kind, carried: part.carried });
+    spans.push({
+      start: text.length,
+      end: text.length + part.text.length,
+      kind: part.kind,
+      carried: part.carried,
+    });
     text += part.text;
   }
 

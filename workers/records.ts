@@ -39,7 +39,13 @@ export function prepareHl7(
 ): PrepareOutcome | FailedOutcome {
   const split = splitHl7File(bytes, { acceptCountMismatch: acceptBatchCountMismatch });
   if (!split.ok) {
-    return { status: 'failed', code: split.code, retryable: false, position: split.position, format: 'hl7v2' };
+    return {
+      status: 'failed',
+      code: split.code,
+      retryable: false,
+      position: split.position,
+      format: 'hl7v2',
+    };
   }
   const ranges: number[] = [];
   for (const message of split.messages) {
@@ -59,7 +65,10 @@ export function prepareNdjson(bytes: Uint8Array): PrepareOutcome {
   for (let index = start; index <= bytes.length; index++) {
     if (index === bytes.length || bytes[index] === 0x0a) {
       let end = index;
-      while (end > start && (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)) {
+      while (
+        end > start &&
+        (bytes[end - 1] === 0x0d || bytes[end - 1] === 0x20 || bytes[end - 1] === 0x09)
+      ) {
         end--;
       }
       if (hasContent(bytes, start, end)) {
@@ -117,10 +126,19 @@ export function transformRecords(
  * @param bytes - the whole file
  * @param ctx - de-identification keys
  */
-export function transformFhirDocument(bytes: Uint8Array, ctx: DeidContext): TransformOutcome | FailedOutcome {
+export function transformFhirDocument(
+  bytes: Uint8Array,
+  ctx: DeidContext,
+): TransformOutcome | FailedOutcome {
   const parsed = parseFhirDocument(utf8.decode(bytes));
   if (!parsed.ok) {
-    return { status: 'failed', code: parsed.code, retryable: false, position: parsed.position, format: 'fhir-json' };
+    return {
+      status: 'failed',
+      code: parsed.code,
+      retryable: false,
+      position: parsed.position,
+      format: 'fhir-json',
+    };
   }
 
   const groups = new GroupBuilder();
@@ -132,13 +150,26 @@ export function transformFhirDocument(bytes: Uint8Array, ctx: DeidContext): Tran
   parsed.resources.forEach((resource: unknown, messageIndex: number) => {
     const valid = validateResource(resource);
     if (!valid.ok) {
-      rejects.push({ code: valid.code, position: { ...valid.position, messageIndex }, raw: JSON.stringify(resource) });
+      rejects.push({
+        code: valid.code,
+        position: { ...valid.position, messageIndex },
+        raw: JSON.stringify(resource),
+      });
       return;
     }
     const fullUrl = parsed.fullUrls[messageIndex];
-    const deidentified = deidentifyResource(resource, ctx, { identityMap, fullUrl, patientKeys, known });
+    const deidentified = deidentifyResource(resource, ctx, {
+      identityMap,
+      fullUrl,
+      patientKeys,
+      known,
+    });
     if (deidentified === undefined) {
-      rejects.push({ code: 'DEID_FAILED', position: { messageIndex }, raw: JSON.stringify(resource) });
+      rejects.push({
+        code: 'DEID_FAILED',
+        position: { messageIndex },
+        raw: JSON.stringify(resource),
+      });
       return;
     }
     groups.add(resourceTypeOf(resource) ?? 'unknown', JSON.stringify(deidentified));

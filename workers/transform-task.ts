@@ -82,9 +82,10 @@ function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome
     rulesHash: task.rulesHash,
     referenceYear: task.referenceYear,
   };
-  const outcome: TransformOutcome | FailedOutcome = task.format === 'fhir-json'
-    ? transformFhirDocument(bytes, ctx)
-    : transformRecords(task.format, bytes, task.ranges, task.firstMessageIndex, ctx);
+  const outcome: TransformOutcome | FailedOutcome =
+    task.format === 'fhir-json'
+      ? transformFhirDocument(bytes, ctx)
+      : transformRecords(task.format, bytes, task.ranges, task.firstMessageIndex, ctx);
   if (outcome.status === 'failed') {
     return outcome;
   }
@@ -101,9 +102,10 @@ function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome
       compressed: inPieces,
     };
   });
-  const archivePiece = task.archiveSlice && inPieces
-    ? ownBuffer(compressBytes(bytes.subarray(...task.archiveSlice), task.compression))
-    : undefined;
+  const archivePiece =
+    task.archiveSlice && inPieces
+      ? ownBuffer(compressBytes(bytes.subarray(...task.archiveSlice), task.compression))
+      : undefined;
   const result: EncodedTransformOutcome = {
     status: 'ok',
     groups,
@@ -182,7 +184,14 @@ function moved<T>(value: T, buffers: ArrayBuffer[]): T {
 function isBlank(bytes: Uint8Array): boolean {
   for (const byte of bytes) {
     // Space, tab, CR, LF, and the MLLP framing bytes carry nothing.
-    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a && byte !== 0x0b && byte !== 0x1c) {
+    if (
+      byte !== 0x20 &&
+      byte !== 0x09 &&
+      byte !== 0x0d &&
+      byte !== 0x0a &&
+      byte !== 0x0b &&
+      byte !== 0x1c
+    ) {
       return false;
     }
   }

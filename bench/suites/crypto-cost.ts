@@ -36,14 +36,23 @@ export const cryptoCostSuite: BenchSuite = {
       }, source.length);
 
       // What processBatch seals: each output part and the archive, gzipped first.
-      const sealedInputs = [...outputs.map((text) => gzipSync(Buffer.from(text), { level: 6 })), gzipSync(source, { level: 6 })];
+      const sealedInputs = [
+        ...outputs.map((text) => gzipSync(Buffer.from(text), { level: 6 })),
+        gzipSync(source, { level: 6 }),
+      ];
       const plainInputs = [...outputs.map((text) => Buffer.from(text)), source];
       const kek = randomBytes(32);
       const sealAndHash = (inputs: Buffer[]) => () => {
         createHash('sha256').update(source).digest('hex');
         const dek = randomBytes(32);
         for (const input of inputs) {
-          const sealed = encryptEnvelope(input, { dek, kek, kekId: 'batch:bench', kekVersion: 1, batchId: 'bench' });
+          const sealed = encryptEnvelope(input, {
+            dek,
+            kek,
+            kekId: 'batch:bench',
+            kekVersion: 1,
+            batchId: 'bench',
+          });
           createHash('sha256').update(sealed).digest('hex');
         }
       };
@@ -52,22 +61,39 @@ export const cryptoCostSuite: BenchSuite = {
 
       const share = crypto.seconds / transform.seconds;
       const shareUncompressed = cryptoUncompressed.seconds / transform.seconds;
-      const details = { sourceBytes: source.length, transformMs: Math.round(transform.seconds * 1000) };
+      const details = {
+        sourceBytes: source.length,
+        transformMs: Math.round(transform.seconds * 1000),
+      };
       figures.push(
-        { name: `crypto-cost.${format}.transform`, label: `${format} transform stage`, value: transform.mbPerSec, unit: 'MB/s', details },
+        {
+          name: `crypto-cost.${format}.transform`,
+          label: `${format} transform stage`,
+          value: transform.mbPerSec,
+          unit: 'MB/s',
+          details,
+        },
         {
           name: `crypto-cost.${format}.share`,
           label: `${format} encrypt+hash / transform`,
           value: share,
           unit: 'ratio',
-          details: { cryptoMs: Math.round(crypto.seconds * 1000), sealedBytes: sum(sealedInputs), percent: (share * 100).toFixed(2) },
+          details: {
+            cryptoMs: Math.round(crypto.seconds * 1000),
+            sealedBytes: sum(sealedInputs),
+            percent: (share * 100).toFixed(2),
+          },
         },
         {
           name: `crypto-cost.${format}.share-uncompressed`,
           label: `${format} same, nothing compressed`,
           value: shareUncompressed,
           unit: 'ratio',
-          details: { cryptoMs: Math.round(cryptoUncompressed.seconds * 1000), sealedBytes: sum(plainInputs), percent: (shareUncompressed * 100).toFixed(2) },
+          details: {
+            cryptoMs: Math.round(cryptoUncompressed.seconds * 1000),
+            sealedBytes: sum(plainInputs),
+            percent: (shareUncompressed * 100).toFixed(2),
+          },
         },
       );
     }
@@ -88,7 +114,13 @@ function transformOnce(
   const byType = new Map<string, string[]>();
   const step = TASK_RECORDS * 2;
   for (let offset = 0; offset < prepared.ranges.length; offset += step) {
-    const outcome: TransformOutcome = transformRecords(format, source, prepared.ranges.slice(offset, offset + step), offset / 2, ctx);
+    const outcome: TransformOutcome = transformRecords(
+      format,
+      source,
+      prepared.ranges.slice(offset, offset + step),
+      offset / 2,
+      ctx,
+    );
     for (const group of outcome.groups) {
       const list = byType.get(group.recordType) ?? [];
       list.push(group.ndjson);

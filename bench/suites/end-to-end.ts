@@ -53,7 +53,11 @@ export const endToEndSuite: BenchSuite = {
           const files = filesByFormat[formatIndex];
           const since = new Date();
           const started = performance.now();
-          const dropped = await dropFiles(storage, feedId, files.map((file) => file.path));
+          const dropped = await dropFiles(
+            storage,
+            feedId,
+            files.map((file) => file.path),
+          );
           const dropSeconds = (performance.now() - started) / 1000;
           let found = await manifestsOfDropped(storage, feedId, dropped, since);
           while (found.notFound > 0) {

@@ -65,7 +65,9 @@ interface SimpleMessage {
   segments: SimpleSegment[];
 }
 const require = createRequire(import.meta.url);
-const simpleHl7 = require('simple-hl7') as { Parser: new () => { parse(text: string): SimpleMessage } };
+const simpleHl7 = require('simple-hl7') as {
+  Parser: new () => { parse(text: string): SimpleMessage };
+};
 
 const textDecoder = new TextDecoder();
 
@@ -245,13 +247,19 @@ function referenceReading(text: string): Expected[] {
   const values: Expected[] = [];
   const add = (raw: string | undefined): void => {
     const value = raw ?? '';
-    values.push({ value: value.replace(/\\([FSTRE])\\/g, (_, c: string) => ESCAPES[c]), escaped: value.includes('\\') });
+    values.push({
+      value: value.replace(/\\([FSTRE])\\/g, (_, c: string) => ESCAPES[c]),
+      escaped: value.includes('\\'),
+    });
   };
   const component = (field: string | undefined, c: number): string | undefined =>
     field?.split('~')[0].split('^')[c - 1];
 
   for (const message of peerMessages(text)) {
-    const segments = message.split('\r').filter((segment) => segment !== '').map((s) => s.split('|'));
+    const segments = message
+      .split('\r')
+      .filter((segment) => segment !== '')
+      .map((s) => s.split('|'));
     // MSH-n is at split index n - 1, because MSH-1 is the separator itself.
     const msh = segments[0];
     const pid = segments.find((s) => s[0] === 'PID');
@@ -324,7 +332,8 @@ function median(values: number[]): number {
 
 export const hl7ParseSuite: BenchSuite = {
   name: 'hl7-parse',
-  description: 'HL7 v2 split + decode + parse + read fields, against @medplum/core, node-hl7-client, simple-hl7',
+  description:
+    'HL7 v2 split + decode + parse + read fields, against @medplum/core, node-hl7-client, simple-hl7',
   async run(options: BenchOptions): Promise<BenchFigure[]> {
     const corpus = generateHl7Corpus({ seed: options.seed, approxBytes: options.sizeMb * MB });
     const bytes = corpus.bytes;
@@ -381,19 +390,36 @@ export const hl7ParseSuite: BenchSuite = {
         decodesHexAndFormatting: String(c.decodesAllEscapes),
       };
       figures.push(
-        { name: `hl7-parse.${contender.name}.mbps`, label: `${contender.label} MB/s`, value: megabytes / seconds, unit: 'MB/s', details },
-        { name: `hl7-parse.${contender.name}.msgps`, label: `${contender.label} msg/s`, value: messages / seconds, unit: 'msg/s' },
+        {
+          name: `hl7-parse.${contender.name}.mbps`,
+          label: `${contender.label} MB/s`,
+          value: megabytes / seconds,
+          unit: 'MB/s',
+          details,
+        },
+        {
+          name: `hl7-parse.${contender.name}.msgps`,
+          label: `${contender.label} msg/s`,
+          value: messages / seconds,
+          unit: 'msg/s',
+        },
       );
     }
 
     const ours = throughput.get(phiIngest.name) as number;
     const peers = CONTENDERS.filter((c) => c !== phiIngest);
     const fastest = (list: readonly Contender[]): Contender | undefined =>
-      [...list].sort((a, b) => (throughput.get(b.name) as number) - (throughput.get(a.name) as number))[0];
+      [...list].sort(
+        (a, b) => (throughput.get(b.name) as number) - (throughput.get(a.name) as number),
+      )[0];
     const fastestPeer = fastest(peers);
     const fastestCorrect = fastest(peers.filter((c) => checks.get(c.name)?.decodesEscapes));
     const cpuRatio = (peer: Contender): number =>
-      Number(((cpuThroughput.get(phiIngest.name) as number) / (cpuThroughput.get(peer.name) as number)).toFixed(2));
+      Number(
+        (
+          (cpuThroughput.get(phiIngest.name) as number) / (cpuThroughput.get(peer.name) as number)
+        ).toFixed(2),
+      );
     if (fastestCorrect) {
       figures.push({
         name: 'hl7-parse.ratio-vs-fastest-escape-correct-peer',
@@ -403,7 +429,9 @@ export const hl7ParseSuite: BenchSuite = {
         details: { byCpuTime: cpuRatio(fastestCorrect) },
       });
     } else {
-      process.stdout.write('No peer decodes the corpus escapes correctly; no escape-correct ratio.\n');
+      process.stdout.write(
+        'No peer decodes the corpus escapes correctly; no escape-correct ratio.\n',
+      );
     }
     if (fastestPeer) {
       figures.push({

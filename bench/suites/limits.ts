@@ -33,14 +33,24 @@ export const limitsSuite: BenchSuite = {
     const fhir = Buffer.from(generateFhirNdjson({ seed: options.seed, approxBytes }).bytes);
     const figures: BenchFigure[] = [];
 
-    for (const [format, bytes] of [['hl7v2', hl7], ['fhir', fhir]] as const) {
+    for (const [format, bytes] of [
+      ['hl7v2', hl7],
+      ['fhir', fhir],
+    ] as const) {
       const decoder = new TextDecoder('utf-8', { fatal: true });
       let text = '';
       const decode = await measure(() => (text = decoder.decode(bytes)), bytes.length);
-      const split = await measure(() => (format === 'hl7v2' ? splitHl7(text) : splitLines(text)), bytes.length);
-      const values = format === 'hl7v2' ? splitHl7(text) : splitLines(text).map((line) => JSON.parse(line));
+      const split = await measure(
+        () => (format === 'hl7v2' ? splitHl7(text) : splitLines(text)),
+        bytes.length,
+      );
+      const values =
+        format === 'hl7v2' ? splitHl7(text) : splitLines(text).map((line) => JSON.parse(line));
       const json = await measure(
-        () => (format === 'hl7v2' ? JSON.stringify(values) : values.map((value) => JSON.stringify(value)).join('\n')),
+        () =>
+          format === 'hl7v2'
+            ? JSON.stringify(values)
+            : values.map((value) => JSON.stringify(value)).join('\n'),
         bytes.length,
       );
       const configured = compressionLabel(DEFAULT_COMPRESSION);
@@ -53,9 +63,10 @@ export const limitsSuite: BenchSuite = {
         return cipher.getAuthTag();
       }, bytes.length);
       const sha = await measure(() => createHash('sha256').update(bytes).digest(), bytes.length);
-      const parse = format === 'fhir'
-        ? await measure(() => splitLines(text).map((line) => JSON.parse(line)), bytes.length)
-        : undefined;
+      const parse =
+        format === 'fhir'
+          ? await measure(() => splitLines(text).map((line) => JSON.parse(line)), bytes.length)
+          : undefined;
 
       const stages: Array<[string, number]> = [
         ['utf8-decode', decode.mbPerSec],
@@ -67,7 +78,12 @@ export const limitsSuite: BenchSuite = {
         ['sha-256', sha.mbPerSec],
       ];
       for (const [stage, rate] of stages) {
-        figures.push({ name: `limits.${format}.${stage}`, label: `${format} ${stage}`, value: rate, unit: 'MB/s' });
+        figures.push({
+          name: `limits.${format}.${stage}`,
+          label: `${format} ${stage}`,
+          value: rate,
+          unit: 'MB/s',
+        });
       }
       figures.push({
         name: `limits.${format}.chain-bound`,

@@ -16,15 +16,19 @@ export function registerAuditCommand(program: Command): void {
     .option('--since <date>', 'only events at or after this ISO date or time')
     .option('--feed <name>', 'only events for this feed')
     .option('--json', 'print JSON lines')
-    .action(async (options: { since?: string; feed?: string; json?: boolean }, command: Command) => {
-      const since = options.since ? parseSince(options.since) : undefined;
-      await withApp(command, {}, async (app) => {
-        const events = await listAuditEvents(app.storage, { since, feedId: options.feed });
-        if (options.json) {
-          process.stdout.write(events.map((event) => JSON.stringify(event)).join('\n') + (events.length ? '\n' : ''));
-          return;
-        }
-        process.stdout.write(formatAuditEvents(events) + '\n');
-      });
-    });
+    .action(
+      async (options: { since?: string; feed?: string; json?: boolean }, command: Command) => {
+        const since = options.since ? parseSince(options.since) : undefined;
+        await withApp(command, {}, async (app) => {
+          const events = await listAuditEvents(app.storage, { since, feedId: options.feed });
+          if (options.json) {
+            process.stdout.write(
+              events.map((event) => JSON.stringify(event)).join('\n') + (events.length ? '\n' : ''),
+            );
+            return;
+          }
+          process.stdout.write(formatAuditEvents(events) + '\n');
+        });
+      },
+    );
 }

@@ -21,7 +21,10 @@ export function registerBatchCommands(program: Command): void {
     .option('--yes', 'confirm: this cannot be undone')
     .action(async (batchId: string, options: { yes?: boolean }, command: Command) => {
       if (!options.yes) {
-        throw new PipelineError('CONFIG_INVALID', 'batch shred cannot be undone; add --yes to confirm');
+        throw new PipelineError(
+          'CONFIG_INVALID',
+          'batch shred cannot be undone; add --yes to confirm',
+        );
       }
       await withApp(command, { keys: true }, async (app) => {
         const operator = currentActor(app.config.operator).name;

@@ -13,7 +13,9 @@ import { withApp } from './context.js';
 export function registerDecryptCommand(program: Command): void {
   program
     .command('decrypt')
-    .description('print the plaintext of one stored part, such as output/feed=.../part-00000.ndjson.gz.enc')
+    .description(
+      'print the plaintext of one stored part, such as output/feed=.../part-00000.ndjson.gz.enc',
+    )
     .argument('<path>', 'container/path; a bare path means the output container')
     .action(async (path: string, _options: unknown, command: Command) => {
       await withApp(command, { keys: true }, async (app) => {

@@ -22,8 +22,15 @@ export function registerIngestCommands(program: Command): void {
     .option('--metrics-host <host>', 'address the metrics server binds', '127.0.0.1')
     .action(async (options: RunFlags, command: Command) => {
       await withApp(command, { keys: 'create', pool: true }, async (app) => {
-        const metrics = await startRunMetrics(app, { port: options.metricsPort, host: options.metricsHost });
-        const orchestrator = createOrchestrator(app, options.untilDrained ?? false, metrics.observer);
+        const metrics = await startRunMetrics(app, {
+          port: options.metricsPort,
+          host: options.metricsHost,
+        });
+        const orchestrator = createOrchestrator(
+          app,
+          options.untilDrained ?? false,
+          metrics.observer,
+        );
         const onSignal = (signal: NodeJS.Signals): void => {
           app.log.info({ signal }, 'Stop requested');
           metrics.setReady(false);
@@ -78,7 +85,9 @@ export function registerIngestCommands(program: Command): void {
         const found = await manifestsOfDropped(app.storage, options.feed, dropped, startedAt);
         const notes = [
           `${files.length} files given, ${dropped.length} distinct`,
-          ...(found.alreadyIngested > 0 ? [`${found.alreadyIngested} already ingested before (skipped)`] : []),
+          ...(found.alreadyIngested > 0
+            ? [`${found.alreadyIngested} already ingested before (skipped)`]
+            : []),
           ...(found.notFound > 0 ? [`${found.notFound} not found (see the poison queue)`] : []),
           `${report.poisoned.length} queue messages poisoned`,
         ];

@@ -24,7 +24,11 @@ export function registerKeysCommands(program: Command): void {
         await recordAuditEvent(app, {
           action: 'keys-init',
           outcome: 'succeeded',
-          detail: { kekId: ring.encryptionKeyId, kekVersion: ring.currentKeyVersion, signingKeyId: ring.signingKeyId },
+          detail: {
+            kekId: ring.encryptionKeyId,
+            kekVersion: ring.currentKeyVersion,
+            signingKeyId: ring.signingKeyId,
+          },
         });
         process.stdout.write(
           `key file created (mode 600): KEK ${ring.encryptionKeyId} version ${ring.currentKeyVersion}, ` +
@@ -35,7 +39,9 @@ export function registerKeysCommands(program: Command): void {
 
   keys
     .command('rotate')
-    .description('add a new KEK version to the key file; new batches use it, older ones still decrypt')
+    .description(
+      'add a new KEK version to the key file; new batches use it, older ones still decrypt',
+    )
     .action(async (_options: unknown, command: Command) => {
       const config = configOf(command);
       if (config.keyVaultKeyUrl) {

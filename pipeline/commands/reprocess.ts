@@ -27,12 +27,18 @@ export function registerReprocessCommand(program: Command): void {
     .command('reprocess')
     .description('write a new version of batches from their archived input with the current rules')
     .option('--batch <id>', 'one batch, by id')
-    .option('--feed <name>', 'with --from and --to: a feed\'s batches by ingest date')
+    .option('--feed <name>', "with --from and --to: a feed's batches by ingest date")
     .option('--from <date>', 'first ingest date, YYYY-MM-DD')
     .option('--to <date>', 'last ingest date, YYYY-MM-DD (inclusive)')
-    .option('--poison', 'replay the quarantined files behind the poison queue, removing each message once replayed')
+    .option(
+      '--poison',
+      'replay the quarantined files behind the poison queue, removing each message once replayed',
+    )
     .option('--dry-run', 'list what would run and how much; write nothing')
-    .option('--replace', 'remove older versions\' parts, rejects and quarantine copy after each commit')
+    .option(
+      '--replace',
+      "remove older versions' parts, rejects and quarantine copy after each commit",
+    )
     .option('--json', 'print the plan or the result as JSON')
     .action(async (flags: ReprocessFlags, command: Command) => {
       await withApp(command, { keys: true, pool: true }, async (app) => {
@@ -60,7 +66,9 @@ export function registerReprocessCommand(program: Command): void {
         });
         display?.stop();
         if (flags.json) {
-          process.stdout.write(JSON.stringify(toJson(report, flags.dryRun ?? false), null, 2) + '\n');
+          process.stdout.write(
+            JSON.stringify(toJson(report, flags.dryRun ?? false), null, 2) + '\n',
+          );
           return;
         }
         process.stdout.write(flags.dryRun ? formatPlan(report.plan) : formatReport(report));
@@ -76,9 +84,10 @@ export function registerReprocessCommand(program: Command): void {
 export function formatPlan(plan: ReprocessPlan): string {
   const lines = ['feed  batch  date  version  from  bytes  messages'];
   for (const batch of plan.batches) {
-    const version = batch.targetVersion === batch.fromVersion
-      ? `v${batch.fromVersion} (replayed already; remove poison message)`
-      : `v${batch.fromVersion} -> v${batch.targetVersion}`;
+    const version =
+      batch.targetVersion === batch.fromVersion
+        ? `v${batch.fromVersion} (replayed already; remove poison message)`
+        : `v${batch.fromVersion} -> v${batch.targetVersion}`;
     lines.push(
       `${batch.feedId}  ${batch.batchId}  ${batch.ingestDate}  ${version}  ${batch.from}` +
         `  ${batch.sizeBytes}  ${batch.messageCount}`,
@@ -104,7 +113,9 @@ function formatReport(report: ReprocessReport): string {
       ? `  in ${outcome.counts.messagesIn}, written ${outcome.counts.written}, rejected ${outcome.counts.rejected}`
       : '';
     const status = outcome.status === 'failed' ? `failed ${outcome.reasonCode}` : outcome.status;
-    lines.push(`${outcome.feedId}  ${outcome.batchId}  v${outcome.fromVersion} -> v${outcome.version}  ${status}${counts}`);
+    lines.push(
+      `${outcome.feedId}  ${outcome.batchId}  v${outcome.fromVersion} -> v${outcome.version}  ${status}${counts}`,
+    );
   }
   for (const item of report.plan.skipped) {
     lines.push(`${item.feedId ?? '-'}  ${item.batchId ?? '-'}  skipped ${item.reasonCode}`);
@@ -130,7 +141,10 @@ function planTotals(plan: ReprocessPlan) {
 }
 
 function toJson(report: ReprocessReport, dryRun: boolean): unknown {
-  const strip = <T extends { poisonMessage?: unknown }>(item: T) => ({ ...item, poisonMessage: item.poisonMessage !== undefined });
+  const strip = <T extends { poisonMessage?: unknown }>(item: T) => ({
+    ...item,
+    poisonMessage: item.poisonMessage !== undefined,
+  });
   return {
     runId: dryRun ? undefined : report.plan.runId,
     resumed: report.plan.resumed,

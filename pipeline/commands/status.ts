@@ -14,7 +14,9 @@ import { withApp } from './context.js';
 export function registerStatusCommand(program: Command): void {
   program
     .command('status')
-    .description('queue depths and ages, batch and reject counts, throughput (reads no PHI, needs no key)')
+    .description(
+      'queue depths and ages, batch and reject counts, throughput (reads no PHI, needs no key)',
+    )
     .option('--limit <n>', 'how many recent batches', '10')
     .option('--json', 'print JSON')
     .option('--watch', 'refresh until interrupted (with --json: one JSON line per refresh)')

@@ -24,7 +24,11 @@ export function registerVerifyCommand(program: Command): void {
           app,
           { action: 'verify', feedId: options.feed, batchId: options.batch },
           async () => {
-            const report = await verifyStorage(app, { feedId: options.feed, batchId: options.batch, all: options.all });
+            const report = await verifyStorage(app, {
+              feedId: options.feed,
+              batchId: options.batch,
+              all: options.all,
+            });
             process.stdout.write(formatVerifyReport(report) + '\n');
             if (report.findings.length > 0) {
               throw new PipelineError('VERIFY_FAILED', `${report.findings.length} problems found`);

@@ -22,13 +22,19 @@ export function corpusPath(...parts: string[]): string {
  */
 export function countMshSegments(bytes: Uint8Array): number {
   // latin1 keeps one character per byte; a UTF-8 byte order mark reads as three of them.
-  const text = Buffer.from(bytes).toString('latin1').replace(/^\u00ef\u00bb\u00bf/, '');
+  const text = Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/^\u00ef\u00bb\u00bf/, '');
   return (text.match(/(?:^|[\r\n\u000b])MSH[^A-Za-z0-9\r\n]/g) ?? []).length;
 }
 
 /** Counts FHIR resources in a JSON document: Bundle entries with a resource, else one. */
 export function countFhirResources(bytes: Uint8Array): number {
-  const document = JSON.parse(Buffer.from(bytes).toString('utf8').replace(/^\uFEFF/, '')) as {
+  const document = JSON.parse(
+    Buffer.from(bytes)
+      .toString('utf8')
+      .replace(/^\uFEFF/, ''),
+  ) as {
     resourceType?: string;
     entry?: Array<{ resource?: unknown }>;
   };
@@ -40,7 +46,10 @@ export function countFhirResources(bytes: Uint8Array): number {
 
 /** Counts non-empty lines of an NDJSON file. */
 export function countNdjsonLines(bytes: Uint8Array): number {
-  return Buffer.from(bytes).toString('utf8').split('\n').filter((line) => line.trim() !== '').length;
+  return Buffer.from(bytes)
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '').length;
 }
 
 export function readCorpusFile(path: string): Buffer {

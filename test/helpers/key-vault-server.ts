@@ -49,11 +49,27 @@ const CHALLENGE =
  */
 export async function startFakeKeyVault(keyName = 'phi-ingest-kek'): Promise<FakeKeyVault> {
   const dir = mkdtempSync(join(tmpdir(), 'phi-ingest-kv-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   const certificatePem = readFileSync(join(dir, 'cert.pem'), 'utf8');
   const tlsKey = readFileSync(join(dir, 'key.pem'), 'utf8');
   rmSync(dir, { recursive: true, force: true });
@@ -81,18 +97,29 @@ export async function startFakeKeyVault(keyName = 'phi-ingest-kek'): Promise<Fak
       response.end(JSON.stringify(payload));
     };
     if (!authorized) {
-      reply(401, { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer' } }, {
-        'www-authenticate': CHALLENGE,
-      });
+      reply(
+        401,
+        { error: { code: 'Unauthorized', message: 'AKV10000: Request is missing a Bearer' } },
+        {
+          'www-authenticate': CHALLENGE,
+        },
+      );
       return;
     }
 
-    const match = /^\/keys\/([A-Za-z0-9-]+)(?:\/([0-9a-f]*))?(?:\/(wrapkey|unwrapkey))?\/?$/.exec(path);
-    const found = match && match[1] === keyName
-      ? (match[2] ? versions.find((entry) => entry.version === match[2]) : versions[versions.length - 1])
-      : undefined;
+    const match = /^\/keys\/([A-Za-z0-9-]+)(?:\/([0-9a-f]*))?(?:\/(wrapkey|unwrapkey))?\/?$/.exec(
+      path,
+    );
+    const found =
+      match && match[1] === keyName
+        ? match[2]
+          ? versions.find((entry) => entry.version === match[2])
+          : versions[versions.length - 1]
+        : undefined;
     if (!match || !found) {
-      reply(404, { error: { code: 'KeyNotFound', message: 'A key with this name or version was not found' } });
+      reply(404, {
+        error: { code: 'KeyNotFound', message: 'A key with this name or version was not found' },
+      });
       return;
     }
     const kid = `${vaultUrl}/keys/${keyName}/${found.version}`;
@@ -108,28 +135,38 @@ export async function startFakeKeyVault(keyName = 'phi-ingest-kek'): Promise<Fak
     }
 
     const parsed = JSON.parse(body || '{}') as { alg?: string; value?: string };
-    if (request.method !== 'POST' || parsed.alg !== 'RSA-OAEP-256' || typeof parsed.value !== 'string') {
-      reply(400, { error: { code: 'BadParameter', message: 'Expected alg RSA-OAEP-256 and a value' } });
+    if (
+      request.method !== 'POST' ||
+      parsed.alg !== 'RSA-OAEP-256' ||
+      typeof parsed.value !== 'string'
+    ) {
+      reply(400, {
+        error: { code: 'BadParameter', message: 'Expected alg RSA-OAEP-256 and a value' },
+      });
       return;
     }
     const input = Buffer.from(parsed.value, 'base64url');
     const options = { oaepHash: 'sha256', padding: constants.RSA_PKCS1_OAEP_PADDING };
     try {
-      const output = match[3] === 'wrapkey'
-        ? publicEncrypt({ key: found.publicKey, ...options }, input)
-        : privateDecrypt({ key: found.privateKey, ...options }, input);
+      const output =
+        match[3] === 'wrapkey'
+          ? publicEncrypt({ key: found.publicKey, ...options }, input)
+          : privateDecrypt({ key: found.privateKey, ...options }, input);
       reply(200, { kid, value: output.toString('base64url') });
     } catch {
       reply(400, { error: { code: 'BadParameter', message: 'The value could not be unwrapped' } });
     }
   };
 
-  const server: Server = createServer({ key: tlsKey, cert: certificatePem }, (request, response) => {
-    handle(request, response).catch(() => {
-      response.writeHead(500);
-      response.end();
-    });
-  });
+  const server: Server = createServer(
+    { key: tlsKey, cert: certificatePem },
+    (request, response) => {
+      handle(request, response).catch(() => {
+        response.writeHead(500);
+        response.end();
+      });
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   vaultUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -140,10 +177,11 @@ export async function startFakeKeyVault(keyName = 'phi-ingest-kek'): Promise<Fak
     token,
     requests,
     rotateKey,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

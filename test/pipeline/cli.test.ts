@@ -37,7 +37,9 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+    return new Promise((resolve) =>
+      child.once('close', (code) => resolve({ code, stdout, stderr })),
+    );
   };
 
   beforeAll(async () => {
@@ -56,7 +58,9 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     expect(ingest.stderr).not.toContain('phi-ingest:');
     expect(ingest.code).toBe(0);
     expect(ingest.stdout).toMatch(/1 batches: 5 in, 5 written, 0 rejected, 0 files quarantined/);
-    const partPath = /output\/feed=lab-feed\/type=ORU_R01\/\S+part-00000\.ndjson\.gz\.enc/.exec(ingest.stdout)?.[0];
+    const partPath = /output\/feed=lab-feed\/type=ORU_R01\/\S+part-00000\.ndjson\.gz\.enc/.exec(
+      ingest.stdout,
+    )?.[0];
     expect(partPath).toBeDefined();
 
     const status = await cli('status', '--json');
@@ -67,15 +71,31 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     };
     expect(parsed.queues).toEqual({ inbound: 0, 'inbound-poison': 0 });
     expect(parsed.batches).toHaveLength(1);
-    expect(parsed.batches[0]).toMatchObject({ partitionKey: 'lab-feed', messagesIn: 5, written: 5, status: 'committed' });
+    expect(parsed.batches[0]).toMatchObject({
+      partitionKey: 'lab-feed',
+      messagesIn: 5,
+      written: 5,
+      status: 'committed',
+    });
 
     const decrypted = await cli('decrypt', partPath!);
     expect(decrypted.code).toBe(0);
-    const lines = decrypted.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { messageType: string });
-    expect(lines.map((line) => line.messageType)).toEqual(['ORU^R01', 'ORU^R01', 'ORU^R01', 'ORU^R01', 'ORU^R01']);
+    const lines = decrypted.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { messageType: string });
+    expect(lines.map((line) => line.messageType)).toEqual([
+      'ORU^R01',
+      'ORU^R01',
+      'ORU^R01',
+      'ORU^R01',
+      'ORU^R01',
+    ]);
 
     for (const identifier of listSampleIdentifiers()) {
-      expect(ingest.stdout + ingest.stderr + status.stdout + decrypted.stdout).not.toContain(identifier);
+      expect(ingest.stdout + ingest.stderr + status.stdout + decrypted.stdout).not.toContain(
+        identifier,
+      );
     }
   });
 
@@ -94,7 +114,9 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const closed = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    const closed = new Promise<number | null>((resolve) =>
+      child.once('close', (code) => resolve(code)),
+    );
     await waitFor(() => stderr.includes('"msg":"Batch committed"'), 30_000);
     child.kill('SIGTERM');
     expect(await closed).toBe(0);
@@ -116,7 +138,11 @@ describe('the phi-ingest CLI, as a user runs it', () => {
         'with container one of output, rejects, archive, quarantine',
     );
     const badConnection = spawnSync(process.execPath, [CLI, 'status'], {
-      env: { PATH: process.env.PATH, PHI_INGEST_HOME: homeDir, PHI_INGEST_STORAGE_CONNECTION_STRING: 'AccountKey=c2VjcmV0;nonsense' },
+      env: {
+        PATH: process.env.PATH,
+        PHI_INGEST_HOME: homeDir,
+        PHI_INGEST_STORAGE_CONNECTION_STRING: 'AccountKey=c2VjcmV0;nonsense',
+      },
       encoding: 'utf8',
     });
     expect(badConnection.status).toBe(1);
@@ -124,7 +150,9 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     expect(badConnection.stderr).not.toContain('c2VjcmV0');
     const noInput = await cli('drop', '--feed', 'adt-feed', join(homeDir, 'does-not-exist.hl7'));
     expect(noInput.code).toBe(1);
-    expect(noInput.stderr.trim()).toBe('phi-ingest: INPUT_NOT_FOUND: Input path 1 of 1 does not exist');
+    expect(noInput.stderr.trim()).toBe(
+      'phi-ingest: INPUT_NOT_FOUND: Input path 1 of 1 does not exist',
+    );
   });
 });
 

@@ -14,7 +14,10 @@ describe('loadConfig', () => {
   });
 
   it('reads typed values from the environment', () => {
-    const config = loadConfig({ PHI_INGEST_MAX_ATTEMPTS: '3', PHI_INGEST_ACCEPT_BATCH_COUNT_MISMATCH: 'true' });
+    const config = loadConfig({
+      PHI_INGEST_MAX_ATTEMPTS: '3',
+      PHI_INGEST_ACCEPT_BATCH_COUNT_MISMATCH: 'true',
+    });
     expect(config.maxAttempts).toBe(3);
     expect(config.acceptBatchCountMismatch).toBe(true);
   });

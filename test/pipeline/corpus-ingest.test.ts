@@ -43,7 +43,10 @@ describe.skipIf(!corpusAvailable)('ingest over ../shared/corpus', () => {
     ];
     for (const [feed, files] of feeds) {
       for (const file of await dropFiles(env.app.storage, feed, files)) {
-        dropped.set(`${feed}|${file.blobName}`, [...(dropped.get(`${feed}|${file.blobName}`) ?? []), file]);
+        dropped.set(`${feed}|${file.blobName}`, [
+          ...(dropped.get(`${feed}|${file.blobName}`) ?? []),
+          file,
+        ]);
       }
     }
     report = await drain(env.app);
@@ -59,11 +62,15 @@ describe.skipIf(!corpusAvailable)('ingest over ../shared/corpus', () => {
     );
 
   const manifestFor = (feed: string, path: string): BatchManifest => {
-    const key = [...dropped.keys()].find((candidate) =>
-      candidate.startsWith(`${feed}|`) && dropped.get(candidate)!.some((file) => file.localPath === path),
+    const key = [...dropped.keys()].find(
+      (candidate) =>
+        candidate.startsWith(`${feed}|`) &&
+        dropped.get(candidate)!.some((file) => file.localPath === path),
     );
     const blobName = key!.split('|')[1];
-    const manifest = manifests().find((candidate) => candidate.feedId === feed && candidate.source.blobName === blobName);
+    const manifest = manifests().find(
+      (candidate) => candidate.feedId === feed && candidate.source.blobName === blobName,
+    );
     expect(manifest, `manifest for ${path}`).toBeDefined();
     return manifest!;
   };
@@ -102,9 +109,10 @@ describe.skipIf(!corpusAvailable)('ingest over ../shared/corpus', () => {
     expect(files).toHaveLength(30);
     for (const path of files) {
       const manifest = manifestFor('corpus-hl7-malformed', path);
-      const codes = manifest.status === 'quarantined'
-        ? [manifest.reasonCode]
-        : Object.keys(manifest.counts.rejectedByReason);
+      const codes =
+        manifest.status === 'quarantined'
+          ? [manifest.reasonCode]
+          : Object.keys(manifest.counts.rejectedByReason);
       expect(codes.length > 0, path).toBe(!passing.has(path.split('/').pop()!));
       for (const code of codes) {
         expect(code, path).toMatch(KNOWN_CODE);
@@ -121,9 +129,10 @@ describe.skipIf(!corpusAvailable)('ingest over ../shared/corpus', () => {
     }
     for (const path of filesIn('fhir', 'malformed')) {
       const manifest = manifestFor('corpus-fhir-malformed', path);
-      const codes = manifest.status === 'quarantined'
-        ? [manifest.reasonCode]
-        : Object.keys(manifest.counts.rejectedByReason);
+      const codes =
+        manifest.status === 'quarantined'
+          ? [manifest.reasonCode]
+          : Object.keys(manifest.counts.rejectedByReason);
       expect(codes.length, path).toBeGreaterThan(0);
       for (const code of codes) {
         expect(code, path).toMatch(KNOWN_CODE);
@@ -137,11 +146,17 @@ describe.skipIf(!corpusAvailable)('ingest over ../shared/corpus', () => {
       expect(manifest.status, path).toBe('committed');
       expect(manifest.counts.messagesIn, path).toBe(countNdjsonLines(readCorpusFile(path)));
     }
-    const invalid = manifestFor('corpus-ndjson', corpusPath('ndjson', 'fhirsrv__Normative-Import-InvalidPatient.ndjson'));
+    const invalid = manifestFor(
+      'corpus-ndjson',
+      corpusPath('ndjson', 'fhirsrv__Normative-Import-InvalidPatient.ndjson'),
+    );
     expect(invalid.counts.rejectedByReason).toEqual({ NDJSON_INVALID_JSON: 1 });
     expect(invalid.rejectParts).toHaveLength(1);
     expect(invalid.counts.written).toBe(4);
-    const exportLog = manifestFor('corpus-ndjson', corpusPath('ndjson', 'bulkfhir__8aef4e0-log.ndjson'));
+    const exportLog = manifestFor(
+      'corpus-ndjson',
+      corpusPath('ndjson', 'bulkfhir__8aef4e0-log.ndjson'),
+    );
     expect(exportLog.counts.written).toBe(0);
     expect(exportLog.counts.rejectedByReason).toEqual({ NDJSON_NOT_A_RESOURCE: 4 });
   });

@@ -14,7 +14,10 @@ import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.j
 const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
 
 /** Runs `phi-ingest run --until-drained` in its own process, crashing at a failpoint. */
-function runOrchestratorUntilCrash(env: TestEnvironment, failpoint: string): Promise<NodeJS.Signals | null> {
+function runOrchestratorUntilCrash(
+  env: TestEnvironment,
+  failpoint: string,
+): Promise<NodeJS.Signals | null> {
   const child = spawn(process.execPath, [CLI, 'run', '--until-drained'], {
     env: {
       PATH: process.env.PATH,
@@ -32,7 +35,9 @@ function runOrchestratorUntilCrash(env: TestEnvironment, failpoint: string): Pro
 
 async function listBlobs(env: TestEnvironment, container: string): Promise<Map<string, string>> {
   const blobs = new Map<string, string>();
-  for await (const blob of env.app.storage.blobService.getContainerClient(container).listBlobsFlat()) {
+  for await (const blob of env.app.storage.blobService
+    .getContainerClient(container)
+    .listBlobsFlat()) {
     blobs.set(blob.name, blob.properties.etag ?? '');
   }
   return blobs;

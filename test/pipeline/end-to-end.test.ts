@@ -15,7 +15,9 @@ import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.j
 
 async function listBlobs(env: TestEnvironment, container: string): Promise<string[]> {
   const names: string[] = [];
-  for await (const blob of env.app.storage.blobService.getContainerClient(container).listBlobsFlat()) {
+  for await (const blob of env.app.storage.blobService
+    .getContainerClient(container)
+    .listBlobsFlat()) {
     names.push(blob.name);
   }
   return names.sort();
@@ -43,7 +45,10 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
         continue;
       }
       for (const part of [...result.manifest.parts, ...result.manifest.rejectParts]) {
-        decrypted.set(`${part.container}/${part.path}`, await decryptStored(env.app, `${part.container}/${part.path}`));
+        decrypted.set(
+          `${part.container}/${part.path}`,
+          await decryptStored(env.app, `${part.container}/${part.path}`),
+        );
       }
     }
   });
@@ -54,25 +59,41 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
 
   const manifestOf = (feedId: string, format: string): BatchManifest => {
     const found = report.results.find(
-      (result) => result.kind === 'committed' && result.manifest.feedId === feedId && result.manifest.format === format,
+      (result) =>
+        result.kind === 'committed' &&
+        result.manifest.feedId === feedId &&
+        result.manifest.format === format,
     );
     expect(found, `${feedId} ${format}`).toBeDefined();
     return (found as { manifest: BatchManifest }).manifest;
   };
 
   it('commits one batch per file with exact counts', () => {
-    expect(report.results.map((result) => result.kind)).toEqual(['committed', 'committed', 'committed', 'committed']);
+    expect(report.results.map((result) => result.kind)).toEqual([
+      'committed',
+      'committed',
+      'committed',
+      'committed',
+    ]);
     expect(report.poisoned).toEqual([]);
 
     const adt = manifestOf('adt-feed', 'hl7v2');
     const adtMessages = countMshSegments(readFileSync(samples.get('adt-feed/adt-batch.hl7')!));
     expect(adtMessages).toBeGreaterThan(3);
-    expect(adt.counts).toMatchObject({ messagesIn: adtMessages, written: adtMessages, rejected: 0 });
+    expect(adt.counts).toMatchObject({
+      messagesIn: adtMessages,
+      written: adtMessages,
+      rejected: 0,
+    });
 
     const bundle = manifestOf('fhir-feed', 'fhir-json');
-    const resources = countFhirResources(readFileSync(samples.get('fhir-feed/patients-bundle.json')!));
+    const resources = countFhirResources(
+      readFileSync(samples.get('fhir-feed/patients-bundle.json')!),
+    );
     expect(bundle.counts).toMatchObject({ messagesIn: resources, written: resources, rejected: 0 });
-    expect(Object.keys(bundle.counts.writtenByPartition).some((path) => path.includes('/type=Patient/'))).toBe(true);
+    expect(
+      Object.keys(bundle.counts.writtenByPartition).some((path) => path.includes('/type=Patient/')),
+    ).toBe(true);
   });
 
   it('writes parts whose decrypted lines match the manifest, one JSON object per line', () => {
@@ -81,7 +102,9 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
       let lines = 0;
       for (const part of manifest.parts) {
         expect(part.path).toMatch(
-          new RegExp(`^feed=${manifest.feedId}/type=[A-Za-z0-9_-]+/date=\\d{4}-\\d{2}-\\d{2}/batch=${manifest.batchId}/part-\\d{5}\\.ndjson\\.gz\\.enc$`),
+          new RegExp(
+            `^feed=${manifest.feedId}/type=[A-Za-z0-9_-]+/date=\\d{4}-\\d{2}-\\d{2}/batch=${manifest.batchId}/part-\\d{5}\\.ndjson\\.gz\\.enc$`,
+          ),
         );
         const text = decrypted.get(`output/${part.path}`)!;
         const partLines = text.trimEnd().split('\n');
@@ -109,7 +132,10 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
     const identifiers = listSampleIdentifiers();
     for (const container of ['output', 'archive', 'manifests']) {
       for (const name of await listBlobs(env, container)) {
-        const bytes = await env.app.storage.blobService.getContainerClient(container).getBlobClient(name).downloadToBuffer();
+        const bytes = await env.app.storage.blobService
+          .getContainerClient(container)
+          .getBlobClient(name)
+          .downloadToBuffer();
         const text = bytes.toString('latin1');
         if (container !== 'manifests') {
           expect(text.startsWith('PHIE'), name).toBe(true);
@@ -141,10 +167,18 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
   });
 
   it('pseudonymises the same MRN the same way in HL7 and FHIR output', () => {
-    const adtText = [...decrypted].filter(([path]) => path.includes('feed=adt-feed')).map(([, text]) => text).join('');
-    const fhirText = [...decrypted].filter(([path]) => path.includes('type=Patient')).map(([, text]) => text).join('');
+    const adtText = [...decrypted]
+      .filter(([path]) => path.includes('feed=adt-feed'))
+      .map(([, text]) => text)
+      .join('');
+    const fhirText = [...decrypted]
+      .filter(([path]) => path.includes('type=Patient'))
+      .map(([, text]) => text)
+      .join('');
     const pseudonyms = new Set([...adtText.matchAll(/[0-9a-f]{24}/g)].map((match) => match[0]));
-    const shared = [...fhirText.matchAll(/[0-9a-f]{24}/g)].filter((match) => pseudonyms.has(match[0]));
+    const shared = [...fhirText.matchAll(/[0-9a-f]{24}/g)].filter((match) =>
+      pseudonyms.has(match[0]),
+    );
     expect(shared.length).toBeGreaterThan(0);
   });
 });

@@ -18,7 +18,10 @@ describe('loadFeedCatalog', () => {
 
   it('layers file defaults and per-feed overrides over the environment', () => {
     const path = join(dir, 'feeds.json');
-    writeFileSync(path, JSON.stringify({ feeds: { 'legacy-lab': { acceptBatchCountMismatch: true } } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ feeds: { 'legacy-lab': { acceptBatchCountMismatch: true } } }),
+    );
     const catalog = loadFeedCatalog(path, { acceptBatchCountMismatch: false });
     expect(catalog.settingsFor('legacy-lab').acceptBatchCountMismatch).toBe(true);
     expect(catalog.settingsFor('adt-feed').acceptBatchCountMismatch).toBe(false);
@@ -28,22 +31,33 @@ describe('loadFeedCatalog', () => {
 
   it('reads compression as a codec name or a codec with a level', () => {
     const path = join(dir, 'compression.json');
-    writeFileSync(path, JSON.stringify({
-      defaults: { compression: { codec: 'gzip', level: 6 } },
-      feeds: { archive: { compression: 'brotli' }, lake: { compression: 'gzip' } },
-    }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        defaults: { compression: { codec: 'gzip', level: 6 } },
+        feeds: { archive: { compression: 'brotli' }, lake: { compression: 'gzip' } },
+      }),
+    );
     const catalog = loadFeedCatalog(path);
     expect(DEFAULT_FEED_SETTINGS.compression).toEqual({ codec: 'gzip', level: 1 });
     expect(catalog.settingsFor('other').compression).toEqual({ codec: 'gzip', level: 6 });
     expect(catalog.settingsFor('archive').compression).toEqual({ codec: 'brotli', quality: 4 });
     expect(catalog.settingsFor('lake').compression).toEqual({ codec: 'gzip', level: 1 });
-    writeFileSync(path, JSON.stringify({ feeds: { lake: { compression: { codec: 'gzip', level: 12 } } } }));
+    writeFileSync(
+      path,
+      JSON.stringify({ feeds: { lake: { compression: { codec: 'gzip', level: 12 } } } }),
+    );
     expect(() => loadFeedCatalog(path)).toThrowError(/feeds\.lake\.compression/);
   });
 
   it('reports every problem with its path in the file', () => {
     const path = join(dir, 'bad.json');
-    writeFileSync(path, JSON.stringify({ feeds: { 'Bad Name': {}, ok: { compression: 'zip', extra: 1 } } }));
-    expect(() => loadFeedCatalog(path)).toThrowError(/feeds\.Bad Name.*feeds\.ok\.compression.*feeds\.ok/s);
+    writeFileSync(
+      path,
+      JSON.stringify({ feeds: { 'Bad Name': {}, ok: { compression: 'zip', extra: 1 } } }),
+    );
+    expect(() => loadFeedCatalog(path)).toThrowError(
+      /feeds\.Bad Name.*feeds\.ok\.compression.*feeds\.ok/s,
+    );
   });
 });

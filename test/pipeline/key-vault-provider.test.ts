@@ -10,7 +10,11 @@ import { createKeyVaultKekProvider } from '../../pipeline/key-vault-provider.js'
 import type { BatchManifest } from '../../pipeline/manifest.js';
 import { decryptStored } from '../../pipeline/read-part.js';
 import { verifyStorage } from '../../pipeline/verify.js';
-import { createTestCredential, startFakeKeyVault, type FakeKeyVault } from '../helpers/key-vault-server.js';
+import {
+  createTestCredential,
+  startFakeKeyVault,
+  type FakeKeyVault,
+} from '../helpers/key-vault-server.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
 
@@ -23,7 +27,10 @@ describe('the Azure Key Vault KEK provider, through the real SDK', () => {
       keyUrl: `${vault.vaultUrl}/keys/${vault.keyName}`,
       credential: createTestCredential(token),
       // A test CA passed through the SDK pipeline; the challenge names vault.azure.net, not 127.0.0.1.
-      clientOptions: { tlsOptions: { ca: vault.certificatePem }, disableChallengeResourceVerification: true },
+      clientOptions: {
+        tlsOptions: { ca: vault.certificatePem },
+        disableChallengeResourceVerification: true,
+      },
     });
 
   beforeAll(async () => {
@@ -41,7 +48,10 @@ describe('the Azure Key Vault KEK provider, through the real SDK', () => {
     const provider = createKeyVaultKekProvider({
       keyUrl: `${vault.vaultUrl}/keys/${vault.keyName}`,
       credential,
-      clientOptions: { tlsOptions: { ca: vault.certificatePem }, disableChallengeResourceVerification: true },
+      clientOptions: {
+        tlsOptions: { ca: vault.certificatePem },
+        disableChallengeResourceVerification: true,
+      },
     });
     const key = new Uint8Array(randomBytes(32));
     const first = vault.requests.length;
@@ -53,7 +63,11 @@ describe('the Azure Key Vault KEK provider, through the real SDK', () => {
     expect(Buffer.from(wrapped.wrappedKey, 'base64')).toHaveLength(256);
     expect(await provider.unwrapKey(wrapped, 'batch:test')).toEqual(key);
 
-    expect(vault.requests.slice(first).map(({ method, path, authorized, status }) => [method, path, authorized, status])).toEqual([
+    expect(
+      vault.requests
+        .slice(first)
+        .map(({ method, path, authorized, status }) => [method, path, authorized, status]),
+    ).toEqual([
       // The latest version, by KeyClient; each new client first meets the challenge.
       ['GET', `/keys/${vault.keyName}/`, false, 401],
       ['GET', `/keys/${vault.keyName}/`, true, 200],
@@ -67,7 +81,9 @@ describe('the Azure Key Vault KEK provider, through the real SDK', () => {
   });
 
   it('fails with KEY_PROVIDER_FAILED when the vault refuses the token', async () => {
-    await expect(providerWith('not-the-token').wrapKey(new Uint8Array(32), 'batch:test')).rejects.toMatchObject({
+    await expect(
+      providerWith('not-the-token').wrapKey(new Uint8Array(32), 'batch:test'),
+    ).rejects.toMatchObject({
       code: 'KEY_PROVIDER_FAILED',
       message: 'Key Vault call failed (HTTP 401)',
     });
@@ -87,9 +103,17 @@ describe('the Azure Key Vault KEK provider, through the real SDK', () => {
     expect((await getBatchKeyRow(env.app.storage, onVault.batchId))!.wrapAlg).toBe('RSA-OAEP-256');
     expect((await getBatchKeyRow(env.app.storage, local.batchId))!.wrapAlg).toBe('A256GCM');
 
-    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({ rewrapped: 1, alreadyCurrent: 1, shredded: 0 });
+    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({
+      rewrapped: 1,
+      alreadyCurrent: 1,
+      shredded: 0,
+    });
     const secondVersion = vault.rotateKey();
-    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({ rewrapped: 2, alreadyCurrent: 0, shredded: 0 });
+    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({
+      rewrapped: 2,
+      alreadyCurrent: 0,
+      shredded: 0,
+    });
     for (const manifest of [local, onVault]) {
       const row = (await getBatchKeyRow(env.app.storage, manifest.batchId))!;
       expect([row.wrapAlg, row.kekVersion]).toEqual(['RSA-OAEP-256', secondVersion]);

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { drain } from '../../pipeline/app.js';
-import { getBatchKey, getBatchKeyRow, rewrapBatchKeys, shredBatchKey } from '../../pipeline/batch-keys.js';
+import {
+  getBatchKey,
+  getBatchKeyRow,
+  rewrapBatchKeys,
+  shredBatchKey,
+} from '../../pipeline/batch-keys.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import { loadOrCreateKeyRing, rotateKeyFile } from '../../pipeline/key-store.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
@@ -27,7 +32,12 @@ describe('key rotation, rewrap and crypto-shredding', () => {
     return (report.results[0] as { manifest: BatchManifest }).manifest;
   };
   const etagOf = async (container: string, path: string) =>
-    (await env.app.storage.blobService.getContainerClient(container).getBlobClient(path).getProperties()).etag;
+    (
+      await env.app.storage.blobService
+        .getContainerClient(container)
+        .getBlobClient(path)
+        .getProperties()
+    ).etag;
 
   beforeAll(async () => {
     env = await startTestEnvironment();
@@ -45,13 +55,27 @@ describe('key rotation, rewrap and crypto-shredding', () => {
 
   it('wraps batch keys under the KEK version current when each batch was made', async () => {
     const kekId = env.app.keyRing!.encryptionKeyId;
-    expect(await getBatchKeyRow(env.app.storage, before.batchId)).toMatchObject({ state: 'active', kekId, kekVersion: '1', wrapAlg: 'A256GCM' });
-    expect(await getBatchKeyRow(env.app.storage, after.batchId)).toMatchObject({ state: 'active', kekId, kekVersion: '2', wrapAlg: 'A256GCM' });
+    expect(await getBatchKeyRow(env.app.storage, before.batchId)).toMatchObject({
+      state: 'active',
+      kekId,
+      kekVersion: '1',
+      wrapAlg: 'A256GCM',
+    });
+    expect(await getBatchKeyRow(env.app.storage, after.batchId)).toMatchObject({
+      state: 'active',
+      kekId,
+      kekVersion: '2',
+      wrapAlg: 'A256GCM',
+    });
 
     const header = readEnvelopeHeader(
       await env.app.storage.output.getBlobClient(before.parts[0].path).downloadToBuffer(),
     ).header;
-    expect([header.kekId, header.kekVersion, header.batchId]).toEqual([`batch:${before.batchId}`, 1, before.batchId]);
+    expect([header.kekId, header.kekVersion, header.batchId]).toEqual([
+      `batch:${before.batchId}`,
+      1,
+      before.batchId,
+    ]);
   });
 
   it('decrypts batches from before and after a rotation', async () => {
@@ -77,23 +101,47 @@ describe('key rotation, rewrap and crypto-shredding', () => {
     const etags = await Promise.all(before.parts.map((part) => etagOf('output', part.path)));
     const keyBefore = await getBatchKey(env.app.storage, env.app.keyRing!, before.batchId);
 
-    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({ rewrapped: 1, alreadyCurrent: 1, shredded: 0 });
+    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({
+      rewrapped: 1,
+      alreadyCurrent: 1,
+      shredded: 0,
+    });
     expect((await getBatchKeyRow(env.app.storage, before.batchId))?.kekVersion).toBe('2');
     expect(await getBatchKey(env.app.storage, env.app.keyRing!, before.batchId)).toEqual(keyBefore);
-    expect(await Promise.all(before.parts.map((part) => etagOf('output', part.path)))).toEqual(etags);
+    expect(await Promise.all(before.parts.map((part) => etagOf('output', part.path)))).toEqual(
+      etags,
+    );
     expect(await decryptStored(env.app, `output/${before.parts[0].path}`)).toBe(beforeText);
-    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({ rewrapped: 0, alreadyCurrent: 2, shredded: 0 });
+    expect(await rewrapBatchKeys(env.app.storage, env.app.keyRing!)).toEqual({
+      rewrapped: 0,
+      alreadyCurrent: 2,
+      shredded: 0,
+    });
   });
 
   it('makes a shredded batch unreadable, even with every other key there is', async () => {
-    const sealed = await env.app.storage.output.getBlobClient(before.parts[0].path).downloadToBuffer();
+    const sealed = await env.app.storage.output
+      .getBlobClient(before.parts[0].path)
+      .downloadToBuffer();
     const archive = `archive/${before.archive!.path}`;
     expect(await shredBatchKey(env.app.storage, before.batchId, 'test-operator')).toBe('shredded');
-    expect(await shredBatchKey(env.app.storage, before.batchId, 'test-operator')).toBe('already-shredded');
+    expect(await shredBatchKey(env.app.storage, before.batchId, 'test-operator')).toBe(
+      'already-shredded',
+    );
 
     const row = await getBatchKeyRow(env.app.storage, before.batchId);
-    const { partitionKey, rowKey, state, kekId, kekVersion, wrapAlg, wrappedKey, shreddedBy } = row!;
-    expect({ partitionKey, rowKey, state, kekId, kekVersion, wrapAlg, wrappedKey, shreddedBy }).toEqual({
+    const { partitionKey, rowKey, state, kekId, kekVersion, wrapAlg, wrappedKey, shreddedBy } =
+      row!;
+    expect({
+      partitionKey,
+      rowKey,
+      state,
+      kekId,
+      kekVersion,
+      wrapAlg,
+      wrappedKey,
+      shreddedBy,
+    }).toEqual({
       partitionKey: before.batchId,
       rowKey: 'key',
       state: 'shredded',
@@ -104,12 +152,27 @@ describe('key rotation, rewrap and crypto-shredding', () => {
       shreddedBy: 'test-operator',
     });
     // Nothing else of the old row survives: no property holds key material.
-    expect(Object.keys(row!).sort()).toEqual(
-      ['createdAt', 'etag', 'kekId', 'kekVersion', 'odata.metadata', 'partitionKey', 'rowKey',
-        'shreddedAt', 'shreddedBy', 'state', 'timestamp', 'wrapAlg', 'wrappedKey'],
-    );
-    await expect(readSealedPart(env.app, `output/${before.parts[0].path}`)).rejects.toMatchObject({ code: 'BATCH_KEY_SHREDDED' });
-    await expect(readSealedPart(env.app, archive)).rejects.toMatchObject({ code: 'BATCH_KEY_SHREDDED' });
+    expect(Object.keys(row!).sort()).toEqual([
+      'createdAt',
+      'etag',
+      'kekId',
+      'kekVersion',
+      'odata.metadata',
+      'partitionKey',
+      'rowKey',
+      'shreddedAt',
+      'shreddedBy',
+      'state',
+      'timestamp',
+      'wrapAlg',
+      'wrappedKey',
+    ]);
+    await expect(readSealedPart(env.app, `output/${before.parts[0].path}`)).rejects.toMatchObject({
+      code: 'BATCH_KEY_SHREDDED',
+    });
+    await expect(readSealedPart(env.app, archive)).rejects.toMatchObject({
+      code: 'BATCH_KEY_SHREDDED',
+    });
 
     // Every key that still exists: each KEK version, the pseudonym key, every other batch key.
     const keyRing = env.app.keyRing!;
@@ -120,12 +183,18 @@ describe('key rotation, rewrap and crypto-shredding', () => {
     ];
     expect(candidates).toHaveLength(4);
     for (const candidate of candidates) {
-      expect(() => decryptEnvelope(sealed, () => candidate)).toThrow(expect.objectContaining({ code: 'ENVELOPE_AUTH_FAILED' }));
+      expect(() => decryptEnvelope(sealed, () => candidate)).toThrow(
+        expect.objectContaining({ code: 'ENVELOPE_AUTH_FAILED' }),
+      );
     }
 
     const report = await verifyStorage(env.app);
     expect(report.findings).toEqual([]);
     expect(report.partsShredded).toBe(before.parts.length + 1);
-    expect(await rewrapBatchKeys(env.app.storage, keyRing)).toEqual({ rewrapped: 0, alreadyCurrent: 1, shredded: 1 });
+    expect(await rewrapBatchKeys(env.app.storage, keyRing)).toEqual({
+      rewrapped: 0,
+      alreadyCurrent: 1,
+      shredded: 1,
+    });
   });
 });

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createOrchestrator } from '../../pipeline/app.js';
 import { dropFiles, type DroppedFile } from '../../pipeline/drop.js';
-import { createPipelineMetrics, startMetricsServer, type MetricsServer } from '../../pipeline/metrics.js';
+import {
+  createPipelineMetrics,
+  startMetricsServer,
+  type MetricsServer,
+} from '../../pipeline/metrics.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
 
@@ -40,7 +44,11 @@ describe('metrics', () => {
     env = await startTestEnvironment();
     const samples = writeSampleFiles(join(env.homeDir, 'samples'));
     const metrics = createPipelineMetrics(env.app.storage, env.app.pool);
-    server = await startMetricsServer(metrics, env.app.storage, { port: 0, isReady: () => ready, log: env.app.log });
+    server = await startMetricsServer(metrics, env.app.storage, {
+      port: 0,
+      isReady: () => ready,
+      log: env.app.log,
+    });
 
     dropped = [
       ...(await dropFiles(env.app.storage, 'lab-feed', [samples.get('lab-feed/oru-results.hl7')!])),
@@ -62,7 +70,9 @@ describe('metrics', () => {
   it('reports queue depth before the run and counts batches, messages and reasons after', async () => {
     expect(beforeRun.get('phi_ingest_queue_depth{queue="inbound"}')).toBe(4);
     expect(beforeRun.get('phi_ingest_queue_depth{queue="inbound-poison"}')).toBe(0);
-    expect(beforeRun.get('phi_ingest_queue_oldest_message_age_seconds{queue="inbound"}')).toBeGreaterThanOrEqual(0);
+    expect(
+      beforeRun.get('phi_ingest_queue_oldest_message_age_seconds{queue="inbound"}'),
+    ).toBeGreaterThanOrEqual(0);
 
     const response = await get('/metrics');
     expect(response.status).toBe(200);
@@ -78,9 +88,15 @@ describe('metrics', () => {
     expect(values.get('phi_ingest_batches_total{feed="bad-feed",status="quarantined"}')).toBe(2);
     expect(values.get('phi_ingest_messages_total{feed="lab-feed"}')).toBe(5);
     expect(values.get('phi_ingest_records_written_total{feed="lab-feed"}')).toBe(5);
-    expect(values.get('phi_ingest_quarantined_total{feed="bad-feed",reason="FORMAT_UNKNOWN"}')).toBe(1);
-    expect(values.get('phi_ingest_quarantined_total{feed="bad-feed",reason="HL7_BATCH_COUNT_MISMATCH"}')).toBe(1);
-    expect(values.get('phi_ingest_poisoned_total{feed="bad-feed",reason="FORMAT_UNKNOWN"}')).toBe(1);
+    expect(
+      values.get('phi_ingest_quarantined_total{feed="bad-feed",reason="FORMAT_UNKNOWN"}'),
+    ).toBe(1);
+    expect(
+      values.get('phi_ingest_quarantined_total{feed="bad-feed",reason="HL7_BATCH_COUNT_MISMATCH"}'),
+    ).toBe(1);
+    expect(values.get('phi_ingest_poisoned_total{feed="bad-feed",reason="FORMAT_UNKNOWN"}')).toBe(
+      1,
+    );
     expect(values.get('phi_ingest_worker_pool_threads')).toBe(2);
     const utilization = values.get('phi_ingest_worker_pool_utilization')!;
     expect(utilization >= 0 && utilization <= 1).toBe(true);

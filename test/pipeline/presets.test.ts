@@ -54,14 +54,22 @@ describe('de-identification presets chosen per feed, through the pipeline', () =
   });
 
   it('keeps dates, town and five-digit ZIP for a limited data set, but no names', () => {
-    const patient = firstPatient('research') as { name?: unknown; birthDate?: string; address?: Array<{ city?: string; postalCode?: string }> };
+    const patient = firstPatient('research') as {
+      name?: unknown;
+      birthDate?: string;
+      address?: Array<{ city?: string; postalCode?: string }>;
+    };
     expect(patient.name).toBeUndefined();
     expect(patient.birthDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(patient.address?.[0]).toMatchObject({ city: SAMPLE_CITY, postalCode: '00000' });
   });
 
   it('applies Safe Harbor to a feed with no setting', () => {
-    const patient = firstPatient('default-feed') as { name?: unknown; birthDate?: string; address?: Array<{ city?: string; postalCode?: string }> };
+    const patient = firstPatient('default-feed') as {
+      name?: unknown;
+      birthDate?: string;
+      address?: Array<{ city?: string; postalCode?: string }>;
+    };
     expect(patient.name).toBeUndefined();
     expect(patient.birthDate).toMatch(/^\d{4}$/);
     expect(patient.address?.[0]?.city).toBeUndefined();

@@ -35,7 +35,14 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     await env.app.storage.inboundQueue.sendMessage('MSH|^~\\&|not a queue message|PID|||DOE^JANE');
     // A queue message for a blob nobody uploaded.
     await env.app.storage.inboundQueue.sendMessage(
-      Buffer.from(JSON.stringify({ type: 'phi-ingest.file-dropped', version: 1, feedId: 'bad-feed', blobName: 'bad-feed/missing.hl7' })).toString('base64'),
+      Buffer.from(
+        JSON.stringify({
+          type: 'phi-ingest.file-dropped',
+          version: 1,
+          feedId: 'bad-feed',
+          blobName: 'bad-feed/missing.hl7',
+        }),
+      ).toString('base64'),
     );
     await dropFiles(env.app.storage, 'lab-feed', [samples.get('lab-feed/oru-results.hl7')!]);
     report = await drain(env.app);
@@ -49,11 +56,11 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     report.results.flatMap((result) => (result.kind === 'quarantined' ? [result.manifest] : []));
 
   it('quarantines each bad file with its reason code and keeps processing good ones', () => {
-    expect(quarantined().map((manifest) => manifest.reasonCode).sort()).toEqual([
-      'FILE_EMPTY',
-      'FORMAT_UNKNOWN',
-      'HL7_BATCH_COUNT_MISMATCH',
-    ]);
+    expect(
+      quarantined()
+        .map((manifest) => manifest.reasonCode)
+        .sort(),
+    ).toEqual(['FILE_EMPTY', 'FORMAT_UNKNOWN', 'HL7_BATCH_COUNT_MISMATCH']);
     const committed = report.results.filter((result) => result.kind === 'committed');
     expect(committed).toHaveLength(1);
   });
@@ -72,13 +79,19 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
   });
 
   it('stores quarantined files encrypted, and they decrypt back to the input', async () => {
-    const corrupt = quarantined().find((manifest) => manifest.reasonCode === 'HL7_BATCH_COUNT_MISMATCH')!;
+    const corrupt = quarantined().find(
+      (manifest) => manifest.reasonCode === 'HL7_BATCH_COUNT_MISMATCH',
+    )!;
     expect(corrupt.quarantine?.container).toBe('quarantine');
-    const sealed = await env.app.storage.quarantine.getBlobClient(corrupt.quarantine!.path).downloadToBuffer();
+    const sealed = await env.app.storage.quarantine
+      .getBlobClient(corrupt.quarantine!.path)
+      .downloadToBuffer();
     expect(sealed.subarray(0, 4).toString('latin1')).toBe('PHIE');
     expect(sealed.toString('latin1')).not.toContain('MSH|');
     const plain = await decryptStored(env.app, `quarantine/${corrupt.quarantine!.path}`);
-    expect(plain.startsWith('FHS|') || plain.startsWith('MSH|') || plain.startsWith('BHS|')).toBe(true);
+    expect(plain.startsWith('FHS|') || plain.startsWith('MSH|') || plain.startsWith('BHS|')).toBe(
+      true,
+    );
   });
 
   it('poisons a file after the configured number of failed attempts', async () => {
@@ -97,9 +110,15 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     expect(result.retried).toBe(1);
     expect(result.results).toHaveLength(1);
     const manifest = (result.results[0] as { manifest: BatchManifest }).manifest;
-    expect(manifest).toMatchObject({ status: 'quarantined', reasonCode: 'MAX_ATTEMPTS_EXCEEDED', attempt: 2 });
+    expect(manifest).toMatchObject({
+      status: 'quarantined',
+      reasonCode: 'MAX_ATTEMPTS_EXCEEDED',
+      attempt: 2,
+    });
     const poison = await poisonMessages(env);
-    expect(poison.filter((message) => message.reasonCode === 'MAX_ATTEMPTS_EXCEEDED')).toHaveLength(1);
+    expect(poison.filter((message) => message.reasonCode === 'MAX_ATTEMPTS_EXCEEDED')).toHaveLength(
+      1,
+    );
   });
 
   it('accepts a batch trailer count mismatch when the feed says so, and records it', async () => {
@@ -113,20 +132,30 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
 
     expect(result.results.map((item) => item.kind)).toEqual(['committed']);
     const manifest = (result.results[0] as { manifest: BatchManifest }).manifest;
-    expect(manifest.batchCountMismatch).toMatchObject({ declared: expect.any(Number), found: expect.any(Number) });
+    expect(manifest.batchCountMismatch).toMatchObject({
+      declared: expect.any(Number),
+      found: expect.any(Number),
+    });
     expect(manifest.batchCountMismatch!.declared).not.toBe(manifest.batchCountMismatch!.found);
     expect(manifest.counts.messagesIn).toBe(manifest.batchCountMismatch!.found);
   });
 
   it('quarantines absurdly nested JSON at once instead of retrying a crash', async () => {
     const deep = join(env.homeDir, 'deep.json');
-    writeFileSync(deep, `{"resourceType":"Patient","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    writeFileSync(
+      deep,
+      `{"resourceType":"Patient","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+    );
     await dropFiles(env.app.storage, 'deep-feed', [deep]);
     const result = await createOrchestrator(env.app, true).run();
 
     expect(result.retried).toBe(0);
     const manifest = (result.results[0] as { manifest: BatchManifest }).manifest;
-    expect(manifest).toMatchObject({ status: 'quarantined', reasonCode: 'TRANSFORM_EXCEPTION', attempt: 1 });
+    expect(manifest).toMatchObject({
+      status: 'quarantined',
+      reasonCode: 'TRANSFORM_EXCEPTION',
+      attempt: 1,
+    });
   });
 
   it('skips a file whose identical bytes were ingested already, and says so', async () => {
@@ -139,12 +168,15 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     await dropFiles(env.app.storage, 'dup-feed', [file]);
     const second = await createOrchestrator(env.app, true).run();
     const committed = (first.results[0] as { manifest: BatchManifest }).manifest;
-    expect(second.results).toEqual([{ kind: 'already-done', batchId: committed.batchId, status: 'duplicate' }]);
+    expect(second.results).toEqual([
+      { kind: 'already-done', batchId: committed.batchId, status: 'duplicate' },
+    ]);
     const rows: string[] = [];
-    for await (const row of env.app.storage.batchesTable.listEntities({ queryOptions: { filter: "PartitionKey eq 'dup-feed'" } })) {
+    for await (const row of env.app.storage.batchesTable.listEntities({
+      queryOptions: { filter: "PartitionKey eq 'dup-feed'" },
+    })) {
       rows.push(row.rowKey!);
     }
     expect(rows).toEqual([committed.batchId]);
   });
 });
-

@@ -26,7 +26,12 @@ describe('parseQueueMessage', () => {
     const text = encodeFileDropped('adt-feed', 'adt-feed/2026-12-03/abc.hl7', '"0x1"');
     expect(parseQueueMessage(text)).toEqual({
       ok: true,
-      file: { feedId: 'adt-feed', blobName: 'adt-feed/2026-12-03/abc.hl7', etag: '"0x1"', source: 'phi-ingest' },
+      file: {
+        feedId: 'adt-feed',
+        blobName: 'adt-feed/2026-12-03/abc.hl7',
+        etag: '"0x1"',
+        source: 'phi-ingest',
+      },
     });
   });
 
@@ -63,18 +68,37 @@ describe('parseQueueMessage', () => {
   });
 
   it('ignores events for other containers and other event types', () => {
-    const otherContainer = { ...blobCreatedEvent, subject: '/blobServices/default/containers/output/blobs/x/y' };
+    const otherContainer = {
+      ...blobCreatedEvent,
+      subject: '/blobServices/default/containers/output/blobs/x/y',
+    };
     const deleted = { ...blobCreatedEvent, eventType: 'Microsoft.Storage.BlobDeleted' };
-    expect(parseQueueMessage(JSON.stringify(otherContainer))).toEqual({ ok: false, reasonCode: 'QUEUE_MESSAGE_IGNORED' });
-    expect(parseQueueMessage(JSON.stringify(deleted))).toEqual({ ok: false, reasonCode: 'QUEUE_MESSAGE_IGNORED' });
+    expect(parseQueueMessage(JSON.stringify(otherContainer))).toEqual({
+      ok: false,
+      reasonCode: 'QUEUE_MESSAGE_IGNORED',
+    });
+    expect(parseQueueMessage(JSON.stringify(deleted))).toEqual({
+      ok: false,
+      reasonCode: 'QUEUE_MESSAGE_IGNORED',
+    });
   });
 
   it('rejects garbage, path traversal and bad feed names without quoting them', () => {
     const cases = [
       'PID|1||MRN0001^^^HOSP^MR||DOE^JANE',
-      Buffer.from('{"type":"phi-ingest.file-dropped","version":1,"feedId":"a","blobName":"../x"}').toString('base64'),
-      JSON.stringify({ type: 'phi-ingest.file-dropped', version: 1, feedId: 'Bad Feed', blobName: 'a/b' }),
-      JSON.stringify({ ...blobCreatedEvent, subject: '/blobServices/default/containers/inbound/blobs/rootfile.hl7' }),
+      Buffer.from(
+        '{"type":"phi-ingest.file-dropped","version":1,"feedId":"a","blobName":"../x"}',
+      ).toString('base64'),
+      JSON.stringify({
+        type: 'phi-ingest.file-dropped',
+        version: 1,
+        feedId: 'Bad Feed',
+        blobName: 'a/b',
+      }),
+      JSON.stringify({
+        ...blobCreatedEvent,
+        subject: '/blobServices/default/containers/inbound/blobs/rootfile.hl7',
+      }),
     ];
     for (const text of cases) {
       const parsed = parseQueueMessage(text);

@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drain } from '../../pipeline/app.js';
 import { listAuditEvents } from '../../pipeline/audit.js';
 import { dropFiles } from '../../pipeline/drop.js';
-import { getBatchRow, getManifest, type BatchManifest, type BatchRow } from '../../pipeline/manifest.js';
+import {
+  getBatchRow,
+  getManifest,
+  type BatchManifest,
+  type BatchRow,
+} from '../../pipeline/manifest.js';
 import { decodePoisonMessage } from '../../pipeline/poison-queue.js';
 import { readSealedPart } from '../../pipeline/read-part.js';
 import { reprocess } from '../../pipeline/reprocess.js';
@@ -20,7 +25,9 @@ const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
 
 async function listBlobs(env: TestEnvironment, container: string): Promise<Map<string, string>> {
   const blobs = new Map<string, string>();
-  for await (const blob of env.app.storage.blobService.getContainerClient(container).listBlobsFlat()) {
+  for await (const blob of env.app.storage.blobService
+    .getContainerClient(container)
+    .listBlobsFlat()) {
     blobs.set(blob.name, blob.properties.etag ?? '');
   }
   return blobs;
@@ -38,13 +45,17 @@ async function rowsOf(env: TestEnvironment, feedId: string): Promise<BatchRow[]>
 
 async function poisonReasons(env: TestEnvironment): Promise<string[]> {
   const peeked = await env.app.storage.poisonQueue.peekMessages({ numberOfMessages: 32 });
-  return peeked.peekedMessageItems.map((item) => decodePoisonMessage(item.messageText)?.reasonCode ?? '?').sort();
+  return peeked.peekedMessageItems
+    .map((item) => decodePoisonMessage(item.messageText)?.reasonCode ?? '?')
+    .sort();
 }
 
 async function plaintextOf(env: TestEnvironment, parts: BatchManifest['parts']): Promise<string[]> {
   const texts: string[] = [];
   for (const part of parts) {
-    texts.push(Buffer.from(await readSealedPart(env.app, `${part.container}/${part.path}`)).toString('utf8'));
+    texts.push(
+      Buffer.from(await readSealedPart(env.app, `${part.container}/${part.path}`)).toString('utf8'),
+    );
   }
   return texts;
 }
@@ -76,12 +87,14 @@ describe('reprocess', () => {
 
     const report = await reprocess(env.app, { selection: { batchId: row.rowKey } });
 
-    expect(report.outcomes.map((outcome) => [outcome.status, outcome.fromVersion, outcome.version])).toEqual([
-      ['committed', 1, 2],
-    ]);
+    expect(
+      report.outcomes.map((outcome) => [outcome.status, outcome.fromVersion, outcome.version]),
+    ).toEqual([['committed', 1, 2]]);
     const after = (await getBatchRow(env.app.storage, 'lab-feed', row.rowKey))!;
     expect(after.version).toBe(2);
-    expect(after.manifestPath).toBe(`feed=lab-feed/date=${date}/batch=${row.rowKey}.v2/manifest.json`);
+    expect(after.manifestPath).toBe(
+      `feed=lab-feed/date=${date}/batch=${row.rowKey}.v2/manifest.json`,
+    );
     const v2 = await getManifest(env.app.storage, after.manifestPath);
     expect(v2.version).toBe(2);
     expect(v2.supersedes).toEqual({ version: 1, manifestPath: row.manifestPath });
@@ -107,7 +120,12 @@ describe('reprocess', () => {
       ['reprocess', 'succeeded', `archive/${v1.archive!.path}`],
       ['reprocess', 'succeeded', `manifests/${after.manifestPath}`],
     ]);
-    expect(events[1].detail).toMatchObject({ runId: report.plan.runId, fromVersion: 1, version: 2, from: 'archive' });
+    expect(events[1].detail).toMatchObject({
+      runId: report.plan.runId,
+      fromVersion: 1,
+      version: 2,
+      from: 'archive',
+    });
   });
 
   it('lists what it would do on a dry run and writes nothing', async () => {
@@ -152,14 +170,17 @@ describe('reprocess', () => {
       replace: true,
     });
 
-    expect(report.outcomes.map((outcome) => [outcome.batchId, outcome.status, outcome.version])).toEqual([
-      [row.rowKey, 'committed', 2],
-    ]);
+    expect(
+      report.outcomes.map((outcome) => [outcome.batchId, outcome.status, outcome.version]),
+    ).toEqual([[row.rowKey, 'committed', 2]]);
     const output = await listBlobs(env, 'output');
     for (const part of v1.parts) {
       expect(output.has(part.path)).toBe(false);
     }
-    const v2 = await getManifest(env.app.storage, (await getBatchRow(env.app.storage, 'adt-feed', row.rowKey))!.manifestPath);
+    const v2 = await getManifest(
+      env.app.storage,
+      (await getBatchRow(env.app.storage, 'adt-feed', row.rowKey))!.manifestPath,
+    );
     expect(v2.parts.every((part) => output.has(part.path))).toBe(true);
     expect(v2.counts.written).toBe(v1.counts.written);
     // The v1 manifest stays as the record; the shared archive stays.
@@ -185,12 +206,17 @@ describe('reprocess', () => {
     ]);
     expect(await poisonReasons(env)).toEqual(['FORMAT_UNKNOWN', 'HL7_BATCH_COUNT_MISMATCH']);
 
-    writeFileSync(env.app.config.feedsFile, JSON.stringify({ feeds: { 'bad-feed': { acceptBatchCountMismatch: true } } }));
+    writeFileSync(
+      env.app.config.feedsFile,
+      JSON.stringify({ feeds: { 'bad-feed': { acceptBatchCountMismatch: true } } }),
+    );
     const fixed = await reprocess(env.app, { selection: { poison: true } });
 
     expect(fixed.plan.resumed).toBe(false);
     const replayed = fixed.outcomes.find((outcome) => outcome.status === 'committed')!;
-    expect(fixed.outcomes.map((outcome) => [outcome.status, outcome.reasonCode ?? '']).sort()).toEqual([
+    expect(
+      fixed.outcomes.map((outcome) => [outcome.status, outcome.reasonCode ?? '']).sort(),
+    ).toEqual([
       ['committed', ''],
       ['failed', 'FORMAT_UNKNOWN'],
     ]);
@@ -205,25 +231,37 @@ describe('reprocess', () => {
     expect(v2.reprocess?.from).toBe('quarantine');
     expect(v2.batchCountMismatch).toBeDefined();
     // The replayed input is now archived, so a later fix can reprocess it from the archive.
-    expect(v2.archive!.path).toBe(`feed=bad-feed/date=${date}/batch=${replayed.batchId}/source.gz.enc`);
+    expect(v2.archive!.path).toBe(
+      `feed=bad-feed/date=${date}/batch=${replayed.batchId}/source.gz.enc`,
+    );
   });
 
   it('refuses an ambiguous or malformed selection with a clear code', async () => {
-    await expect(reprocess(env.app, { selection: {} })).rejects.toMatchObject({ code: 'REPROCESS_SELECTION_INVALID' });
+    await expect(reprocess(env.app, { selection: {} })).rejects.toMatchObject({
+      code: 'REPROCESS_SELECTION_INVALID',
+    });
     await expect(
       reprocess(env.app, { selection: { batchId: '0'.repeat(32), poison: true } }),
     ).rejects.toMatchObject({ code: 'REPROCESS_SELECTION_INVALID' });
     await expect(
-      reprocess(env.app, { selection: { feedId: 'lab-feed', fromDate: '2026-02-30x', toDate: date } }),
+      reprocess(env.app, {
+        selection: { feedId: 'lab-feed', fromDate: '2026-02-30x', toDate: date },
+      }),
     ).rejects.toMatchObject({ code: 'REPROCESS_SELECTION_INVALID' });
-    await expect(reprocess(env.app, { selection: { batchId: '0'.repeat(32) } })).rejects.toMatchObject({
+    await expect(
+      reprocess(env.app, { selection: { batchId: '0'.repeat(32) } }),
+    ).rejects.toMatchObject({
       code: 'BATCH_NOT_FOUND',
     });
   });
 });
 
 /** Runs `phi-ingest reprocess` in its own process, crashing at a failpoint. */
-function reprocessUntilCrash(env: TestEnvironment, args: string[], failpoint: string): Promise<NodeJS.Signals | null> {
+function reprocessUntilCrash(
+  env: TestEnvironment,
+  args: string[],
+  failpoint: string,
+): Promise<NodeJS.Signals | null> {
   const child = spawn(process.execPath, [CLI, 'reprocess', ...args], {
     env: {
       PATH: process.env.PATH,
@@ -262,19 +300,26 @@ describe('reprocess after a kill', () => {
   });
 
   const manifestsOf = async (feedId: string): Promise<string[]> =>
-    [...(await listBlobs(env, 'manifests')).keys()].filter((name) => name.startsWith(`feed=${feedId}/`)).sort();
+    [...(await listBlobs(env, 'manifests')).keys()]
+      .filter((name) => name.startsWith(`feed=${feedId}/`))
+      .sort();
 
   it('resumes where it stopped and does not write a finished batch again', async () => {
     const args = ['--feed', 'kill-a', '--from', date, '--to', date];
     expect(await reprocessUntilCrash(env, args, 'reprocess-batch-done')).toBe('SIGKILL');
     const versionsAfterKill = (await rowsOf(env, 'kill-a')).map((row) => row.version).sort();
     expect(versionsAfterKill).toEqual([1, 2]);
-    const firstDone = (await listBlobs(env, 'manifests'));
+    const firstDone = await listBlobs(env, 'manifests');
 
-    const report = await reprocess(env.app, { selection: { feedId: 'kill-a', fromDate: date, toDate: date } });
+    const report = await reprocess(env.app, {
+      selection: { feedId: 'kill-a', fromDate: date, toDate: date },
+    });
 
     expect(report.plan.resumed).toBe(true);
-    expect(report.outcomes.map((outcome) => outcome.status).sort()).toEqual(['already-done', 'committed']);
+    expect(report.outcomes.map((outcome) => outcome.status).sort()).toEqual([
+      'already-done',
+      'committed',
+    ]);
     expect((await rowsOf(env, 'kill-a')).map((row) => row.version)).toEqual([2, 2]);
     const names = await manifestsOf('kill-a');
     expect(names.filter((name) => name.includes('.v2/'))).toHaveLength(2);
@@ -285,7 +330,10 @@ describe('reprocess after a kill', () => {
     expect((await listBlobs(env, 'manifests')).get(donePath)).toBe(firstDone.get(donePath));
 
     // The run is finished: the same command now starts a new run, which writes version 3.
-    const again = await reprocess(env.app, { selection: { feedId: 'kill-a', fromDate: date, toDate: date }, dryRun: true });
+    const again = await reprocess(env.app, {
+      selection: { feedId: 'kill-a', fromDate: date, toDate: date },
+      dryRun: true,
+    });
     expect(again.plan.resumed).toBe(false);
     expect(again.plan.batches.map((batch) => batch.targetVersion)).toEqual([3, 3]);
   });
@@ -299,7 +347,9 @@ describe('reprocess after a kill', () => {
     );
     expect(v2Before.length).toBeGreaterThan(0);
 
-    const report = await reprocess(env.app, { selection: { feedId: 'kill-b', fromDate: date, toDate: date } });
+    const report = await reprocess(env.app, {
+      selection: { feedId: 'kill-b', fromDate: date, toDate: date },
+    });
 
     expect(report.plan.resumed).toBe(true);
     expect(report.outcomes.map((outcome) => [outcome.status, outcome.version])).toEqual([

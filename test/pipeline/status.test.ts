@@ -62,7 +62,11 @@ describe('status', () => {
   it('shows the backlog and the age of the oldest message before processing', () => {
     expect(before.queues).toEqual({ inbound: 4, 'inbound-poison': 0 });
     expect(before.queueDetails[0].oldestMessageAgeSec).toBeGreaterThanOrEqual(90);
-    expect(before.poison).toMatchObject({ approximateDepth: 0, oldestMessageAgeSec: null, byReason: {} });
+    expect(before.poison).toMatchObject({
+      approximateDepth: 0,
+      oldestMessageAgeSec: null,
+      byReason: {},
+    });
     expect(before.lastHour.batches).toBe(0);
   });
 
@@ -72,7 +76,11 @@ describe('status', () => {
     const status = JSON.parse(result.stdout) as PipelineStatus;
 
     expect(status.queues).toEqual({ inbound: 0, 'inbound-poison': 2 });
-    expect(status.queueDetails[0]).toEqual({ name: 'inbound', approximateDepth: 0, oldestMessageAgeSec: null });
+    expect(status.queueDetails[0]).toEqual({
+      name: 'inbound',
+      approximateDepth: 0,
+      oldestMessageAgeSec: null,
+    });
     expect(status.poison).toMatchObject({
       approximateDepth: 2,
       byReason: { FORMAT_UNKNOWN: 1, HL7_BATCH_COUNT_MISMATCH: 1 },
@@ -93,7 +101,12 @@ describe('status', () => {
     expect(status.lastHour).toMatchObject({ ...expected, windowSec: 3600 });
     expect(status.lastHour.messagesPerSecond).toBe(Math.round((10 / 3600) * 1000) / 1000);
     expect(status.lastDay).toMatchObject({ ...expected, windowSec: 86400 });
-    expect(status.batches.map((row) => row.partitionKey).sort()).toEqual(['bad-feed', 'bad-feed', 'fhir-feed', 'lab-feed']);
+    expect(status.batches.map((row) => row.partitionKey).sort()).toEqual([
+      'bad-feed',
+      'bad-feed',
+      'fhir-feed',
+      'lab-feed',
+    ]);
 
     for (const identifier of listSampleIdentifiers()) {
       expect(result.stdout).not.toContain(identifier);
@@ -102,7 +115,9 @@ describe('status', () => {
   });
 
   it('leaves batches older than the window out of the last hour', async () => {
-    const later = await getPipelineStatus(env.app.storage, { now: new Date(Date.now() + 2 * 3600 * 1000) });
+    const later = await getPipelineStatus(env.app.storage, {
+      now: new Date(Date.now() + 2 * 3600 * 1000),
+    });
     expect(later.lastHour.batches).toBe(0);
     expect(later.lastDay.batches).toBe(4);
   });

@@ -41,7 +41,9 @@ describe('verify names each kind of tampering', () => {
     manifests = await Promise.all(
       report.results.map(async (result) => {
         const manifest = (result as { manifest: BatchManifest }).manifest;
-        return JSON.parse((await download('manifests', pathOf(manifest))).toString('utf8')) as BatchManifest;
+        return JSON.parse(
+          (await download('manifests', pathOf(manifest))).toString('utf8'),
+        ) as BatchManifest;
       }),
     );
     manifests.sort((a, b) => a.feedId.localeCompare(b.feedId) || a.chain!.seq - b.chain!.seq);
@@ -58,10 +60,17 @@ describe('verify names each kind of tampering', () => {
     const report = await verifyStorage(env.app);
     expect(report.findings).toEqual([]);
     const partCount = manifests.reduce(
-      (sum, manifest) => sum + manifest.parts.length + manifest.rejectParts.length + (manifest.archive ? 1 : 0),
+      (sum, manifest) =>
+        sum + manifest.parts.length + manifest.rejectParts.length + (manifest.archive ? 1 : 0),
       0,
     );
-    expect(report).toMatchObject({ chains: 3, manifests: 3, parts: partCount, partsShredded: 0, auditEvents: 3 });
+    expect(report).toMatchObject({
+      chains: 3,
+      manifests: 3,
+      parts: partCount,
+      partsShredded: 0,
+      auditEvents: 3,
+    });
   });
 
   it('names a flipped byte in an output part: its hash and its GCM tag', async () => {
@@ -99,8 +108,16 @@ describe('verify names each kind of tampering', () => {
 
     const report = await verifyStorage(env.app, { batchId: manifests[1].batchId });
     expect(where(report.findings)).toEqual([
-      { code: 'PART_SIZE_MISMATCH', batchId: manifests[1].batchId, path: `archive/${archive.path}` },
-      { code: 'PART_HASH_MISMATCH', batchId: manifests[1].batchId, path: `archive/${archive.path}` },
+      {
+        code: 'PART_SIZE_MISMATCH',
+        batchId: manifests[1].batchId,
+        path: `archive/${archive.path}`,
+      },
+      {
+        code: 'PART_HASH_MISMATCH',
+        batchId: manifests[1].batchId,
+        path: `archive/${archive.path}`,
+      },
       { code: 'PART_TRUNCATED', batchId: manifests[1].batchId, path: `archive/${archive.path}` },
     ]);
     await upload('archive', archive.path, original);
@@ -162,7 +179,10 @@ describe('verify names each kind of tampering', () => {
       })),
     );
     expect(report.findings.map((finding) => finding.message).sort()).toEqual(
-      [`The blob holds the manifest of batch ${first.batchId}`, `The blob holds the manifest of batch ${second.batchId}`].sort(),
+      [
+        `The blob holds the manifest of batch ${first.batchId}`,
+        `The blob holds the manifest of batch ${second.batchId}`,
+      ].sort(),
     );
     await upload('manifests', pathOf(first), firstBytes);
     await upload('manifests', pathOf(second), secondBytes);
@@ -174,8 +194,13 @@ describe('verify names each kind of tampering', () => {
     await table.deleteEntity('audit', 'seq-000000000002');
 
     const report = await verifyStorage(env.app);
-    expect(where(report.findings)).toEqual([{ code: 'CHAIN_ENTRY_MISSING', chain: 'audit', seq: 2 }]);
-    expect((await listAuditEvents(env.app.storage)).map((event) => event.action)).toEqual(['decrypt', 'verify']);
+    expect(where(report.findings)).toEqual([
+      { code: 'CHAIN_ENTRY_MISSING', chain: 'audit', seq: 2 },
+    ]);
+    expect((await listAuditEvents(env.app.storage)).map((event) => event.action)).toEqual([
+      'decrypt',
+      'verify',
+    ]);
 
     const { etag: _etag, timestamp: _timestamp, ...entity } = removed;
     await table.createEntity({ ...entity, partitionKey: 'audit', rowKey: 'seq-000000000002' });

@@ -33,14 +33,18 @@ describe('keys, shred, audit and verify from the command line', () => {
     });
     let stdout = '';
     let stderr = '';
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout += Buffer.from(chunk).toString('utf8');
-      return true;
-    });
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stderr += Buffer.from(chunk).toString('utf8');
-      return true;
-    });
+    const out = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        stdout += Buffer.from(chunk).toString('utf8');
+        return true;
+      });
+    const err = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk: string | Uint8Array) => {
+        stderr += Buffer.from(chunk).toString('utf8');
+        return true;
+      });
     try {
       await main(['node', 'phi-ingest', ...args]);
     } finally {
@@ -67,12 +71,16 @@ describe('keys, shred, audit and verify from the command line', () => {
   it('creates keys, ingests, shreds, lists the trail and verifies it', async () => {
     const init = await cli('keys', 'init');
     expect(init.stderr).toBe('');
-    expect(init.stdout).toMatch(/^key file created \(mode 600\): KEK local-[0-9a-f]{8} version 1, signing key [0-9a-f]{16}\n$/);
+    expect(init.stdout).toMatch(
+      /^key file created \(mode 600\): KEK local-[0-9a-f]{8} version 1, signing key [0-9a-f]{16}\n$/,
+    );
     expect(statSync(join(homeDir, 'keys.json')).mode & 0o777).toBe(0o600);
 
     const ingest = await cli('ingest', '--feed', 'lab-feed', join(homeDir, 'samples', 'lab-feed'));
     expect(ingest.code).toBe(0);
-    const partPath = /output\/feed=lab-feed\/\S+part-00000\.ndjson\.gz\.enc/.exec(ingest.stdout)![0];
+    const partPath = /output\/feed=lab-feed\/\S+part-00000\.ndjson\.gz\.enc/.exec(
+      ingest.stdout,
+    )![0];
     const batchId = /batch=([0-9a-f]{32})/.exec(partPath)![1];
 
     const decrypted = await cli('decrypt', partPath);
@@ -80,7 +88,9 @@ describe('keys, shred, audit and verify from the command line', () => {
     expect(decrypted.stdout.trimEnd().split('\n')).toHaveLength(5);
 
     const shred = await cli('batch', 'shred', batchId, '--yes');
-    expect(shred.stdout).toBe(`batch ${batchId} shredded: its key is destroyed and its data can no longer be read\n`);
+    expect(shred.stdout).toBe(
+      `batch ${batchId} shredded: its key is destroyed and its data can no longer be read\n`,
+    );
     const refused = await cli('decrypt', partPath);
     expect([refused.code, refused.stdout, refused.stderr]).toEqual([
       1,
@@ -89,17 +99,33 @@ describe('keys, shred, audit and verify from the command line', () => {
     ]);
 
     const audit = await cli('audit', '--json', '--feed', 'lab-feed');
-    const events = audit.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(events.map((event) => [event.action, event.outcome, event.errorCode ?? '', (event.actor as { name: string }).name])).toEqual([
+    const events = audit.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(
+      events.map((event) => [
+        event.action,
+        event.outcome,
+        event.errorCode ?? '',
+        (event.actor as { name: string }).name,
+      ]),
+    ).toEqual([
       ['ingest', 'succeeded', '', 'test-operator'],
       ['decrypt', 'started', '', 'test-operator'],
       ['decrypt', 'succeeded', '', 'test-operator'],
       ['decrypt', 'started', '', 'test-operator'],
       ['decrypt', 'failed', 'BATCH_KEY_SHREDDED', 'test-operator'],
     ]);
-    expect(events[2]).toMatchObject({ batchId, target: partPath, chain: { name: 'audit', seq: 4 } });
+    expect(events[2]).toMatchObject({
+      batchId,
+      target: partPath,
+      chain: { name: 'audit', seq: 4 },
+    });
     const all = await cli('audit');
-    expect(all.stdout.split('\n').filter((line) => / batch-shred +succeeded/.test(line))).toHaveLength(1);
+    expect(
+      all.stdout.split('\n').filter((line) => / batch-shred +succeeded/.test(line)),
+    ).toHaveLength(1);
 
     const clean = await cli('verify');
     expect([clean.code, clean.stdout.trimEnd().split('\n').at(-1)]).toEqual([
@@ -127,6 +153,8 @@ describe('keys, shred, audit and verify from the command line', () => {
     ]);
     chmodSync(join(homeDir, 'keys.json'), 0o600);
     const again = await cli('keys', 'init');
-    expect(again.stderr).toBe('phi-ingest: KEY_FILE_EXISTS: A key file already exists; it is never replaced\n');
+    expect(again.stderr).toBe(
+      'phi-ingest: KEY_FILE_EXISTS: A key file already exists; it is never replaced\n',
+    );
   });
 });

@@ -188,7 +188,10 @@ describe('fhir-feed files', () => {
       .filter((entry: Entry) => entry.resource.resourceType === 'Patient')
       .map((entry: Entry) => entry.fullUrl.slice('urn:uuid:'.length));
     const text = textOf(samples, 'observations.ndjson');
-    const lines = text.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
 
     expect(text.endsWith('\n')).toBe(true);
     expect(lines.length).toBe(3 * patientIds.length);

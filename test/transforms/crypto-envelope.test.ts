@@ -212,9 +212,7 @@ describe('tampered envelopes', () => {
     const { sealed } = sealSample();
     sealed[4] = 2;
 
-    expect(codeOf(() => decryptEnvelope(sealed, resolveKek))).toBe(
-      'ENVELOPE_UNSUPPORTED_VERSION',
-    );
+    expect(codeOf(() => decryptEnvelope(sealed, resolveKek))).toBe('ENVELOPE_UNSUPPORTED_VERSION');
   });
 
   it('keeps crypto library text out of error messages', () => {

@@ -69,9 +69,9 @@ describe('createDecryptStream', () => {
     const sealed = encryptEnvelope(plaintext, { ...fixedOptions(), chunkSizeBytes: 1024 });
     const withoutLast = sealed.subarray(0, sealed.length - (5 + 16));
 
-    await expect(runThrough(createDecryptStream(resolveKek), [withoutLast])).rejects.toMatchObject(
-      { code: 'ENVELOPE_TRUNCATED' },
-    );
+    await expect(runThrough(createDecryptStream(resolveKek), [withoutLast])).rejects.toMatchObject({
+      code: 'ENVELOPE_TRUNCATED',
+    });
   });
 
   it('fails with ENVELOPE_BAD_MAGIC as soon as the first bytes are wrong', async () => {
@@ -110,7 +110,7 @@ async function runThrough(stream: Transform, pieces: Iterable<Uint8Array>): Prom
 function splitRandomly(bytes: Uint8Array, seed: number): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   let state = seed;
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     const size = 1 + (state % 200_000);
     pieces.push(bytes.subarray(offset, offset + size));

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { collectFhirIdentifiers, fhirBaselineText } from '../../transforms/deid/fhir-identifiers.js';
+import {
+  collectFhirIdentifiers,
+  fhirBaselineText,
+} from '../../transforms/deid/fhir-identifiers.js';
 import { collectHl7Identifiers, hl7BaselineText } from '../../transforms/deid/hl7-identifiers.js';
 import { checkLeaks } from '../../transforms/deid/leak-check.js';
 import type { LeakKind } from '../../transforms/deid/leak-check.js';
@@ -87,7 +90,9 @@ function freeTextOf(message: Hl7Message): string {
       return [segment.getFieldText(3)];
     }
     const type = segment.getValue(2, 1, 1) ?? '';
-    return segment.name === 'OBX' && ['TX', 'FT', 'ST'].includes(type) ? [segment.getFieldText(5)] : [];
+    return segment.name === 'OBX' && ['TX', 'FT', 'ST'].includes(type)
+      ? [segment.getFieldText(5)]
+      : [];
   });
   return texts.join('\n');
 }
@@ -146,7 +151,9 @@ describe.skipIf(!corpusAvailable)('leak check over the shared corpus', () => {
     for (const file of [...listFiles('fhir'), ...listFiles('ndjson')]) {
       checkFhirFile(file, tally);
     }
-    console.info(`FHIR leak check: ${tally.records} documents or lines, ${tally.searched} identifiers`);
+    console.info(
+      `FHIR leak check: ${tally.records} documents or lines, ${tally.searched} identifiers`,
+    );
     expect(tally.records).toBeGreaterThan(100);
     expect(tally.searched).toBeGreaterThan(400);
     expect(tally.where).toEqual([]);

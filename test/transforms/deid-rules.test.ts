@@ -4,9 +4,17 @@ import { generateSamples } from '../../samples/index.js';
 import { checkFhirPath } from '../../transforms/deid/compile.js';
 import { dateOffsetDays, shiftFhirDate } from '../../transforms/deid/date-shift.js';
 import { decryptField, deriveFieldKeys } from '../../transforms/deid/field-crypto.js';
-import { hashDeidRules, parseDeidRulesFile, resolveDeidRules } from '../../transforms/deid/rules.js';
+import {
+  hashDeidRules,
+  parseDeidRulesFile,
+  resolveDeidRules,
+} from '../../transforms/deid/rules.js';
 import type { DeidPreset, DeidRulesFile } from '../../transforms/deid/rules.js';
-import { collectIdentityMap, collectPatientKeys, deidentifyResource } from '../../transforms/fhir/index.js';
+import {
+  collectIdentityMap,
+  collectPatientKeys,
+  deidentifyResource,
+} from '../../transforms/fhir/index.js';
 import { deidentifyHl7, parseHl7 } from '../../transforms/hl7/index.js';
 import type { Hl7Message } from '../../transforms/hl7/index.js';
 import { pseudonymize } from '../../transforms/pseudonym.js';
@@ -47,7 +55,11 @@ const ENCOUNTER_BUNDLE = {
         resourceType: 'Patient',
         identifier: [
           { system: 'urn:x', value: 'OLD1' },
-          { type: { coding: [{ system: V2_0203, code: 'MR' }] }, system: 'urn:x', value: 'MRN0042' },
+          {
+            type: { coding: [{ system: V2_0203, code: 'MR' }] },
+            system: 'urn:x',
+            value: 'MRN0042',
+          },
         ],
         birthDate: '1930-01-05',
         address: [{ city: 'Testville', state: 'TS', postalCode: '02115' }],
@@ -71,10 +83,11 @@ function deidentifyBundle(ctx: ReturnType<typeof contextFor>): Record<string, un
   const patientKeys = collectPatientKeys(resources, fullUrls, ctx.pseudonymKey);
   return resources.map(
     (resource, index) =>
-      deidentifyResource(resource, ctx, { identityMap, patientKeys, fullUrl: fullUrls[index] }) as Record<
-        string,
-        unknown
-      >,
+      deidentifyResource(resource, ctx, {
+        identityMap,
+        patientKeys,
+        fullUrl: fullUrls[index],
+      }) as Record<string, unknown>,
   );
 }
 
@@ -91,7 +104,10 @@ describe('one patient in HL7 v2 and FHIR', () => {
     expect((patient.identifier as { value: string }[])[1].value).toBe(mrn);
     expect(message.get('PV1-44')).toBe('20240422080000');
     expect(message.get('PV1-45')).toBe('20240426120000');
-    expect(encounter.period).toEqual({ start: '2024-04-22T08:00:00Z', end: '2024-04-26T12:00:00Z' });
+    expect(encounter.period).toEqual({
+      start: '2024-04-22T08:00:00Z',
+      end: '2024-04-26T12:00:00Z',
+    });
     expect(shiftFhirDate('2024-03-01', offsetDays)).toBe('2024-04-22');
   });
 
@@ -142,28 +158,36 @@ describe('rules files', () => {
     '  - { path: "OBX-5 where OBX-2 in (NM)", method: perturb, span: 0.1 }',
     '  - { path: PV1-3, method: substitute, value: WARD }',
     'fhir:',
-    "  - { path: \"Patient.identifier.where(system = 'urn:x').value\", method: cryptoHash, namespace: other }",
+    '  - { path: "Patient.identifier.where(system = \'urn:x\').value", method: cryptoHash, namespace: other }',
     '  - { path: Patient.birthDate, method: generalize, to: year }',
   ].join('\n');
 
-  it('reads YAML and applies the feed\'s rules before the preset\'s', () => {
+  it("reads YAML and applies the feed's rules before the preset's", () => {
     const parsed = parseDeidRulesFile(yaml, 'yaml', checkFhirPath);
     expect(parsed.ok).toBe(true);
     const ctx = contextFor('safe-harbor', (parsed as { rules: DeidRulesFile }).rules);
     const message = hl7(`${ADMISSION}\rOBX|2|NM|GLU^Glucose^L||100||||||F`, ctx);
 
-    expect(decryptField(deriveFieldKeys(KEY), 'hl7:PID-5', message.get('PID-5') ?? '')).toBe('Fakename^Bravo');
-    expect(decryptField(deriveFieldKeys(KEY), 'hl7:PID-6', message.get('PID-5') ?? '')).toBeUndefined();
+    expect(decryptField(deriveFieldKeys(KEY), 'hl7:PID-5', message.get('PID-5') ?? '')).toBe(
+      'Fakename^Bravo',
+    );
+    expect(
+      decryptField(deriveFieldKeys(KEY), 'hl7:PID-6', message.get('PID-5') ?? ''),
+    ).toBeUndefined();
     expect(message.get('PID-7')).toBe('19300105');
     expect(message.get('PV1-3')).toBe('WARD');
     const glucose = Number(message.segmentsNamed('OBX')[1].getValue(5));
     expect(glucose).toBeGreaterThanOrEqual(90);
     expect(glucose).toBeLessThanOrEqual(110);
-    expect(Math.abs(dateOffsetDays(KEY, pseudonymize(KEY, 'patient-id', 'MRN0042'), 30))).toBeLessThanOrEqual(30);
+    expect(
+      Math.abs(dateOffsetDays(KEY, pseudonymize(KEY, 'patient-id', 'MRN0042'), 30)),
+    ).toBeLessThanOrEqual(30);
 
     const [patient] = deidentifyBundle(ctx);
     expect(patient.birthDate).toBe('1930');
-    expect((patient.identifier as { value: string }[])[0].value).toBe(pseudonymize(KEY, 'other', 'OLD1'));
+    expect((patient.identifier as { value: string }[])[0].value).toBe(
+      pseudonymize(KEY, 'other', 'OLD1'),
+    );
   });
 
   it('reports every problem with its path and never quotes a value', () => {
@@ -186,13 +210,22 @@ describe('rules files', () => {
         '(root): unknown keys colour',
       ],
     });
-    const fhirOnly = parseDeidRulesFile('fhir:\n  - { path: "Patient.name.where(", method: redact }', 'yaml', checkFhirPath);
-    expect(fhirOnly).toEqual({ ok: false, problems: ['fhir.0.path: not a valid FHIRPath expression'] });
+    const fhirOnly = parseDeidRulesFile(
+      'fhir:\n  - { path: "Patient.name.where(", method: redact }',
+      'yaml',
+      checkFhirPath,
+    );
+    expect(fhirOnly).toEqual({
+      ok: false,
+      problems: ['fhir.0.path: not a valid FHIRPath expression'],
+    });
   });
 });
 
 describe('reproducibility on the generated samples', () => {
-  const files = new Map(generateSamples().map((file) => [`${file.feed}/${file.fileName}`, file.bytes]));
+  const files = new Map(
+    generateSamples().map((file) => [`${file.feed}/${file.fileName}`, file.bytes]),
+  );
   const adt = files.get('adt-feed/adt-batch.hl7') as Uint8Array;
   const bundle = files.get('fhir-feed/patients-bundle.json') as Uint8Array;
 
@@ -219,7 +252,9 @@ describe('reproducibility on the generated samples', () => {
     const shared = [...pseudonymsIn(fhirText)].filter((value) => hl7Pseudonyms.has(value));
     expect(shared.length).toBeGreaterThanOrEqual(3);
 
-    const otherKeyText = JSON.stringify(transformFhirDocument(bundle, contextFor('safe-harbor', {}, OTHER_KEY)));
+    const otherKeyText = JSON.stringify(
+      transformFhirDocument(bundle, contextFor('safe-harbor', {}, OTHER_KEY)),
+    );
     expect([...pseudonymsIn(otherKeyText)].filter((value) => hl7Pseudonyms.has(value))).toEqual([]);
   });
 });

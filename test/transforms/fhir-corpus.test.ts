@@ -25,7 +25,6 @@ const CTX = { pseudonymKey: new Uint8Array(32).fill(0x5a) };
 // Provider directory resources keep their own names; a patient's name may coincide with them.
 const PROVIDER_TYPES = new Set(['Practitioner', 'PractitionerRole', 'Organization', 'Location']);
 
-
 // What each known malformed file has to be refused with.
 const MALFORMED_EXPECTED: Record<string, { code: string; field: string }> = {
   'fhirsrv__Normative-ObservationWithInvalidStatus.json': {
@@ -170,14 +169,15 @@ describe.skipIf(!corpusExists)('NDJSON corpus', () => {
     // A failure carries a code and a position only, so no line text can leak through it.
     for (const failure of failures as Resource[]) {
       expect(Object.keys(failure)).toEqual(['ok', 'code', 'position']);
-      expect(Object.keys(failure.position as Resource)).toEqual(
-        expect.arrayContaining(['line']),
-      );
+      expect(Object.keys(failure.position as Resource)).toEqual(expect.arrayContaining(['line']));
       expect(JSON.stringify(failure.position)).toMatch(/^\{"line":\d+(,"field":"[A-Za-z.]+")?\}$/);
     }
 
     resources.forEach(expectValid);
-    expectNoPatientSecrets(resources, resources.map(() => undefined));
+    expectNoPatientSecrets(
+      resources,
+      resources.map(() => undefined),
+    );
   });
 
   it('refuses every bulk export log line as not a resource', () => {

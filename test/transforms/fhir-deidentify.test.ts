@@ -457,14 +457,20 @@ describe('deidentifyResource on embedded documents', () => {
 
   it('drops a DiagnosticReport presentedForm payload and a Binary payload', () => {
     const report = deidentifyResource(
-      { resourceType: 'DiagnosticReport', status: 'final', presentedForm: [{ contentType: 'text/html', data: note }] },
+      {
+        resourceType: 'DiagnosticReport',
+        status: 'final',
+        presentedForm: [{ contentType: 'text/html', data: note }],
+      },
       CTX,
     );
     expect(JSON.stringify(report)).not.toContain(note);
     expect((report as { presentedForm: unknown[] }).presentedForm).toEqual([
       { contentType: 'text/html', extension: [masked] },
     ]);
-    expect(deidentifyResource({ resourceType: 'Binary', contentType: 'text/plain', data: note }, CTX)).toEqual({
+    expect(
+      deidentifyResource({ resourceType: 'Binary', contentType: 'text/plain', data: note }, CTX),
+    ).toEqual({
       resourceType: 'Binary',
       contentType: 'text/plain',
     });

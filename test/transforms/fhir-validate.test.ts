@@ -37,7 +37,9 @@ describe('validateResource', () => {
     }
     expect(validateResource({ resourceType: 'Patient', id: 'a'.repeat(64) })).toEqual({ ok: true });
     // Outside the strict FHIR id syntax, but kept: vendor and template ids such as these occur.
-    expect(validateResource({ resourceType: 'Patient', id: '##PatientID##' })).toEqual({ ok: true });
+    expect(validateResource({ resourceType: 'Patient', id: '##PatientID##' })).toEqual({
+      ok: true,
+    });
     expect(validateResource({ resourceType: 'Patient', id: 'epic_123:4' })).toEqual({ ok: true });
   });
 

@@ -47,20 +47,56 @@ const MALFORMED_CODES: ReadonlyMap<string, string> = new Map([
   ['cdcti__Message-msh_present_but_missing_msh-6.hl7', 'ok'],
   ['cdcti__Message-orm_obx-5_is_not_a_numeric_value.hl7', 'HL7_BAD_DATATYPE'],
   ['cdcti__Orders-012_AL_ORM_O01_malformed_XAD_datatype_0_initial_message.hl7', 'ok'],
-  ['nhapi__EncodingNotSupportedException-id_000014,sig_02,src_000480+000349,op_splice,rep_32.hl7', 'HL7_MISSING_MSH'],
-  ['nhapi__EncodingNotSupportedException-id_000213,sig_02,src_001353+000130,op_splice,rep_8.hl7', 'HL7_MISSING_MSH'],
+  [
+    'nhapi__EncodingNotSupportedException-id_000014,sig_02,src_000480+000349,op_splice,rep_32.hl7',
+    'HL7_MISSING_MSH',
+  ],
+  [
+    'nhapi__EncodingNotSupportedException-id_000213,sig_02,src_001353+000130,op_splice,rep_8.hl7',
+    'HL7_MISSING_MSH',
+  ],
   ['nhapi__EncodingNotSupportedException-nullref1.hl7', 'HL7_MISSING_MSH'],
-  ['nhapi__HL7Exception-id_000029,sig_02,src_000167+001027,op_splice,rep_8.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000042,sig_02,src_000334+000148,op_splice,rep_4.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000064,sig_02,src_000051+000380,op_splice,rep_16.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000087,sig_02,src_000967+001832,op_splice,rep_2.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000099,sig_02,src_004226+004602,op_splice,rep_4.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000118,sig_02,src_001039+002153,op_splice,rep_16.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000123,sig_02,src_000372+002313,op_splice,rep_8.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000125,sig_02,src_004230+004691,op_splice,rep_16.hl7', 'HL7_BAD_DELIMITERS'],
+  [
+    'nhapi__HL7Exception-id_000029,sig_02,src_000167+001027,op_splice,rep_8.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000042,sig_02,src_000334+000148,op_splice,rep_4.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000064,sig_02,src_000051+000380,op_splice,rep_16.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000087,sig_02,src_000967+001832,op_splice,rep_2.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000099,sig_02,src_004226+004602,op_splice,rep_4.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000118,sig_02,src_001039+002153,op_splice,rep_16.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000123,sig_02,src_000372+002313,op_splice,rep_8.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000125,sig_02,src_004230+004691,op_splice,rep_16.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
   ['nhapi__HL7Exception-id_000151,sig_02,src_001351,op_havoc,rep_2.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000160,sig_02,src_004804+004815,op_splice,rep_8.hl7', 'HL7_BAD_DELIMITERS'],
-  ['nhapi__HL7Exception-id_000176,sig_02,src_002656+002699,op_splice,rep_32.hl7', 'HL7_BAD_DELIMITERS'],
+  [
+    'nhapi__HL7Exception-id_000160,sig_02,src_004804+004815,op_splice,rep_8.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
+  [
+    'nhapi__HL7Exception-id_000176,sig_02,src_002656+002699,op_splice,rep_32.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
   ['nhapi__HL7Exception-id_000205,sig_02,src_001449,op_havoc,rep_2.hl7', 'HL7_BAD_DELIMITERS'],
   ['nhapi__HL7Exception-ioor1.hl7', 'HL7_BAD_DELIMITERS'],
   ['nhapi__HL7Exception-so2.hl7', 'HL7_BAD_DELIMITERS'],
@@ -70,7 +106,10 @@ const MALFORMED_CODES: ReadonlyMap<string, string> = new Map([
   ['nhapi__HL7Exception-sys1.hl7', 'HL7_BAD_DELIMITERS'],
   ['nhapi__HL7Exception-sys2.hl7', 'HL7_BAD_DELIMITERS'],
   ['nhapi__NoException-id_000109,sig_02,src_001098+002192,op_splice,rep_4.hl7', 'HL7_BAD_SEGMENT'],
-  ['nhapi__NoException-id_000168,sig_02,src_002426+002144,op_splice,rep_8.hl7', 'HL7_BAD_DELIMITERS'],
+  [
+    'nhapi__NoException-id_000168,sig_02,src_002426+002144,op_splice,rep_8.hl7',
+    'HL7_BAD_DELIMITERS',
+  ],
 ]);
 
 // Messages in valid files that break a default rule, by message index: two nHapi OML^O21
@@ -151,9 +190,10 @@ describe.skipIf(!hasCorpus)('HL7 v2 corpus', () => {
       const outcome = runFile(file);
       expect(outcome.splitCode, file).toBeUndefined();
       const known = VALID_FILE_REJECTS.get(path.basename(file)) ?? {};
-      expect(outcome.messages.map((m) => m.code ?? 'ok'), file).toEqual(
-        outcome.messages.map((_, index) => known[index] ?? 'ok'),
-      );
+      expect(
+        outcome.messages.map((m) => m.code ?? 'ok'),
+        file,
+      ).toEqual(outcome.messages.map((_, index) => known[index] ?? 'ok'));
     }
   });
 

@@ -81,7 +81,11 @@ describe('parseHl7DateTime', () => {
       '20240301123045-1500',
       '20240301123045+0560',
     ]) {
-      expect(parseHl7DateTime(bad), bad).toEqual({ ok: false, code: 'HL7_BAD_DATATYPE', position: {} });
+      expect(parseHl7DateTime(bad), bad).toEqual({
+        ok: false,
+        code: 'HL7_BAD_DATATYPE',
+        position: {},
+      });
     }
   });
 
@@ -111,7 +115,9 @@ describe('formatHl7DateTimeIso', () => {
     expect(formatHl7DateTimeIso(value('20240301'))).toBe('2024-03-01');
     expect(formatHl7DateTimeIso(value('2024030112'))).toBe('2024-03-01T12');
     expect(formatHl7DateTimeIso(value('202403011230'))).toBe('2024-03-01T12:30');
-    expect(formatHl7DateTimeIso(value('20240301123045.1234-0500'))).toBe('2024-03-01T12:30:45.1234-05:00');
+    expect(formatHl7DateTimeIso(value('20240301123045.1234-0500'))).toBe(
+      '2024-03-01T12:30:45.1234-05:00',
+    );
     expect(formatHl7DateTimeIso(value('20240301123045+0000'))).toBe('2024-03-01T12:30:45+00:00');
     expect(formatHl7DateTimeIso(value('202403011230+0530'))).toBe('2024-03-01T12:30+05:30');
   });
@@ -121,13 +127,21 @@ describe('Hl7Message.getDateTime', () => {
   const MSH = 'MSH|^~\\&|A||||20240301083000-0500||ORU^R01|1|P|2.5.1';
 
   it('reads a DTM field, and component 1 of a TS field', () => {
-    const message = parsed(`${MSH}\rPID|1||X||DOE||19800102\rOBX|1|TS|C||20240301123045^S||||||F|||202403011230\r`);
+    const message = parsed(
+      `${MSH}\rPID|1||X||DOE||19800102\rOBX|1|TS|C||20240301123045^S||||||F|||202403011230\r`,
+    );
     expect(message.getDateTime('PID-7')).toEqual({
       ok: true,
       value: { year: 1980, month: 1, day: 2, precision: 'day' },
     });
-    expect(message.getDateTime('MSH-7')).toMatchObject({ ok: true, value: { offsetMinutes: -300, second: 0 } });
-    expect(message.getDateTime('OBX-5')).toMatchObject({ ok: true, value: { second: 45, precision: 'second' } });
+    expect(message.getDateTime('MSH-7')).toMatchObject({
+      ok: true,
+      value: { offsetMinutes: -300, second: 0 },
+    });
+    expect(message.getDateTime('OBX-5')).toMatchObject({
+      ok: true,
+      value: { second: 45, precision: 'second' },
+    });
     expect(message.getDateTime('OBX-14')).toMatchObject({ ok: true, value: { minute: 30 } });
   });
 
@@ -152,6 +166,9 @@ describe('Hl7Message.getDateTime', () => {
   it('reads one repetition from a segment', () => {
     const message = parsed(`${MSH}\rZDT|1|20240101~20250202\r`);
     const zdt = message.segment('ZDT');
-    expect(zdt?.getDateTime(2, 2)).toMatchObject({ ok: true, value: { year: 2025, month: 2, day: 2 } });
+    expect(zdt?.getDateTime(2, 2)).toMatchObject({
+      ok: true,
+      value: { year: 2025, month: 2, day: 2 },
+    });
   });
 });

@@ -103,7 +103,7 @@ describe('deidentifyHl7', () => {
     expect(message.get('PV1-7')).toBe('1234^DOCTOR^DAVID');
   });
 
-  it('shifts every date of the message by the patient\'s offset, keeping time and intervals', () => {
+  it("shifts every date of the message by the patient's offset, keeping time and intervals", () => {
     const message = deidentified(syntheticMessage('CTRL0001'));
     const patient = pseudonymize(PSEUDONYM_KEY, 'patient-id', 'MRN0001');
     const offsetDays = dateOffsetDays(PSEUDONYM_KEY, patient, DEFAULT_DATE_SHIFT_RANGE_DAYS);
@@ -146,4 +146,3 @@ describe('deidentifyHl7', () => {
     expect(serialised).toContain('OBX|2|ST|NOTE^Note^L||kept as sent||||||F\r');
   });
 });
-

@@ -34,7 +34,9 @@ function parsed(text: string): Hl7Message {
 
 describe('delimiters', () => {
   it('reads all five from MSH-1 and MSH-2, whatever they are', () => {
-    const message = parsed('MSH*%$!@?*A****20240101**ADT%A01*1*P*2.7\rPID*1**X1%%%H@1@ISO$X2**A!T!B!S!C\r');
+    const message = parsed(
+      'MSH*%$!@?*A****20240101**ADT%A01*1*P*2.7\rPID*1**X1%%%H@1@ISO$X2**A!T!B!S!C\r',
+    );
     expect(message.delimiters).toEqual({
       field: '*',
       component: '%',
@@ -152,7 +154,9 @@ describe('escape sequences', () => {
   });
 
   it('keeps \\Cxxyy\\ and \\Mxxyyzz\\ intact, and applies the formatting policy', () => {
-    const message = parsed(`${MSH}\rNTE|1||\\C2842\\abc\\C2B42\\ \\M2442\\ \\M244230\\ \\.br\\x\\.sp 2\\y\\.ce\\\\H\\z\\N\\\r`);
+    const message = parsed(
+      `${MSH}\rNTE|1||\\C2842\\abc\\C2B42\\ \\M2442\\ \\M244230\\ \\.br\\x\\.sp 2\\y\\.ce\\\\H\\z\\N\\\r`,
+    );
     expect(message.get('NTE-3')).toBe('\\C2842\\abc\\C2B42\\ \\M2442\\ \\M244230\\ \nx\n\nyz');
   });
 
@@ -186,7 +190,15 @@ describe('segment terminators', () => {
 
   it('takes off a UTF-8 byte order mark and MLLP framing before the message', () => {
     const body = `${MSH}\rPID|1||X\r`;
-    const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x0b, ...new TextEncoder().encode(body), 0x1c, 0x0d]);
+    const bytes = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      0x0b,
+      ...new TextEncoder().encode(body),
+      0x1c,
+      0x0d,
+    ]);
     const split = splitHl7File(bytes);
     expect(split.ok).toBe(true);
     const range = split.ok ? split.messages[0] : { start: 0, end: 0 };
@@ -223,7 +235,13 @@ describe('reading API', () => {
   );
 
   it('iterates segments and finds them by id', () => {
-    expect(message.segments.map((s) => `${s.index}:${s.name}`)).toEqual(['1:MSH', '2:PID', '3:OBX', '4:OBX', '5:OBX']);
+    expect(message.segments.map((s) => `${s.index}:${s.name}`)).toEqual([
+      '1:MSH',
+      '2:PID',
+      '3:OBX',
+      '4:OBX',
+      '5:OBX',
+    ]);
     expect(message.segment('OBX')?.index).toBe(3);
     expect(message.segment('ZZZ')).toBeUndefined();
     expect(message.segmentsNamed('OBX').map((s) => s.get('OBX-5'))).toEqual(['5', 'a&b', '7']);

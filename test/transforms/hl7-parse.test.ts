@@ -239,9 +239,7 @@ describe('Hl7Message.set and serializeHl7', () => {
     message.set('PID-3.1', 'P1');
     message.set('PID-3.4.2', 'OID');
     message.set('PID-7', null);
-    expect(serializeHl7(message)).toBe(
-      `${MSH}\rPID|1||P1^^^H&OID^MR~GONE||ANON||""\r`,
-    );
+    expect(serializeHl7(message)).toBe(`${MSH}\rPID|1||P1^^^H&OID^MR~GONE||ANON||""\r`);
     expect(message.modified).toBe(true);
     expect(message.segments[0].modified).toBe(false);
   });

@@ -10,7 +10,12 @@ import {
   splitHl7File,
 } from '../../transforms/hl7/index.js';
 import type { Hl7Delimiters, Hl7Message } from '../../transforms/hl7/index.js';
-import { SegmentScanner, byteUnits, nextSegment, textUnits } from '../../transforms/hl7/segment-breaks.js';
+import {
+  SegmentScanner,
+  byteUnits,
+  nextSegment,
+  textUnits,
+} from '../../transforms/hl7/segment-breaks.js';
 
 /*
  * Property tests of the parser's core promises:
@@ -62,9 +67,26 @@ function rawPiece(d: Hl7Delimiters): fc.Arbitrary<string> {
     .array(fc.constantFrom(...TEXT_CHARS.filter((c) => !structural.has(c))), { maxLength: 6 })
     .map((chars) => chars.join(''));
   const hexOf = (text: string): string =>
-    [...new TextEncoder().encode(text)].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
+    [...new TextEncoder().encode(text)]
+      .map((b) => b.toString(16).toUpperCase().padStart(2, '0'))
+      .join('');
   const escapes = fc.oneof(
-    fc.constantFrom('F', 'S', 'T', 'R', 'E', 'P', 'H', 'N', '.br', '.sp2', '.in+4', 'C2842', 'M244242', 'Zlocal'),
+    fc.constantFrom(
+      'F',
+      'S',
+      'T',
+      'R',
+      'E',
+      'P',
+      'H',
+      'N',
+      '.br',
+      '.sp2',
+      '.in+4',
+      'C2842',
+      'M244242',
+      'Zlocal',
+    ),
     fc.constantFrom('é', '€', '😀', '\r', '\n', 'a|b').map((text) => `X${hexOf(text)}`),
   );
   return fc.oneof(
@@ -88,7 +110,10 @@ function rawField(d: Hl7Delimiters): fc.Arbitrary<string> {
 /** A whole message text under random delimiters, with random terminators. */
 const messageArbitrary = delimitersArbitrary().chain((d) => {
   const segment = fc
-    .tuple(fc.constantFrom('PID', 'NTE', 'ZXY', 'PV1', 'Z01', 'EVN'), fc.array(rawField(d), { maxLength: 8 }))
+    .tuple(
+      fc.constantFrom('PID', 'NTE', 'ZXY', 'PV1', 'Z01', 'EVN'),
+      fc.array(rawField(d), { maxLength: 8 }),
+    )
     .map(([name, fields]) => [name, ...fields].join(d.field));
   const terminator = fc.constantFrom('\r', '\n', '\r\n');
   return fc
@@ -171,13 +196,22 @@ type Values = Leaf[][][][];
 const valueDelimiters = delimitersArbitrary(['"']);
 const leafArbitrary: fc.Arbitrary<Leaf> = fc.oneof(
   { weight: 6, arbitrary: fc.string({ unit: 'grapheme', maxLength: 8 }) },
-  { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom('\r', '\n', 'x', ' ', ...PRINTABLE_NON_ALPHANUMERIC), maxLength: 6 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({
+      unit: fc.constantFrom('\r', '\n', 'x', ' ', ...PRINTABLE_NON_ALPHANUMERIC),
+      maxLength: 6,
+    }),
+  },
   { weight: 1, arbitrary: fc.constant('""') },
   { weight: 1, arbitrary: fc.constant(null) },
 );
 const valuesArbitrary: fc.Arbitrary<Values> = fc.array(
   fc.array(
-    fc.array(fc.array(leafArbitrary, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }),
+    fc.array(fc.array(leafArbitrary, { minLength: 1, maxLength: 3 }), {
+      minLength: 1,
+      maxLength: 4,
+    }),
     { minLength: 1, maxLength: 3 },
   ),
   { minLength: 1, maxLength: 6 },
@@ -189,7 +223,9 @@ function build(d: Hl7Delimiters, values: Values): string {
       .map((components) =>
         components
           .map((subcomponents) =>
-            subcomponents.map((leaf) => (leaf === null ? '""' : escapeHl7(leaf, d))).join(d.subcomponent),
+            subcomponents
+              .map((leaf) => (leaf === null ? '""' : escapeHl7(leaf, d)))
+              .join(d.subcomponent),
           )
           .join(d.component),
       )
@@ -246,8 +282,24 @@ describe('parse(serialise(build(values))) reads back the values', () => {
 });
 
 describe('SegmentScanner', () => {
-  const pieces = ['MSH|', 'PID|', 'PID', 'ab', '|', '#', '\r', '\n', '\r\n', ' ', '\t', '\x0b', '\x1c'];
-  const input = fc.array(fc.constantFrom(...pieces), { maxLength: 40 }).map((parts) => parts.join(''));
+  const pieces = [
+    'MSH|',
+    'PID|',
+    'PID',
+    'ab',
+    '|',
+    '#',
+    '\r',
+    '\n',
+    '\r\n',
+    ' ',
+    '\t',
+    '\x0b',
+    '\x1c',
+  ];
+  const input = fc
+    .array(fc.constantFrom(...pieces), { maxLength: 40 })
+    .map((parts) => parts.join(''));
 
   it('finds the same segments as the reference rule, in text and in bytes', () => {
     fc.assert(
@@ -259,7 +311,7 @@ describe('SegmentScanner', () => {
           [new SegmentScanner(bytes, hardStops), byteUnits(bytes, hardStops)],
         ];
         for (const [scanner, units] of cases) {
-          for (let start = 0; start < units.length; ) {
+          for (let start = 0; start < units.length;) {
             const expected = nextSegment(units, start, separator);
             scanner.scan(start, separator);
             expect([scanner.end, scanner.next]).toEqual([expected.end, expected.next]);
@@ -276,7 +328,9 @@ describe('isHl7Number', () => {
   it('agrees with the regular expression it implements', () => {
     const NUMBER = /^(?:<>|[<>]=?|=)?\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
     const chars = ['<', '>', '=', '+', '-', '.', '0', '7', ' ', '\t', '\u00a0', '\u2003', 'e', 'x'];
-    const text = fc.array(fc.constantFrom(...chars), { maxLength: 8 }).map((parts) => parts.join(''));
+    const text = fc
+      .array(fc.constantFrom(...chars), { maxLength: 8 })
+      .map((parts) => parts.join(''));
     fc.assert(
       fc.property(text, (value) => {
         expect(isHl7Number(value)).toBe(NUMBER.test(value));
