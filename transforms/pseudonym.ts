@@ -1,4 +1,5 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 
 /** Namespaces keep a value that is both an MRN and, say, an account number apart. */
 export type PseudonymNamespace = 'patient-id' | 'account' | 'visit' | 'resource' | 'message' | 'other';
@@ -19,25 +20,86 @@ export function pseudonymize(
   namespace: PseudonymNamespace,
   value: string,
 ): string {
-  const memoKey = `${namespace}\u0000${value.trim()}`;
-  let memo = memos.get(pseudonymKey);
-  const known = memo?.get(memoKey);
+  const trimmed = value.trim();
+  const memo = keyedMemo<string>(pseudonymKey, namespace);
+  const known = memo.get(trimmed);
   if (known !== undefined) {
     return known;
   }
 
-  const hmac = createHmac('sha256', pseudonymKey);
-  hmac.update(memoKey);
+  const hmac = createHmac('sha256', hmacKeyOf(pseudonymKey));
+  hmac.update(`${namespace}\u0000${trimmed}`);
   const pseudonym = hmac.digest('hex').slice(0, PSEUDONYM_HEX_CHARS);
-  if (memo === undefined || memo.size >= MAX_MEMO_ENTRIES) {
-    memo = new Map();
-    memos.set(pseudonymKey, memo);
-  }
-  memo.set(memoKey, pseudonym);
+  remember(memo, trimmed, pseudonym);
   return pseudonym;
 }
 
-// A feed repeats the same MRNs and references many times in one task; each task brings its own
-// copy of the key, so the memo lives as long as that copy and never outlives a key change.
-const memos = new WeakMap<Uint8Array, Map<string, string>>();
+/**
+ * The pseudonym key as a KeyObject, which spares each HMAC importing the raw bytes again.
+ *
+ * @param pseudonymKey - the HMAC key from the key store
+ */
+export function hmacKeyOf(pseudonymKey: Uint8Array): KeyObject {
+  return stateOf(pseudonymKey).hmacKey;
+}
+
+/**
+ * A memo of values derived from the pseudonym key (pseudonyms, date offsets, rewritten
+ * references), one per purpose. Memos follow the key's bytes: they live across the tasks that
+ * bring the same key and are dropped as soon as another key arrives. Fill them with
+ * {@link remember}, which bounds their size.
+ *
+ * @param pseudonymKey - the HMAC key from the key store
+ * @param purpose - names what the memo holds, such as a pseudonym namespace
+ */
+export function keyedMemo<T>(pseudonymKey: Uint8Array, purpose: string): Map<string, T> {
+  const memos = stateOf(pseudonymKey).memos;
+  let memo = memos.get(purpose);
+  if (memo === undefined) {
+    memo = new Map();
+    memos.set(purpose, memo);
+  }
+  return memo as Map<string, T>;
+}
+
+/**
+ * Adds an entry to a memo from {@link keyedMemo}, emptying it first when it is full.
+ *
+ * @param memo - the memo
+ * @param key - what was looked up
+ * @param value - what it gave
+ */
+export function remember<T>(memo: Map<string, T>, key: string, value: T): void {
+  if (memo.size >= MAX_MEMO_ENTRIES) {
+    memo.clear();
+  }
+  memo.set(key, value);
+}
+
+/** What one pseudonym key gives a worker. */
+interface KeyState {
+  hmacKey: KeyObject;
+  memos: Map<string, Map<string, unknown>>;
+}
+
+// A feed repeats the same MRNs and references many times, within a task and across the tasks of
+// a batch. Each task brings its own copy of the key, so the state follows the key's bytes. One
+// constant holder, read on every pseudonym, rather than module-level `let`s.
 const MAX_MEMO_ENTRIES = 10_000;
+const current: { keyObject?: Uint8Array; keyBytes?: Buffer; state?: KeyState } = {};
+
+function stateOf(pseudonymKey: Uint8Array): KeyState {
+  const known = current.state;
+  if (pseudonymKey === current.keyObject && known !== undefined) {
+    return known;
+  }
+  const sameBytes = current.keyBytes !== undefined && current.keyBytes.equals(pseudonymKey);
+  let state = known;
+  if (state === undefined || !sameBytes) {
+    current.keyBytes = Buffer.from(pseudonymKey);
+    state = { hmacKey: createSecretKey(Buffer.from(pseudonymKey)), memos: new Map() };
+    current.state = state;
+  }
+  current.keyObject = pseudonymKey;
+  return state;
+}

@@ -59,6 +59,7 @@ export const DEFAULT_DEID_RULES: DeidRules = Object.freeze({
 const byHash = new Map<string, CompiledDeidRules>();
 const byObject = new WeakMap<DeidRules, CompiledDeidRules>();
 const MAX_CACHED_RULE_SETS = 64;
+const last: { rules?: DeidRules; compiled?: CompiledDeidRules } = {};
 
 /**
  * Returns compiled rules, from the worker's cache when this rules set was seen before.
@@ -67,8 +68,14 @@ const MAX_CACHED_RULE_SETS = 64;
  * @param hash - their hash from `hashDeidRules`, when the caller has it
  */
 export function compileDeidRules(rules: DeidRules, hash?: string): CompiledDeidRules {
+  // Every record of a task asks with the same rules object.
+  if (rules === last.rules && last.compiled !== undefined) {
+    return last.compiled;
+  }
   const known = byObject.get(rules);
   if (known !== undefined) {
+    last.rules = rules;
+    last.compiled = known;
     return known;
   }
   const key = hash ?? hashDeidRules(rules);
@@ -81,6 +88,8 @@ export function compileDeidRules(rules: DeidRules, hash?: string): CompiledDeidR
     byHash.set(key, compiled);
   }
   byObject.set(rules, compiled);
+  last.rules = rules;
+  last.compiled = compiled;
   return compiled;
 }
 

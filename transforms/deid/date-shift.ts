@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 
+import { hmacKeyOf, keyedMemo, remember } from '../pseudonym.js';
+
 /*
  * Date shifting keeps the intervals between one patient's events: every date of a patient moves
  * by the same number of days, derived from the patient's pseudonym (the keyed HMAC of the MRN,
@@ -26,13 +28,22 @@ export function dateOffsetDays(
   patientPseudonym: string,
   rangeDays: number,
 ): number {
-  const digest = createHmac('sha256', pseudonymKey)
+  // A patient's records come together and the offset never changes: one HMAC per patient.
+  const memo = keyedMemo<number>(pseudonymKey, offsetPurposeOf(rangeDays));
+  const known = memo.get(patientPseudonym);
+  if (known !== undefined) {
+    return known;
+  }
+
+  const digest = createHmac('sha256', hmacKeyOf(pseudonymKey))
     .update('date-shift\u0000')
     .update(patientPseudonym)
     .digest();
   const draw = digest.readUInt32BE(0) % (2 * rangeDays);
   // A zero offset would publish the real dates of one patient in every 2 * range + 1.
-  return draw < rangeDays ? -(draw + 1) : draw - rangeDays + 1;
+  const offsetDays = draw < rangeDays ? -(draw + 1) : draw - rangeDays + 1;
+  remember(memo, patientPseudonym, offsetDays);
+  return offsetDays;
 }
 
 /**
@@ -44,6 +55,57 @@ export function dateOffsetDays(
  * @param offsetDays - from {@link dateOffsetDays}
  */
 export function shiftHl7Date(value: string, offsetDays: number): string {
+  // One message gives the same time stamp in many fields (MSH-7, EVN-2, OBR-7, OBX-14).
+  if (value === lastHl7.value && offsetDays === lastHl7.offsetDays) {
+    return lastHl7.shifted;
+  }
+  const shifted = shiftHl7DateOnce(value, offsetDays);
+  lastHl7 = { value, offsetDays, shifted };
+  return shifted;
+}
+
+/**
+ * Shifts a FHIR date, dateTime or instant by whole days, keeping precision, time and zone.
+ * Returns `undefined` for text that is not one.
+ *
+ * @param value - the FHIR value
+ * @param offsetDays - from {@link dateOffsetDays}
+ */
+export function shiftFhirDate(value: string, offsetDays: number): string | undefined {
+  // A resource and its neighbours of the same patient often repeat a time (period, effective).
+  if (value === lastFhir.value && offsetDays === lastFhir.offsetDays) {
+    return lastFhir.shifted;
+  }
+  const shifted = shiftFhirDateOnce(value, offsetDays);
+  lastFhir = { value, offsetDays, shifted };
+  return shifted;
+}
+
+// One memo per range; the purpose names are made once, not per record.
+const OFFSET_PURPOSES = new Map<number, string>();
+
+function offsetPurposeOf(rangeDays: number): string {
+  let purpose = OFFSET_PURPOSES.get(rangeDays);
+  if (purpose === undefined) {
+    purpose = `date-offset:${rangeDays}`;
+    OFFSET_PURPOSES.set(rangeDays, purpose);
+  }
+  return purpose;
+}
+
+// The last date each function shifted, and what it gave.
+let lastHl7: { value: string; offsetDays: number; shifted: string } = {
+  value: '',
+  offsetDays: Number.NaN,
+  shifted: '',
+};
+let lastFhir: { value: string; offsetDays: number; shifted: string | undefined } = {
+  value: '',
+  offsetDays: Number.NaN,
+  shifted: undefined,
+};
+
+function shiftHl7DateOnce(value: string, offsetDays: number): string {
   const match = HL7_DATE.exec(value.trim());
   if (match === null) {
     return '';
@@ -60,14 +122,7 @@ export function shiftHl7Date(value: string, offsetDays: number): string {
   return day === undefined ? `${y}${m}${rest}` : `${y}${m}${d}${rest}`;
 }
 
-/**
- * Shifts a FHIR date, dateTime or instant by whole days, keeping precision, time and zone.
- * Returns `undefined` for text that is not one.
- *
- * @param value - the FHIR value
- * @param offsetDays - from {@link dateOffsetDays}
- */
-export function shiftFhirDate(value: string, offsetDays: number): string | undefined {
+function shiftFhirDateOnce(value: string, offsetDays: number): string | undefined {
   const match = FHIR_DATE.exec(value);
   if (match === null) {
     return undefined;

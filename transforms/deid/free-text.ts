@@ -118,6 +118,8 @@ const PATTERNS: readonly Pattern[] = [
   pattern('id', String.raw`\b[A-Z]{2,5}[-#]?\d{5,}\b|\b\d{7,}\b`, 0, 'gi'),
 ];
 
+const PATTERNS_WITHOUT_DATES: readonly Pattern[] = PATTERNS.filter((p) => p.kind !== 'date');
+
 // Patterns all need a digit, an `@` or a `www`; text without them skips the pattern pass.
 const PATTERN_HINT = /[0-9@]|www\./i;
 // Runs of digits and the separators phones are written with; compared with known phones.
@@ -132,42 +134,98 @@ const WORD_CHAR = /[\p{L}\p{N}]/u;
  * @param options - what the preset removes
  */
 export function createTextScrubber(known: KnownIdentifiers, options: ScrubOptions): TextScrubber {
-  const values = knownValues(known);
-  const phones = new Set(known.phones.flatMap(phoneDigitForms));
-  const patterns = options.dates ? PATTERNS : PATTERNS.filter((p) => p.kind !== 'date');
+  // Most records (an Observation on its own NDJSON line) know nothing of the patient; they share
+  // a scrubber of patterns alone.
+  if (isEmpty(known)) {
+    return options.dates ? PATTERN_SCRUBBER : PATTERN_SCRUBBER_WITHOUT_DATES;
+  }
+  return new RecordScrubber(known, options);
+}
 
-  const find = (text: string): ScrubSpan[] => {
+// The known values and phone forms of recent records, by the identifiers they came from. They
+// are only read once made.
+const PREPARED = new Map<string, { values: KnownValue[]; phones: Set<string> }>();
+const MAX_PREPARED = 1_000;
+
+// A class rather than an object of closures: one is made per record that has free text.
+class RecordScrubber implements TextScrubber {
+  private readonly values: KnownValue[];
+  private readonly phones: Set<string>;
+  private readonly patterns: readonly Pattern[];
+
+  constructor(known: KnownIdentifiers, options: ScrubOptions) {
+    // A feed sends several messages about one patient in a row (ADT, then results); what their
+    // fields know is prepared once.
+    const key = JSON.stringify([
+      known.names,
+      known.emails,
+      known.ids,
+      known.addresses,
+      known.zips,
+      known.phones,
+    ]);
+    let prepared = PREPARED.get(key);
+    if (prepared === undefined) {
+      prepared = {
+        values: knownValues(known),
+        phones: new Set(known.phones.flatMap(phoneDigitForms)),
+      };
+      if (PREPARED.size >= MAX_PREPARED) {
+        PREPARED.clear();
+      }
+      PREPARED.set(key, prepared);
+    }
+    this.values = prepared.values;
+    this.phones = prepared.phones;
+    this.patterns = options.dates ? PATTERNS : PATTERNS_WITHOUT_DATES;
+  }
+
+  find(text: string): ScrubSpan[] {
     const spans: ScrubSpan[] = [];
-    if (values.length > 0) {
-      findKnownValues(text, values, spans);
+    if (this.values.length > 0) {
+      findKnownValues(text, this.values, spans);
     }
     if (PATTERN_HINT.test(text)) {
-      for (const item of patterns) {
+      for (const item of this.patterns) {
         collect(item, text, spans);
       }
-      if (phones.size > 0) {
-        findKnownPhones(text, phones, spans);
+      if (this.phones.size > 0) {
+        findKnownPhones(text, this.phones, spans);
       }
     }
     return resolveOverlaps(spans);
-  };
+  }
 
-  return {
-    find,
-    scrub: (text) => {
-      const spans = find(text);
-      if (spans.length === 0) {
-        return text;
-      }
-      let out = '';
-      let at = 0;
-      for (const span of spans) {
-        out += text.slice(at, span.start) + `[${span.kind.toUpperCase()}]`;
-        at = span.end;
-      }
-      return out + text.slice(at);
-    },
-  };
+  scrub(text: string): string {
+    const spans = this.find(text);
+    if (spans.length === 0) {
+      return text;
+    }
+    let out = '';
+    let at = 0;
+    for (const span of spans) {
+      out += text.slice(at, span.start) + `[${span.kind.toUpperCase()}]`;
+      at = span.end;
+    }
+    return out + text.slice(at);
+  }
+}
+
+const PATTERN_SCRUBBER = new RecordScrubber(emptyKnownIdentifiers(), { dates: true });
+const PATTERN_SCRUBBER_WITHOUT_DATES = new RecordScrubber(emptyKnownIdentifiers(), {
+  dates: false,
+});
+
+function isEmpty(known: KnownIdentifiers): boolean {
+  return (
+    known.names.length === 0 &&
+    known.ids.length === 0 &&
+    known.phones.length === 0 &&
+    known.addresses.length === 0 &&
+    known.zips.length === 0 &&
+    known.dates.length === 0 &&
+    known.emails.length === 0
+  );
 }
 
 function collect(item: Pattern, text: string, spans: ScrubSpan[]): void {
@@ -191,23 +249,42 @@ interface KnownValue {
 
 function knownValues(known: KnownIdentifiers): KnownValue[] {
   const values = new Map<string, IdentifierKind>();
-  const add = (kind: IdentifierKind, list: string[], minLength: number): void => {
-    for (const item of list) {
-      const value = item.trim().toLowerCase();
-      if ([...value].length >= minLength && !values.has(value)) {
-        values.set(value, kind);
-      }
-    }
-  };
-  add('name', nameTokens(known.names), 2);
-  add('email', known.emails, 3);
-  add('id', known.ids, 3);
-  add('address', known.addresses, 3);
-  add('zip', known.zips.map((zip) => zip.slice(0, 5)).filter((zip) => /^\d{5}$/.test(zip)), 5);
+  addKnown(values, 'name', nameTokens(known.names), 2);
+  addKnown(values, 'email', known.emails, 3);
+  addKnown(values, 'id', known.ids, 3);
+  addKnown(values, 'address', known.addresses, 3);
+  const zips = known.zips.map((zip) => zip.slice(0, 5)).filter((zip) => /^\d{5}$/.test(zip));
+  addKnown(values, 'zip', zips, 5);
   // Longest first, so a street line wins over a name inside it.
   return [...values]
     .map(([value, kind]) => ({ value, kind }))
     .sort((a, b) => b.value.length - a.value.length);
+}
+
+function addKnown(
+  values: Map<string, IdentifierKind>,
+  kind: IdentifierKind,
+  list: string[],
+  minLength: number,
+): void {
+  for (const item of list) {
+    const value = item.trim().toLowerCase();
+    if (hasCodePoints(value, minLength) && !values.has(value)) {
+      values.set(value, kind);
+    }
+  }
+}
+
+// Whether a string holds at least `count` code points. A code point takes one or two UTF-16
+// units, so most strings are decided by their length alone.
+function hasCodePoints(text: string, count: number): boolean {
+  if (text.length >= 2 * count) {
+    return true;
+  }
+  if (text.length < count) {
+    return false;
+  }
+  return [...text].length >= count;
 }
 
 // Every occurrence that is not part of a longer word, compared without case.
@@ -261,13 +338,21 @@ function nameTokens(names: string[]): string[] {
   const tokens: string[] = [];
   for (const name of names) {
     for (const token of name.split(/[\s,^&]+/u)) {
-      const trimmed = token.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
-      if ([...trimmed].length >= 2) {
+      // A token that starts and ends with an ASCII letter has nothing to trim.
+      const trimmed =
+        isAsciiLetter(token.charCodeAt(0)) && isAsciiLetter(token.charCodeAt(token.length - 1))
+          ? token
+          : token.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+      if (hasCodePoints(trimmed, 2)) {
         tokens.push(trimmed);
       }
     }
   }
   return tokens;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 }
 
 // A known phone matches written whole or as its local seven digits.

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
 
+import { hmacKeyOf } from '../pseudonym.js';
+
 /**
  * Moves a number by up to `span` of its size, either way, by an amount drawn from a keyed HMAC
  * of the field and value: the same input, key and rules give the same output.
@@ -22,7 +24,7 @@ export function perturbNumber(
   if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(trimmed)) {
     return undefined;
   }
-  const digest = createHmac('sha256', pseudonymKey)
+  const digest = createHmac('sha256', hmacKeyOf(pseudonymKey))
     .update('perturb\u0000')
     .update(field)
     .update('\u0000')

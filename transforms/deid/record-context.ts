@@ -33,31 +33,59 @@ export function compiledRulesOf(ctx: DeidContext): CompiledDeidRules {
  * @param ctx - key, rules and reference year
  * @param patientPseudonym - the patient's `patient-id` pseudonym, or undefined when unknown
  * @param known - identifiers from the record's structured fields, for free text
+ * @param compiled - the context's compiled rules, when the caller has them already
  */
 export function createRecordDeid(
   ctx: DeidContext,
   patientPseudonym: string | undefined,
   known: KnownIdentifiers = emptyKnownIdentifiers(),
+  compiled: CompiledDeidRules = compiledRulesOf(ctx),
 ): RecordDeid {
-  const compiled = compiledRulesOf(ctx);
-  let scrubber: TextScrubber | undefined;
-  let offsetDays: number | undefined;
-  return {
-    compiled,
-    pseudonymKey: ctx.pseudonymKey,
-    referenceYear: ctx.referenceYear ?? new Date().getUTCFullYear(),
-    // Many records have no date to shift; the HMAC behind the offset is computed on first use.
-    get offsetDays(): number {
-      offsetDays ??= dateOffsetDays(
-        ctx.pseudonymKey,
-        patientPseudonym ?? NO_PATIENT,
-        compiled.rules.dateShiftRangeDays,
-      );
-      return offsetDays;
-    },
-    fieldKeys: () => cachedFieldKeys(ctx.pseudonymKey),
-    scrubber: () => (scrubber ??= createTextScrubber(known, compiled.scrubOptions)),
-  };
+  return new RecordState(ctx, patientPseudonym, known, compiled);
+}
+
+// A class rather than an object of closures: one is made per record, and under tsx every named
+// closure costs a `defineProperty` for its name.
+class RecordState implements RecordDeid {
+  readonly compiled: CompiledDeidRules;
+  readonly pseudonymKey: Uint8Array;
+  readonly referenceYear: number;
+  private readonly patientPseudonym: string | undefined;
+  private readonly known: KnownIdentifiers;
+  private offset: number | undefined;
+  private textScrubber: TextScrubber | undefined;
+
+  constructor(
+    ctx: DeidContext,
+    patientPseudonym: string | undefined,
+    known: KnownIdentifiers,
+    compiled: CompiledDeidRules,
+  ) {
+    this.compiled = compiled;
+    this.pseudonymKey = ctx.pseudonymKey;
+    this.referenceYear = ctx.referenceYear ?? new Date().getUTCFullYear();
+    this.patientPseudonym = patientPseudonym;
+    this.known = known;
+  }
+
+  // Many records have no date to shift; the offset is looked up on first use.
+  get offsetDays(): number {
+    this.offset ??= dateOffsetDays(
+      this.pseudonymKey,
+      this.patientPseudonym ?? NO_PATIENT,
+      this.compiled.rules.dateShiftRangeDays,
+    );
+    return this.offset;
+  }
+
+  fieldKeys(): FieldKeys {
+    return cachedFieldKeys(this.pseudonymKey);
+  }
+
+  scrubber(): TextScrubber {
+    this.textScrubber ??= createTextScrubber(this.known, this.compiled.scrubOptions);
+    return this.textScrubber;
+  }
 }
 
 let lastKey: Uint8Array | undefined;

@@ -1,6 +1,7 @@
 import { compiledRulesOf, createRecordDeid } from '../deid/record-context.js';
 import type { RecordDeid } from '../deid/record-context.js';
 import { collectFhirIdentifiers } from '../deid/fhir-identifiers.js';
+import { emptyKnownIdentifiers } from '../deid/free-text.js';
 import type { KnownIdentifiers } from '../deid/free-text.js';
 import { pseudonymize } from '../pseudonym.js';
 import type { PseudonymNamespace } from '../pseudonym.js';
@@ -36,6 +37,7 @@ import {
   rewriteReference,
 } from './references.js';
 import type { IdentityMap } from './references.js';
+import { isR4ResourceType } from './resource-types.js';
 
 /** What `deidentifyResource` needs to know about where a resource came from. */
 export interface DeidOptions {
@@ -51,6 +53,17 @@ export interface DeidOptions {
 
 // date, dateTime and instant: https://hl7.org/fhir/R4/datatypes.html#primitive
 const FHIR_DATE = /^\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?$/;
+const HYPHEN = 0x2d;
+
+// Resources outside a document resolve no urn: references; one empty map serves them all.
+const NO_IDENTITIES: IdentityMap = new Map();
+const NOTHING_KNOWN: KnownIdentifiers = Object.freeze(emptyKnownIdentifiers());
+// An NDJSON line comes with no options and is no Bundle entry; these spare an object per line.
+const NO_OPTIONS: DeidOptions = Object.freeze({});
+const TOP_LEVEL = Object.freeze({ fullUrl: undefined, contained: false });
+// The element tables as maps: most names are in no table, and a map answers that fastest.
+const ELEMENT_RULE_MAPS = new Map<string, ReadonlyMap<string, ElementRule>>();
+const MAX_RULE_MAPS = 256;
 
 // Far deeper than any real resource; a guard against crafted input exhausting the stack.
 const MAX_DEPTH = 256;
@@ -104,7 +117,8 @@ const DROP = Symbol('drop');
  * (narrative, Annotation and CodeableConcept text, string values) is scrubbed; references to
  * persons are rewritten to the pseudonymous id so they still join; embedded documents are
  * dropped with a `masked` marker or encrypted. Contained and nested resources get the same
- * rules. The input is not modified.
+ * rules. The input is not modified; what no rule changes is shared with it rather than copied,
+ * so the result is to be serialised, not edited.
  *
  * The patient whose offset applies: a Patient's MR identifier (else its first identifier, else
  * its id); for other resources the Patient their subject, patient or beneficiary reference names,
@@ -120,7 +134,7 @@ const DROP = Symbol('drop');
 export function deidentifyResource(
   resource: unknown,
   ctx: DeidContext,
-  options: DeidOptions = {},
+  options: DeidOptions = NO_OPTIONS,
 ): unknown {
   if (!isJsonObject(resource) || typeof resource.resourceType !== 'string') {
     return undefined;
@@ -132,8 +146,8 @@ export function deidentifyResource(
 
   const patient = patientPseudonymOf(resource, ctx.pseudonymKey, options);
   // Outside a document (an NDJSON line), a person resource's own fields are what it knows.
-  const known = options.known ?? collectFhirIdentifiers([resource]);
-  const record = createRecordDeid(ctx, patient, known);
+  const known = options.known ?? knownOfResource(resource);
+  const record = createRecordDeid(ctx, patient, known, compiled);
   try {
     let input = resource;
     let handled: HandledNodes | undefined;
@@ -146,18 +160,42 @@ export function deidentifyResource(
     }
     const walk: Walk = {
       pseudonymKey: ctx.pseudonymKey,
-      identityMap: options.identityMap ?? new Map(),
+      identityMap: options.identityMap ?? NO_IDENTITIES,
       record,
       policy: compiled.rules.preset === 'limited-data-set' ? LIMITED_DATA_SET_POLICY : SAFE_HARBOR_POLICY,
       handled,
     };
-    return deidResource(input, walk, { fullUrl: options.fullUrl, contained: false }, 0);
+    const fullUrl = options.fullUrl;
+    const place = fullUrl === undefined ? TOP_LEVEL : { fullUrl, contained: false };
+    return deidResource(input, walk, place, 0);
   } catch (error) {
     if (error instanceof DepthLimitError || error instanceof RangeError) {
       return undefined;
     }
     throw error;
   }
+}
+
+function elementRuleMapFor(resourceType: string): ReadonlyMap<string, ElementRule> {
+  let rules = ELEMENT_RULE_MAPS.get(resourceType);
+  if (rules === undefined) {
+    rules = new Map(Object.entries(elementRulesFor(resourceType)));
+    // Resource types come from the input; unknown ones are not kept.
+    if (ELEMENT_RULE_MAPS.size < MAX_RULE_MAPS && isR4ResourceType(resourceType)) {
+      ELEMENT_RULE_MAPS.set(resourceType, rules);
+    }
+  }
+  return rules;
+}
+
+// Only a person resource, or one that contains some, carries identifiers of a person; every
+// other resource shares one empty set instead of collecting it.
+function knownOfResource(resource: JsonObject): KnownIdentifiers {
+  const person = IDENTITY_RESOURCE_TYPES.has(String(resource.resourceType));
+  if (!person && !Array.isArray(resource.contained)) {
+    return NOTHING_KNOWN;
+  }
+  return collectFhirIdentifiers([resource]);
 }
 
 function deidResource(
@@ -170,18 +208,19 @@ function deidResource(
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
   const resourceType = String(resource.resourceType);
-  const walk: Walk = {
-    ...outer,
-    identityMap: resourceType === 'Bundle' ? withNestedEntries(resource, outer) : outer.identityMap,
-  };
-  const rules = elementRulesFor(resourceType);
+  const walk: Walk =
+    resourceType === 'Bundle'
+      ? { ...outer, identityMap: withNestedEntries(resource, outer) }
+      : outer;
+  const rules = elementRuleMapFor(resourceType);
   // Contained ids are local to their container (`#p1`) and identify nothing outside it.
-  const replacesId = rules.id === 'resource-id' && !place.contained;
+  const replacesId = rules.get('id') === 'resource-id' && !place.contained;
   const pseudonymId = replacesId ? pseudonymousIdOf(resource, walk, place.fullUrl) : undefined;
   const result: JsonObject = {};
 
-  for (const [name, value] of Object.entries(resource)) {
-    if (isHandled(walk.handled, resource, name)) {
+  for (const name in resource) {
+    const value = resource[name];
+    if (walk.handled !== undefined && isHandled(walk.handled, resource, name)) {
       setIfNotDropped(result, name, copyDecided(value));
     } else if (resourceType === 'Binary' && (name === 'data' || name === '_data')) {
       // A Binary's content is an embedded document; like Attachment.data it cannot be scrubbed.
@@ -196,7 +235,7 @@ function deidResource(
         .filter(isJsonObject)
         .map((item) => deidResource(item, walk, inside, depth + 1));
     } else {
-      setIfNotDropped(result, name, applyRule(rules[name], name, value, walk, depth + 1));
+      setIfNotDropped(result, name, applyRule(rules.get(name), name, value, walk, depth + 1));
     }
   }
 
@@ -258,53 +297,63 @@ function deidValue(value: unknown, walk: Walk, depth: number, name?: string): un
   if (depth > MAX_DEPTH) {
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
-  if (value === REDACTED) {
-    return DROP;
-  }
-  if (Array.isArray(value)) {
-    return value
-      .map((item) => deidValue(item, walk, depth + 1, name))
-      .filter((item) => item !== DROP);
-  }
   if (typeof value === 'string') {
     return deidString(value, walk, name);
   }
-  if (!isJsonObject(value)) {
+  if (value === REDACTED) {
+    return DROP;
+  }
+  if (typeof value !== 'object' || value === null) {
     return value;
   }
-  if (walk.handled?.objects.has(value)) {
+  if (Array.isArray(value)) {
+    return deidArray(value, walk, depth, name);
+  }
+  if (walk.handled !== undefined && walk.handled.objects.has(value)) {
     return copyDecided(value);
   }
 
-  if (typeof value.resourceType === 'string') {
-    return deidResource(value, walk, { fullUrl: undefined, contained: false }, depth);
+  const element = value as JsonObject;
+  if (typeof element.resourceType === 'string') {
+    return deidResource(element, walk, { fullUrl: undefined, contained: false }, depth);
   }
-  if (isReference(value)) {
-    return deidReference(value, walk, depth);
+  if (isReference(element)) {
+    return deidReference(element, walk, depth);
   }
-  if (typeof value.url === 'string') {
-    return deidExtension(value, walk, depth);
+  if (typeof element.url === 'string') {
+    return deidExtension(element, walk, depth);
   }
-  return deidElement(value, walk, depth);
+  return deidElement(element, walk, depth);
 }
 
+// Elements are copied on write: one that nothing below changes is returned as it came.
 function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject {
-  const result: JsonObject = {};
   const attachment = isAttachmentWithData(element);
-  for (const [name, value] of Object.entries(element)) {
-    if (isHandled(walk.handled, element, name)) {
-      setIfNotDropped(result, name, copyDecided(value));
-      continue;
+  let result: JsonObject | undefined = attachment ? {} : undefined;
+  for (const name in element) {
+    const value = element[name];
+    let output: unknown;
+    if (walk.handled !== undefined && isHandled(walk.handled, element, name)) {
+      output = copyDecided(value);
+    } else if (attachment && (name === 'data' || name === '_data')) {
+      output = DROP;
+    } else if (NESTED_IDENTIFIER_ELEMENTS.has(name)) {
+      output = mapItems(value, (identifier) => deidIdentifier(identifier, walk, 'other', depth));
+    } else {
+      output = deidValue(value, walk, depth + 1, name);
     }
-    if (attachment && (name === 'data' || name === '_data')) {
-      continue;
+    if (result === undefined) {
+      if (output === value && name !== '__proto__') {
+        continue;
+      }
+      result = copyBefore(element, name);
     }
-    const output = NESTED_IDENTIFIER_ELEMENTS.has(name)
-      ? mapItems(value, (identifier) => deidIdentifier(identifier, walk, 'other', depth))
-      : deidValue(value, walk, depth + 1, name);
     if (output !== DROP) {
       result[name] = output;
     }
+  }
+  if (result === undefined) {
+    return walk.policy.foldAges ? foldAgeQuantity(element) : element;
   }
   if (attachment) {
     // Embedded documents cannot be scrubbed (Synthea notes name the patient): the bytes go and
@@ -322,7 +371,8 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
 
 // Dates move by the patient's offset; free-text elements are scrubbed.
 function deidString(value: string, walk: Walk, name: string | undefined): string {
-  if (walk.policy.shiftDates && FHIR_DATE.test(value)) {
+  // Every date starts `YYYY-`; the character check spares the pattern most strings.
+  if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN && FHIR_DATE.test(value)) {
     return shiftIfDate(value, walk.record);
   }
   if (name === undefined || !FREE_TEXT_ELEMENTS.has(name)) {
@@ -381,8 +431,10 @@ function isReference(value: JsonObject): boolean {
   if (typeof value.reference === 'string') {
     return true;
   }
-  const labelled = typeof value.type === 'string' || typeof value.display === 'string';
-  return isJsonObject(value.identifier) && labelled;
+  if (!isJsonObject(value.identifier)) {
+    return false;
+  }
+  return typeof value.type === 'string' || typeof value.display === 'string';
 }
 
 // Reference.display of a person is usually the name, so it goes unless the target is known.
@@ -394,25 +446,34 @@ function deidReference(reference: JsonObject, walk: Walk, depth: number): unknow
   const targetType =
     rewritten.targetType ?? (typeof reference.type === 'string' ? reference.type : undefined);
   const toPerson = targetType === undefined || IDENTITY_RESOURCE_TYPES.has(targetType);
-  const result: JsonObject = {};
+  let result: JsonObject | undefined;
 
-  for (const [name, value] of Object.entries(reference)) {
-    if (isHandled(walk.handled, reference, name)) {
-      setIfNotDropped(result, name, copyDecided(value));
+  for (const name in reference) {
+    const value = reference[name];
+    let output: unknown;
+    if (walk.handled !== undefined && isHandled(walk.handled, reference, name)) {
+      output = copyDecided(value);
     } else if (name === 'reference') {
-      setIfDefined(result, name, rewritten.reference);
+      output = rewritten.reference ?? DROP;
     } else if (name === 'display' || name === '_display') {
-      if (!toPerson) {
-        result[name] = value;
-      }
+      output = toPerson ? DROP : value;
     } else if (name === 'identifier') {
       const namespace = toPerson ? 'patient-id' : 'other';
-      setIfNotDropped(result, name, deidIdentifier(value, walk, namespace, depth));
+      output = deidIdentifier(value, walk, namespace, depth);
     } else {
-      setIfNotDropped(result, name, deidValue(value, walk, depth + 1));
+      output = deidValue(value, walk, depth + 1);
+    }
+    if (result === undefined) {
+      if (output === value && name !== '__proto__') {
+        continue;
+      }
+      result = copyBefore(reference, name);
+    }
+    if (output !== DROP) {
+      result[name] = output;
     }
   }
-  return dropIfEmpty(result);
+  return dropIfEmpty(result ?? reference);
 }
 
 function deidExtension(extension: JsonObject, walk: Walk, depth: number): unknown {
@@ -449,7 +510,8 @@ function deidContact(contact: unknown, walk: Walk, depth: number): unknown {
     return contact;
   }
   const result: JsonObject = {};
-  for (const [name, value] of Object.entries(contact)) {
+  for (const name in contact) {
+    const value = contact[name];
     if (isHandled(walk.handled, contact, name)) {
       setIfNotDropped(result, name, copyDecided(value));
       continue;
@@ -477,7 +539,8 @@ function deidIdentifier(
     return identifier;
   }
   const result: JsonObject = {};
-  for (const [name, value] of Object.entries(identifier)) {
+  for (const name in identifier) {
+    const value = identifier[name];
     if (isHandled(walk.handled, identifier, name)) {
       setIfNotDropped(result, name, copyDecided(value));
     } else if (name === 'value') {
@@ -536,7 +599,58 @@ function mapItems(value: unknown, map: (item: unknown) => unknown): unknown {
   if (!Array.isArray(value)) {
     return map(value);
   }
-  return value.map(map).filter((item) => item !== DROP);
+  let result: unknown[] | undefined;
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    const output = map(item);
+    if (result === undefined) {
+      if (output === item) {
+        continue;
+      }
+      result = value.slice(0, index);
+    }
+    if (output !== DROP) {
+      result.push(output);
+    }
+  }
+  return result ?? value;
+}
+
+// An array is copied from its first changed or dropped item, like an element.
+function deidArray(
+  items: unknown[],
+  walk: Walk,
+  depth: number,
+  name: string | undefined,
+): unknown[] {
+  let result: unknown[] | undefined;
+  for (let index = 0; index < items.length; index++) {
+    const item: unknown = items[index];
+    const output = deidValue(item, walk, depth + 1, name);
+    if (result === undefined) {
+      if (output === item) {
+        continue;
+      }
+      result = items.slice(0, index);
+    }
+    if (output !== DROP) {
+      result.push(output);
+    }
+  }
+  return result ?? items;
+}
+
+// The copy an element gets at its first change: the properties before it, which stayed as sent.
+// `__proto__` never counts as unchanged, so a copy sets it the way the walk always has.
+function copyBefore(element: JsonObject, stop: string): JsonObject {
+  const copy: JsonObject = {};
+  for (const name in element) {
+    if (name === stop) {
+      break;
+    }
+    copy[name] = element[name];
+  }
+  return copy;
 }
 
 function setIfDefined(target: JsonObject, name: string, value: unknown): void {

@@ -1,4 +1,4 @@
-import { pseudonymize } from '../pseudonym.js';
+import { keyedMemo, pseudonymize, remember } from '../pseudonym.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 
@@ -115,13 +115,26 @@ function referencedPatient(
 ): string | undefined {
   const target = typeof reference.reference === 'string' ? reference.reference : undefined;
   if (target !== undefined) {
+    const fromDocument = patientKeys !== undefined && patientKeys.size > 0;
+    // Outside a document the answer depends on the reference and the key alone.
+    const memo = fromDocument
+      ? undefined
+      : keyedMemo<string>(pseudonymKey, 'fhir-patient-reference');
+    const remembered = memo?.get(target);
+    if (remembered !== undefined) {
+      return remembered;
+    }
     const literal = PATIENT_REFERENCE.exec(target);
     const known = patientKeys?.get(target) ?? (literal ? patientKeys?.get(`Patient/${literal[1]}`) : undefined);
     if (known !== undefined) {
       return known;
     }
     if (literal !== null) {
-      return pseudonymize(pseudonymKey, 'resource', `Patient/${literal[1]}`);
+      const pseudonym = pseudonymize(pseudonymKey, 'resource', `Patient/${literal[1]}`);
+      if (memo !== undefined) {
+        remember(memo, target, pseudonym);
+      }
+      return pseudonym;
     }
   }
   const identifier = reference.identifier;

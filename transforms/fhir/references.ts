@@ -1,4 +1,4 @@
-import { pseudonymize } from '../pseudonym.js';
+import { keyedMemo, pseudonymize, remember } from '../pseudonym.js';
 import { isJsonObject } from './json.js';
 import { isR4ResourceType } from './resource-types.js';
 
@@ -93,12 +93,13 @@ export function pseudonymizeResourceId(
  * @param reference - the `Reference.reference` value
  * @param pseudonymKey - the HMAC key from the key store
  * @param identityMap - the document's fullUrl map from `collectIdentityMap`
+ * @returns the rewritten reference; it may be shared with other calls, so it is not to be changed
  */
 export function rewriteReference(
   reference: string,
   pseudonymKey: Uint8Array,
   identityMap: IdentityMap,
-): RewrittenReference {
+): Readonly<RewrittenReference> {
   if (reference.startsWith('#')) {
     return { reference, targetType: undefined };
   }
@@ -108,6 +109,19 @@ export function rewriteReference(
     return rewriteResolved(reference, target, pseudonymKey);
   }
 
+  // Every resource of a patient names the same Patient and Encounter; outside the document's
+  // map the answer depends on the reference and the key alone, so it is worked out once.
+  const memo = keyedMemo<Readonly<RewrittenReference>>(pseudonymKey, 'fhir-reference');
+  const known = memo.get(reference);
+  if (known !== undefined) {
+    return known;
+  }
+  const rewritten = rewriteUnresolved(reference, pseudonymKey);
+  remember(memo, reference, rewritten);
+  return rewritten;
+}
+
+function rewriteUnresolved(reference: string, pseudonymKey: Uint8Array): RewrittenReference {
   const literal = LITERAL_REFERENCE.exec(reference);
   if (literal !== null && isR4ResourceType(literal[1])) {
     const [, targetType, id] = literal;

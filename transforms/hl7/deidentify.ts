@@ -44,7 +44,7 @@ export function deidentifyHl7(message: Hl7Message, ctx: DeidContext): void {
   const mrn = patientMrnOf(message);
   const patient = mrn === undefined ? undefined : pseudonymize(ctx.pseudonymKey, 'patient-id', mrn);
   const record: Hl7RecordDeid = Object.assign(
-    createRecordDeid(ctx, patient, collectHl7Identifiers(message)),
+    createRecordDeid(ctx, patient, collectHl7Identifiers(message), compiled),
     { componentSeparator: message.delimiters.component },
   );
 
@@ -78,17 +78,33 @@ export function patientMrnOf(message: Hl7Message): string | undefined {
   return undefined;
 }
 
+// Which fields of the segment in hand a rule has decided: those whose entry holds its stamp. One
+// array for every segment spares a set per segment.
+let decided = new Uint32Array(64);
+let segmentStamp = 0;
+
 function applySegmentRules(
   segment: Hl7Segment,
   rules: readonly CompiledHl7Rule[],
   record: Hl7RecordDeid,
 ): void {
-  const handled = new Set<number>();
+  segmentStamp++;
+  if (segmentStamp === 0xffffffff) {
+    decided.fill(0);
+    segmentStamp = 1;
+  }
+  // Conditions of one segment's rules mostly read the same field (OBX-2); it is read again only
+  // after a rule has applied, since that rule may have changed it.
+  let whereField = 0;
+  let whereValue = '';
   for (const { selector, method } of rules) {
     const where = selector.where;
     if (where !== undefined) {
-      const value = (segment.getValue(where.field, 1, 1) ?? '').trim().toUpperCase();
-      if (!where.values.includes(value)) {
+      if (where.field !== whereField) {
+        whereField = where.field;
+        whereValue = (segment.getValue(whereField, 1, 1) ?? '').trim().toUpperCase();
+      }
+      if (!where.values.includes(whereValue)) {
         continue;
       }
     }
@@ -97,11 +113,12 @@ function applySegmentRules(
       // MSH-1 and MSH-2 are the delimiters, never data.
       const first = segment.name === 'MSH' ? 3 : 1;
       for (let field = first; field <= segment.fieldCount; field++) {
-        applyOnce(segment, field, method, record, handled);
+        applyOnce(segment, field, method, record);
       }
     } else {
-      applyOnce(segment, selector.field, method, record, handled);
+      applyOnce(segment, selector.field, method, record);
     }
+    whereField = 0;
   }
 }
 
@@ -110,12 +127,16 @@ function applyOnce(
   field: number,
   method: DeidMethod,
   record: Hl7RecordDeid,
-  handled: Set<number>,
 ): void {
-  if (handled.has(field) || (segment.name === 'MSH' && field < 3)) {
+  if (field >= decided.length) {
+    const grown = new Uint32Array(Math.max(field + 1, decided.length * 2));
+    grown.set(decided);
+    decided = grown;
+  }
+  if (decided[field] === segmentStamp || (segment.name === 'MSH' && field < 3)) {
     return;
   }
-  handled.add(field);
+  decided[field] = segmentStamp;
   const text = segment.getFieldText(field);
   if (text === '' || text === NULL_VALUE) {
     return;
@@ -129,7 +150,6 @@ function applyMethod(
   method: DeidMethod,
   record: Hl7RecordDeid,
 ): void {
-  const fieldName = `${segment.name}-${field}`;
   switch (method.method) {
     case 'keep':
       return;
@@ -139,9 +159,12 @@ function applyMethod(
     case 'substitute':
       segment.setValue(method.value, field);
       return;
-    case 'encrypt':
-      segment.setValue(encryptField(record.fieldKeys(), `hl7:${fieldName}`, segment.getFieldText(field)), field);
+    case 'encrypt': {
+      const fieldName = `hl7:${segment.name}-${field}`;
+      const sealed = encryptField(record.fieldKeys(), fieldName, segment.getFieldText(field));
+      segment.setValue(sealed, field);
       return;
+    }
     case 'cryptoHash':
       hashField(segment, field, method.namespace ?? 'other', method.part ?? 'whole', record);
       return;
@@ -151,13 +174,15 @@ function applyMethod(
     case 'generalize':
       segment.editRepetitions(field, (repetition) => generalize(repetition, method.to, record));
       return;
-    case 'perturb':
+    case 'perturb': {
+      const fieldName = `${segment.name}-${field}`;
       segment.editRepetitions(field, (repetition) => {
         const value = repetition.get(1) ?? '';
         const moved = perturbNumber(record.pseudonymKey, fieldName, value, method.span, method.roundTo);
         repetition.set(moved ?? '', 1);
       });
       return;
+    }
     case 'scrub':
       scrubField(segment, field, record);
       return;
@@ -188,16 +213,15 @@ function hashField(
   }
   segment.editRepetitions(field, (repetition) => {
     const id = repetition.get(1);
-    const kept = CX_KEPT.map((component) => repetition.get(component));
-    repetition.set('');
+    const components: Array<string | undefined> = [];
     if (id !== null && id.trim() !== '') {
-      repetition.set(pseudonymize(record.pseudonymKey, namespace, id), 1);
+      components[0] = pseudonymize(record.pseudonymKey, namespace, id);
     }
-    CX_KEPT.forEach((component, index) => {
-      if (kept[index]) {
-        repetition.set(kept[index], component);
-      }
-    });
+    for (const component of CX_KEPT) {
+      const value = repetition.get(component);
+      components[component - 1] = value ? value : undefined;
+    }
+    repetition.setComponents(components);
   });
 }
 
@@ -304,5 +328,15 @@ function embeddedDocument(segment: Hl7Segment, field: number, record: Hl7RecordD
 }
 
 function componentCount(repetition: Hl7Repetition, record: Hl7RecordDeid): number {
-  return repetition.toText().split(record.componentSeparator).length;
+  const text = repetition.toText();
+  const separator = record.componentSeparator;
+  if (separator.length !== 1) {
+    return text.split(separator).length;
+  }
+  // Counting separators gives what splitting would, without the parts.
+  let count = 1;
+  for (let at = text.indexOf(separator); at !== -1; at = text.indexOf(separator, at + 1)) {
+    count++;
+  }
+  return count;
 }

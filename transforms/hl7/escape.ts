@@ -59,6 +59,9 @@ export function escapeHl7(value: string, delimiters: Hl7Delimiters): string {
   if (value === '""') {
     return `${delimiters.escape}X2222${delimiters.escape}`;
   }
+  if (!needsEscaping(value, delimiters)) {
+    return value;
+  }
   const e = delimiters.escape;
   const special = [e, delimiters.field, delimiters.component, delimiters.subcomponent, delimiters.repetition];
   const codes = ['E', 'F', 'S', 'T', 'R'];
@@ -337,4 +340,36 @@ function namedEscape(text: string, start: number, end: number, d: Hl7Delimiters)
     return '';
   }
   return undefined;
+}
+
+// Most values written back (pseudonyms, shifted dates) hold no delimiter; one pass over their
+// character codes says so without building the tables `escapeHl7` replaces with. Delimiters
+// are single characters; one that is not could never equal a single character there either.
+function needsEscaping(value: string, delimiters: Hl7Delimiters): boolean {
+  const escape = singleCode(delimiters.escape);
+  const field = singleCode(delimiters.field);
+  const component = singleCode(delimiters.component);
+  const subcomponent = singleCode(delimiters.subcomponent);
+  const repetition = singleCode(delimiters.repetition);
+  const truncation = delimiters.truncation === undefined ? -1 : singleCode(delimiters.truncation);
+  for (let index = 0; index < value.length; index++) {
+    const code = value.charCodeAt(index);
+    if (
+      code === escape ||
+      code === field ||
+      code === component ||
+      code === subcomponent ||
+      code === repetition ||
+      code === truncation ||
+      code === 0x0d ||
+      code === 0x0a
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function singleCode(delimiter: string): number {
+  return delimiter.length === 1 ? delimiter.charCodeAt(0) : -1;
 }

@@ -10,6 +10,8 @@ export const NULL_VALUE = '""';
  */
 export class Hl7Repetition {
   private text: string;
+  /** `text` split at the component separator, once a component has been read. */
+  private components: string[] | undefined;
   private readonly delimiters: Hl7Delimiters;
   private readonly charset: string | undefined;
 
@@ -35,7 +37,8 @@ export class Hl7Repetition {
     const d = this.delimiters;
     let part = this.text;
     if (component !== undefined) {
-      part = part.split(d.component)[component - 1] ?? '';
+      this.components ??= part.split(d.component);
+      part = this.components[component - 1] ?? '';
       if (subcomponent !== undefined) {
         part = part.split(d.subcomponent)[subcomponent - 1] ?? '';
       }
@@ -54,12 +57,15 @@ export class Hl7Repetition {
   set(value: string | null, component?: number, subcomponent?: number): void {
     const d = this.delimiters;
     const written = value === null ? NULL_VALUE : escapeHl7(value, d);
+    // The split is about to change; a later read splits the new text.
+    const split = this.components;
+    this.components = undefined;
     if (component === undefined) {
       this.text = written;
       return;
     }
 
-    const components = this.text === '' ? [] : this.text.split(d.component);
+    const components = this.text === '' ? [] : (split ?? this.text.split(d.component));
     if (subcomponent === undefined) {
       components[component - 1] = written;
     } else {
@@ -69,6 +75,24 @@ export class Hl7Repetition {
       components[component - 1] = joinParts(subcomponents, d.subcomponent);
     }
     this.text = joinParts(components, d.component);
+  }
+
+  /**
+   * Replaces the whole repetition with the given components, escaping each: what `set('')`
+   * followed by `set` of each component in order gives, with one join instead of one per
+   * component. A hole, `undefined` or '' leaves a component empty; `null` writes `""`.
+   *
+   * @param values - component values by position (index 0 is component 1), unescaped
+   */
+  setComponents(values: ReadonlyArray<string | null | undefined>): void {
+    const d = this.delimiters;
+    const parts: string[] = [];
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      parts.push(value === null ? NULL_VALUE : value === undefined ? '' : escapeHl7(value, d));
+    }
+    this.components = undefined;
+    this.text = joinParts(parts, d.component);
   }
 
   /** The repetition as it is now written (escaped). */
@@ -84,10 +108,10 @@ export class Hl7Repetition {
  * @param delimiter - the delimiter to join with
  */
 export function joinParts(parts: string[], delimiter: string): string {
-  const filled = Array.from(parts, (part) => part ?? '');
-  let end = filled.length;
-  while (end > 0 && filled[end - 1] === '') {
+  let end = parts.length;
+  while (end > 0 && (parts[end - 1] ?? '') === '') {
     end--;
   }
-  return filled.slice(0, end).join(delimiter);
+  // `join` writes holes, `undefined` and `null` as ''.
+  return end === parts.length ? parts.join(delimiter) : parts.slice(0, end).join(delimiter);
 }
