@@ -1,4 +1,4 @@
-import type { IdentifierKind } from '../transforms/deid/free-text.js';
+import type { IdentifierKind, KnownIdentifiers } from '../transforms/deid/free-text.js';
 import { createFreeText } from './clinical.js';
 import {
   createPeople,
@@ -37,15 +37,7 @@ export interface LabelledNote {
   text: string;
   spans: PlantedSpan[];
   /** What the record's structured fields say, in the scrubber's `KnownIdentifiers` shape. */
-  known: {
-    names: string[];
-    ids: string[];
-    phones: string[];
-    addresses: string[];
-    zips: string[];
-    dates: string[];
-    emails: string[];
-  };
+  known: KnownIdentifiers;
 }
 
 const MONTHS = [

@@ -65,3 +65,23 @@ export async function startTestEnvironment(
     },
   };
 }
+
+/**
+ * Lists a container's blobs with their etags, so a test can tell rewritten blobs from untouched
+ * ones.
+ *
+ * @param env - the test environment
+ * @param container - the container name
+ */
+export async function listBlobs(
+  env: TestEnvironment,
+  container: string,
+): Promise<Map<string, string>> {
+  const blobs = new Map<string, string>();
+  for await (const blob of env.app.storage.blobService
+    .getContainerClient(container)
+    .listBlobsFlat()) {
+    blobs.set(blob.name, blob.properties.etag ?? '');
+  }
+  return blobs;
+}

@@ -9,7 +9,7 @@ import { decryptStored } from '../../pipeline/read-part.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
 import { writeSampleFiles } from '../helpers/samples.js';
-import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
+import { listBlobs, startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
 
 const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
 
@@ -31,16 +31,6 @@ function runOrchestratorUntilCrash(
     stdio: 'ignore',
   });
   return new Promise((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-}
-
-async function listBlobs(env: TestEnvironment, container: string): Promise<Map<string, string>> {
-  const blobs = new Map<string, string>();
-  for await (const blob of env.app.storage.blobService
-    .getContainerClient(container)
-    .listBlobsFlat()) {
-    blobs.set(blob.name, blob.properties.etag ?? '');
-  }
-  return blobs;
 }
 
 describe('a crash, then a retry, gives the same result as no crash', () => {

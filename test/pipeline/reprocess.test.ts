@@ -19,19 +19,9 @@ import { readSealedPart } from '../../pipeline/read-part.js';
 import { reprocess } from '../../pipeline/reprocess.js';
 import { verifyStorage } from '../../pipeline/verify.js';
 import { writeSampleFiles } from '../helpers/samples.js';
-import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
+import { listBlobs, startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
 
 const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
-
-async function listBlobs(env: TestEnvironment, container: string): Promise<Map<string, string>> {
-  const blobs = new Map<string, string>();
-  for await (const blob of env.app.storage.blobService
-    .getContainerClient(container)
-    .listBlobsFlat()) {
-    blobs.set(blob.name, blob.properties.etag ?? '');
-  }
-  return blobs;
-}
 
 async function rowsOf(env: TestEnvironment, feedId: string): Promise<BatchRow[]> {
   const rows: BatchRow[] = [];
