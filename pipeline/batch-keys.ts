@@ -7,7 +7,7 @@ import type { TaskKeys } from '../workers/task-types.js';
 import { PipelineError } from './errors.js';
 import { createLocalKekProvider, type WrappedKeyRecord } from './kek-provider.js';
 import type { KeyRing } from './key-store.js';
-import type { Storage } from './storage.js';
+import { getEntityIfExists, type Storage } from './storage.js';
 
 /**
  * Batch keys are the middle of a three-level hierarchy: the KEK (key file or Key Vault) wraps
@@ -266,14 +266,7 @@ async function readRow(
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(batchId)) {
     return undefined;
   }
-  try {
-    return await storage.batchKeysTable.getEntity<BatchKeyRow>(batchId, ROW_KEY);
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw error;
-  }
+  return getEntityIfExists<BatchKeyRow>(storage.batchKeysTable, batchId, ROW_KEY);
 }
 
 async function unwrapRow(row: BatchKeyRow, keyRing: KeyRing): Promise<Uint8Array> {

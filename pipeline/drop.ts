@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 
 import { PipelineError } from './errors.js';
-import { getBatchRow, getManifest, sourceRowKey, type BatchManifest } from './manifest.js';
+import { getBatchRow, getManifest, getSourceRow, type BatchManifest } from './manifest.js';
 import { encodeFileDropped } from './queue-message.js';
 import type { Storage } from './storage.js';
 
@@ -123,22 +123,4 @@ export async function manifestsOfDropped(
     manifests.push(manifest);
   }
   return { manifests, alreadyIngested, notFound };
-}
-
-async function getSourceRow(
-  storage: Storage,
-  feedId: string,
-  blobName: string,
-): Promise<{ batchId: string } | undefined> {
-  try {
-    return await storage.sourcesTable.getEntity<{ batchId: string }>(
-      feedId,
-      sourceRowKey(blobName),
-    );
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw error;
-  }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { chainManifest } from './manifest-trail.js';
 import type { ChainLink, RecordSignature, RecordSigner } from './signed-chain.js';
-import type { Storage } from './storage.js';
+import { getEntityIfExists, type Storage } from './storage.js';
 
 /** One stored, encrypted object of a batch. */
 export interface StoredPart {
@@ -207,14 +207,30 @@ export async function getBatchRow(
   feedId: string,
   batchId: string,
 ): Promise<BatchRow | undefined> {
-  try {
-    return await storage.batchesTable.getEntity<BatchRow>(feedId, batchId);
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw error;
-  }
+  return getEntityIfExists<BatchRow>(storage.batchesTable, feedId, batchId);
+}
+
+/** A source blob's row: which batch it became, its etag and content hash, and the status. */
+export interface SourceRow {
+  batchId: string;
+  etag: string;
+  sha256?: string;
+  status: string;
+}
+
+/**
+ * Reads the row of a source blob, if any.
+ *
+ * @param storage - the opened storage
+ * @param feedId - the feed
+ * @param blobName - the inbound blob name
+ */
+export async function getSourceRow(
+  storage: Storage,
+  feedId: string,
+  blobName: string,
+): Promise<SourceRow | undefined> {
+  return getEntityIfExists<SourceRow>(storage.sourcesTable, feedId, sourceRowKey(blobName));
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   batchSegment,
   commitManifest,
   getBatchRow,
-  sourceRowKey,
+  getSourceRow,
   type BatchManifest,
   type StoredPart,
 } from './manifest.js';
@@ -109,30 +109,17 @@ export async function processBatch(
   attempt: number,
   deps: BatchDeps,
 ): Promise<BatchResult> {
-  const source = await readSourceProperties(file, deps.storage);
-  if (!source) {
-    return resolveMissingSource(file, deps.storage);
+  const claimed = await claimSource(file, deps);
+  if (claimed.kind !== 'claimed') {
+    return claimed;
   }
+  const source = claimed.source;
   const log = deps.log.child({ feedId: file.feedId, batchId: source.batchId });
-
-  const existing = await getBatchRow(deps.storage, file.feedId, source.batchId);
-  if (existing) {
-    await deleteInboundBlob(deps.storage, file.blobName, source.etag);
-    log.info({ status: existing.status }, 'Batch already committed');
-    return { kind: 'already-done', batchId: source.batchId, status: existing.status };
-  }
 
   const startedAt = new Date();
   if (source.sizeBytes > deps.settings.maxFileBytes) {
-    // Limitation: files over the size limit stay in the inbound container, unarchived; they are
-    // recorded as quarantined so nothing is lost silently, and streaming them is a later issue.
-    const manifest = baseManifest(source, deps, startedAt, attempt, '', 'unknown');
-    manifest.status = 'quarantined';
-    manifest.reasonCode = 'FILE_TOO_LARGE';
-    manifest.finishedAt = new Date().toISOString();
-    await commitManifest(deps.storage, manifest, deps.keyRing);
     log.warn({ reasonCode: 'FILE_TOO_LARGE', sizeBytes: source.sizeBytes }, 'Batch quarantined');
-    return { kind: 'quarantined', manifest };
+    return quarantineInPlace(source, 'FILE_TOO_LARGE', attempt, deps);
   }
 
   const downloadStartedAt = performance.now();
@@ -327,6 +314,35 @@ export async function quarantineFile(
   attempt: number,
   deps: BatchDeps,
 ): Promise<BatchResult> {
+  const claimed = await claimSource(file, deps);
+  if (claimed.kind !== 'claimed') {
+    return claimed;
+  }
+  const source = claimed.source;
+  if (source.sizeBytes > deps.settings.maxFileBytes) {
+    return quarantineInPlace(source, reasonCode, attempt, deps);
+  }
+
+  const content = await downloadSource(file, source, deps.storage);
+  const seal = createBatchSealer(deps, source.batchId);
+  const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
+  const sha256 = createHash('sha256').update(content).digest('hex');
+  return quarantine(source, content, sha256, failure, deps, {
+    startedAt: new Date(),
+    attempt,
+    seal,
+  });
+}
+
+/**
+ * Reads the source blob's properties and checks whether its batch is done already: returns the
+ * source to process, or the result when there is nothing left to do (blob gone, or committed
+ * before, in which case a leftover inbound copy is deleted).
+ */
+async function claimSource(
+  file: FileRef,
+  deps: BatchDeps,
+): Promise<{ kind: 'claimed'; source: SourceBlob } | BatchResult> {
   const source = await readSourceProperties(file, deps.storage);
   if (!source) {
     return resolveMissingSource(file, deps.storage);
@@ -334,28 +350,31 @@ export async function quarantineFile(
   const existing = await getBatchRow(deps.storage, file.feedId, source.batchId);
   if (existing) {
     await deleteInboundBlob(deps.storage, file.blobName, source.etag);
+    deps.log.info(
+      { feedId: file.feedId, batchId: source.batchId, status: existing.status },
+      'Batch already committed',
+    );
     return { kind: 'already-done', batchId: source.batchId, status: existing.status };
   }
+  return { kind: 'claimed', source };
+}
 
-  const content =
-    source.sizeBytes <= deps.settings.maxFileBytes
-      ? await downloadSource(file, source, deps.storage)
-      : undefined;
-  const seal = createBatchSealer(deps, source.batchId);
-  const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
-  if (!content) {
-    const manifest = baseManifest(source, deps, new Date(), attempt, '', 'unknown');
-    manifest.status = 'quarantined';
-    manifest.reasonCode = reasonCode;
-    await commitManifest(deps.storage, manifest, deps.keyRing);
-    return { kind: 'quarantined', manifest };
-  }
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  return quarantine(source, content, sha256, failure, deps, {
-    startedAt: new Date(),
-    attempt,
-    seal,
-  });
+/**
+ * Records a file too large to copy as quarantined, leaving it in the inbound container.
+ * Limitation: such files stay in the inbound container, unarchived; they are recorded so nothing
+ * is lost silently, and streaming them is a later issue.
+ */
+async function quarantineInPlace(
+  source: SourceBlob,
+  reasonCode: string,
+  attempt: number,
+  deps: BatchDeps,
+): Promise<BatchResult> {
+  const manifest = baseManifest(source, deps, new Date(), attempt, '', 'unknown');
+  manifest.status = 'quarantined';
+  manifest.reasonCode = reasonCode;
+  await commitManifest(deps.storage, manifest, deps.keyRing);
+  return { kind: 'quarantined', manifest };
 }
 
 async function quarantine(
@@ -685,16 +704,8 @@ async function committedWithSameContent(
   content: Uint8Array,
   storage: Storage,
 ): Promise<string | undefined> {
-  let row: { batchId: string; status: string; sha256?: string };
-  try {
-    row = await storage.sourcesTable.getEntity(file.feedId, sourceRowKey(file.blobName));
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw error;
-  }
-  if (row.status !== 'committed' || !row.sha256) {
+  const row = await getSourceRow(storage, file.feedId, file.blobName);
+  if (!row || row.status !== 'committed' || !row.sha256) {
     return undefined;
   }
   const sha256 = createHash('sha256').update(content).digest('hex');
@@ -703,18 +714,10 @@ async function committedWithSameContent(
 
 /** A queue message whose blob is gone: done already (a duplicate delivery), or lost. */
 async function resolveMissingSource(file: FileRef, storage: Storage): Promise<BatchResult> {
-  try {
-    const row = await storage.sourcesTable.getEntity<{ batchId: string; status: string }>(
-      file.feedId,
-      sourceRowKey(file.blobName),
-    );
-    return { kind: 'already-done', batchId: row.batchId, status: row.status };
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return { kind: 'source-missing' };
-    }
-    throw error;
-  }
+  const row = await getSourceRow(storage, file.feedId, file.blobName);
+  return row
+    ? { kind: 'already-done', batchId: row.batchId, status: row.status }
+    : { kind: 'source-missing' };
 }
 
 async function deleteInboundBlob(storage: Storage, blobName: string, etag: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { KeyObject } from 'node:crypto';
 import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
 
 import { PipelineError } from './errors.js';
-import type { Storage } from './storage.js';
+import { getEntityIfExists, type Storage } from './storage.js';
 
 /** Where a record sits in its chain; part of what is signed. */
 export interface ChainLink {
@@ -332,12 +332,5 @@ async function getRow<T extends object>(
   partitionKey: string,
   rowKey: string,
 ): Promise<TableEntityResult<T> | undefined> {
-  try {
-    return await storage.chainTable.getEntity<T>(partitionKey, rowKey);
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) {
-      return undefined;
-    }
-    throw error;
-  }
+  return getEntityIfExists<T>(storage.chainTable, partitionKey, rowKey);
 }

@@ -1,6 +1,6 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 
 import { ensureEmbeddedAzurite, type AzuriteHandle } from './azurite.js';
@@ -174,4 +174,26 @@ async function defaultCredential(): Promise<TokenCredential> {
   // Loaded only when a real account is configured: it may probe the instance metadata address.
   const { DefaultAzureCredential } = await import('@azure/identity');
   return new DefaultAzureCredential();
+}
+
+/**
+ * Reads one table entity, or `undefined` when there is none (a 404); other errors propagate.
+ *
+ * @param table - the table
+ * @param partitionKey - the entity's partition key
+ * @param rowKey - the entity's row key
+ */
+export async function getEntityIfExists<T extends object>(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<TableEntityResult<T> | undefined> {
+  try {
+    return await table.getEntity<T>(partitionKey, rowKey);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) {
+      return undefined;
+    }
+    throw error;
+  }
 }

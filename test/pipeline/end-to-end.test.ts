@@ -9,6 +9,7 @@ import { dropFiles } from '../../pipeline/drop.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
 import type { RunReport } from '../../pipeline/orchestrator.js';
 import { listSampleIdentifiers } from '../../samples/generate.js';
+import { pseudonymize } from '../../transforms/pseudonym.js';
 import { countFhirResources, countMshSegments } from '../helpers/corpus.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { listBlobs, startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
@@ -165,10 +166,14 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
       .filter(([path]) => path.includes('type=Patient'))
       .map(([, text]) => text)
       .join('');
-    const pseudonyms = new Set([...adtText.matchAll(/[0-9a-f]{24}/g)].map((match) => match[0]));
-    const shared = [...fhirText.matchAll(/[0-9a-f]{24}/g)].filter((match) =>
-      pseudonyms.has(match[0]),
-    );
-    expect(shared.length).toBeGreaterThan(0);
+    // The MRNs planted in both feeds, pseudonymised with the run's own key.
+    const mrns = listSampleIdentifiers().filter((value) => /^MRN\d+$/.test(value));
+    const key = env.app.keyRing!.pseudonymKey;
+    const inBoth = mrns.filter((mrn) => {
+      const pseudonym = pseudonymize(key, 'patient-id', mrn);
+      return adtText.includes(pseudonym) && fhirText.includes(pseudonym);
+    });
+    expect(mrns.length).toBeGreaterThan(0);
+    expect(inBoth.length).toBeGreaterThan(0);
   });
 });
