@@ -10,11 +10,11 @@ import {
 } from '../transforms/fhir/index.js';
 import {
   decodeHl7Bytes,
-  deidentifyHl7,
-  hl7ToJson,
+  deidentifyHl7ToJson,
   parseHl7,
   splitHl7File,
 } from '../transforms/hl7/index.js';
+import type { Hl7JsonRecord } from '../transforms/hl7/index.js';
 import type { DeidContext, Position, RejectCode } from '../transforms/types.js';
 import type {
   FailedOutcome,
@@ -57,11 +57,13 @@ export function prepareHl7(
 /**
  * Finds the non-empty lines of an NDJSON file (LF or CRLF).
  *
- * @param bytes - the whole file
+ * @param bytes - the whole file, or a window of it that starts at a line
+ * @param atFileStart - the bytes start the file, so a UTF-8 byte order mark there is skipped
  */
-export function prepareNdjson(bytes: Uint8Array): PrepareOutcome {
+export function prepareNdjson(bytes: Uint8Array, atFileStart = true): PrepareOutcome {
   const ranges: number[] = [];
-  let start = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0;
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  let start = atFileStart && bom ? 3 : 0;
   for (let index = start; index <= bytes.length; index++) {
     if (index === bytes.length || bytes[index] === 0x0a) {
       let end = index;
@@ -199,13 +201,13 @@ function transformHl7Message(
     reject(parsed.code, parsed.position);
     return;
   }
+  let record: Hl7JsonRecord;
   try {
-    deidentifyHl7(parsed.message, ctx);
+    record = deidentifyHl7ToJson(parsed.message, ctx);
   } catch {
     reject('DEID_FAILED', {});
     return;
   }
-  const record = hl7ToJson(parsed.message);
   groups.add(record.messageType, JSON.stringify({ messageIndex, ...record }));
 }
 

@@ -19,12 +19,11 @@ import {
 } from '../../transforms/fhir/index.js';
 import {
   decodeHl7Bytes,
-  deidentifyHl7,
-  hl7ToJson,
+  deidentifyHl7ToJson,
   parseHl7,
   splitHl7File,
 } from '../../transforms/hl7/index.js';
-import type { Hl7Message } from '../../transforms/hl7/index.js';
+import type { Hl7JsonRecord, Hl7JsonValue, Hl7Message } from '../../transforms/hl7/index.js';
 import { corpusAvailable, corpusPath } from '../helpers/corpus.js';
 
 const CTX = { pseudonymKey: new Uint8Array(32).fill(0x3c), referenceYear: 2026 };
@@ -77,9 +76,9 @@ function checkHl7File(file: string, tally: Tally): void {
     const known = collectHl7Identifiers(parsed.message);
     const baseline = hl7BaselineText(parsed.message);
     tally.inFreeText += checkLeaks(known, freeTextOf(parsed.message)).leaks.length;
-    deidentifyHl7(parsed.message, CTX);
-    tally.leftInFreeText += checkLeaks(known, freeTextOf(parsed.message)).leaks.length;
-    const report = checkLeaks(known, JSON.stringify(hl7ToJson(parsed.message)), baseline);
+    const record = deidentifyHl7ToJson(parsed.message, CTX);
+    tally.leftInFreeText += checkLeaks(known, freeTextOfRecord(record)).leaks.length;
+    const report = checkLeaks(known, JSON.stringify(record), baseline);
     add(tally, file, report.searched, report.leaks);
   });
 }
@@ -92,6 +91,26 @@ function freeTextOf(message: Hl7Message): string {
     const type = segment.getValue(2, 1, 1) ?? '';
     return segment.name === 'OBX' && ['TX', 'FT', 'ST'].includes(type)
       ? [segment.getFieldText(5)]
+      : [];
+  });
+  return texts.join('\n');
+}
+
+/** The same free-text fields in a de-identified record, their leaves one per line. */
+function freeTextOfRecord(record: Hl7JsonRecord): string {
+  const leaves = (value: Hl7JsonValue | undefined): string[] =>
+    value === undefined || value === null
+      ? []
+      : Array.isArray(value)
+        ? value.flatMap((part) => leaves(part as Hl7JsonValue))
+        : [value];
+  const texts = record.segments.flatMap((segment) => {
+    if (segment.segment === 'NTE') {
+      return leaves(segment.fields['NTE-3']);
+    }
+    const type = leaves(segment.fields['OBX-2'])[0] ?? '';
+    return segment.segment === 'OBX' && ['TX', 'FT', 'ST'].includes(type)
+      ? leaves(segment.fields['OBX-5'])
       : [];
   });
   return texts.join('\n');

@@ -15,10 +15,10 @@ import {
   collectPatientKeys,
   deidentifyResource,
 } from '../../transforms/fhir/index.js';
-import { deidentifyHl7, parseHl7 } from '../../transforms/hl7/index.js';
-import type { Hl7Message } from '../../transforms/hl7/index.js';
 import { pseudonymize } from '../../transforms/pseudonym.js';
 import { prepareHl7, transformFhirDocument, transformRecords } from '../../workers/records.js';
+import type { Hl7JsonRecord } from '../../transforms/hl7/index.js';
+import { deidentifiedRecord, recordText } from '../helpers/hl7-record.js';
 
 const KEY = new Uint8Array(32).map((_, index) => index * 7);
 const OTHER_KEY = new Uint8Array(32).map((_, index) => index * 11);
@@ -29,13 +29,13 @@ function contextFor(preset: DeidPreset, file: DeidRulesFile = {}, pseudonymKey =
   return { pseudonymKey, rules, rulesHash: hashDeidRules(rules), referenceYear: 2026 };
 }
 
-function hl7(text: string, ctx: ReturnType<typeof contextFor>): Hl7Message {
-  const parsed = parseHl7(text, 0);
-  if (!parsed.ok) {
-    throw new Error(`Expected the test message to parse, got ${parsed.code}`);
-  }
-  deidentifyHl7(parsed.message, ctx);
-  return parsed.message;
+/** The de-identified record of one message, read by ER7 paths. */
+function hl7(
+  text: string,
+  ctx: ReturnType<typeof contextFor>,
+): { get(path: string): string | null; record: Hl7JsonRecord } {
+  const record = deidentifiedRecord(text, ctx);
+  return { get: (path) => recordText(record, path), record };
 }
 
 const ADMISSION = [
@@ -176,7 +176,8 @@ describe('rules files', () => {
     ).toBeUndefined();
     expect(message.get('PID-7')).toBe('19300105');
     expect(message.get('PV1-3')).toBe('WARD');
-    const glucose = Number(message.segmentsNamed('OBX')[1].getValue(5));
+    const observations = message.record.segments.filter((segment) => segment.segment === 'OBX');
+    const glucose = Number(observations[1].fields['OBX-5']);
     expect(glucose).toBeGreaterThanOrEqual(90);
     expect(glucose).toBeLessThanOrEqual(110);
     expect(

@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import {
   decodeHl7Bytes,
-  deidentifyHl7,
-  hl7ToJson,
+  deidentifyHl7ToJson,
   parseHl7,
   serializeHl7,
   splitHl7File,
@@ -58,8 +57,7 @@ function runChain(bytes: Uint8Array): string[] {
       return parsed.code;
     }
     expect(serializeHl7(parsed.message)).toBe(decoded.text);
-    deidentifyHl7(parsed.message, ctx);
-    JSON.stringify(hl7ToJson(parsed.message));
+    JSON.stringify(deidentifyHl7ToJson(parsed.message, ctx));
     return 'ok';
   });
 }

@@ -142,11 +142,6 @@ export function createTextScrubber(known: KnownIdentifiers, options: ScrubOption
   return new RecordScrubber(known, options);
 }
 
-// The known values and phone forms of recent records, by the identifiers they came from. They
-// are only read once made.
-const PREPARED = new Map<string, { values: KnownValue[]; phones: Set<string> }>();
-const MAX_PREPARED = 1_000;
-
 // A class rather than an object of closures: one is made per record that has free text.
 class RecordScrubber implements TextScrubber {
   private readonly values: KnownValue[];
@@ -154,29 +149,11 @@ class RecordScrubber implements TextScrubber {
   private readonly patterns: readonly Pattern[];
 
   constructor(known: KnownIdentifiers, options: ScrubOptions) {
-    // A feed sends several messages about one patient in a row (ADT, then results); what their
-    // fields know is prepared once.
-    const key = JSON.stringify([
-      known.names,
-      known.emails,
-      known.ids,
-      known.addresses,
-      known.zips,
-      known.phones,
-    ]);
-    let prepared = PREPARED.get(key);
-    if (prepared === undefined) {
-      prepared = {
-        values: knownValues(known),
-        phones: new Set(known.phones.flatMap(phoneDigitForms)),
-      };
-      if (PREPARED.size >= MAX_PREPARED) {
-        PREPARED.clear();
-      }
-      PREPARED.set(key, prepared);
+    this.values = knownValues(known);
+    this.phones = new Set();
+    for (const phone of known.phones) {
+      addPhoneDigitForms(phone, this.phones);
     }
-    this.values = prepared.values;
-    this.phones = prepared.phones;
     this.patterns = options.dates ? PATTERNS : PATTERNS_WITHOUT_DATES;
   }
 
@@ -247,30 +224,37 @@ interface KnownValue {
   kind: IdentifierKind;
 }
 
+// One per record: plain arrays and one set, sorted once.
 function knownValues(known: KnownIdentifiers): KnownValue[] {
-  const values = new Map<string, IdentifierKind>();
-  addKnown(values, 'name', nameTokens(known.names), 2);
-  addKnown(values, 'email', known.emails, 3);
-  addKnown(values, 'id', known.ids, 3);
-  addKnown(values, 'address', known.addresses, 3);
-  const zips = known.zips.map((zip) => zip.slice(0, 5)).filter((zip) => /^\d{5}$/.test(zip));
-  addKnown(values, 'zip', zips, 5);
-  // Longest first, so a street line wins over a name inside it.
-  return [...values]
-    .map(([value, kind]) => ({ value, kind }))
-    .sort((a, b) => b.value.length - a.value.length);
+  const values: KnownValue[] = [];
+  const seen = new Set<string>();
+  addKnown(values, seen, 'name', nameTokens(known.names), 2);
+  addKnown(values, seen, 'email', known.emails, 3);
+  addKnown(values, seen, 'id', known.ids, 3);
+  addKnown(values, seen, 'address', known.addresses, 3);
+  for (const zip of known.zips) {
+    const five = zip.slice(0, 5);
+    if (/^\d{5}$/.test(five)) {
+      addKnown(values, seen, 'zip', [five], 5);
+    }
+  }
+  // Longest first, so a street line wins over a name inside it (the sort is stable: equal
+  // lengths keep the order they were found in).
+  return values.sort((a, b) => b.value.length - a.value.length);
 }
 
 function addKnown(
-  values: Map<string, IdentifierKind>,
+  values: KnownValue[],
+  seen: Set<string>,
   kind: IdentifierKind,
   list: string[],
   minLength: number,
 ): void {
   for (const item of list) {
     const value = item.trim().toLowerCase();
-    if (hasCodePoints(value, minLength) && !values.has(value)) {
-      values.set(value, kind);
+    if (hasCodePoints(value, minLength) && !seen.has(value)) {
+      seen.add(value);
+      values.push({ value, kind });
     }
   }
 }
@@ -356,10 +340,12 @@ function isAsciiLetter(code: number): boolean {
 }
 
 // A known phone matches written whole or as its local seven digits.
-function phoneDigitForms(phone: string): string[] {
+function addPhoneDigitForms(phone: string, forms: Set<string>): void {
   const digits = phone.replace(/\D/g, '').replace(/^1(?=\d{10}$)/, '');
-  if (digits.length < 7) {
-    return [];
+  if (digits.length === 10) {
+    forms.add(digits);
+    forms.add(digits.slice(3));
+  } else if (digits.length >= 7) {
+    forms.add(digits);
   }
-  return digits.length === 10 ? [digits, digits.slice(3)] : [digits];
 }

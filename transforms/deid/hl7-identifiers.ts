@@ -1,4 +1,6 @@
+import type { Hl7Delimiters } from '../hl7/delimiters.js';
 import type { Hl7Message, Hl7Segment } from '../hl7/message.js';
+import { unescapeHl7 } from '../hl7/escape.js';
 import { emptyKnownIdentifiers } from './free-text.js';
 import type { KnownIdentifiers } from './free-text.js';
 
@@ -56,7 +58,7 @@ export function collectHl7Identifiers(message: Hl7Message): KnownIdentifiers {
   for (const segment of message.segments) {
     const fields = FIELDS[segment.name];
     if (fields !== undefined) {
-      collectSegment(segment, fields, known);
+      collectSegment(segment, fields, known, message);
     }
   }
   return known;
@@ -95,41 +97,111 @@ export function hl7BaselineText(message: Hl7Message): string {
   return parts.join('|');
 }
 
-function collectSegment(segment: Hl7Segment, fields: SegmentFields, known: KnownIdentifiers): void {
+// Fields are read by scanning for separators, without splitting them into arrays: this runs
+// for every message, and what it allocates is most of its cost. A component is read whole
+// (subcomponents joined as written), as `Hl7Repetition.get` reads it.
+function collectSegment(
+  segment: Hl7Segment,
+  fields: SegmentFields,
+  known: KnownIdentifiers,
+  message: Hl7Message,
+): void {
+  const reader = new FieldReader(message);
   for (const field of fields.names ?? []) {
-    for (const repetition of segment.repetitions(field)) {
-      for (const component of [1, 2, 3]) {
-        pushValue(known.names, repetition.get(component));
-      }
+    for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
+      pushValue(known.names, reader.component(1));
+      pushValue(known.names, reader.component(2));
+      pushValue(known.names, reader.component(3));
     }
   }
   for (const field of fields.ids ?? []) {
-    for (const repetition of segment.repetitions(field)) {
-      pushValue(known.ids, repetition.get(1, 1));
+    for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
+      pushValue(known.ids, reader.component(1, true));
     }
   }
   for (const field of fields.phones ?? []) {
-    for (const repetition of segment.repetitions(field)) {
-      pushValue(known.phones, repetition.get(1));
-      pushValue(known.phones, `${repetition.get(6) ?? ''}${repetition.get(7) ?? ''}`);
-      pushValue(known.emails, repetition.get(4));
+    for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
+      pushValue(known.phones, reader.component(1));
+      pushValue(known.phones, `${reader.component(6) ?? ''}${reader.component(7) ?? ''}`);
+      pushValue(known.emails, reader.component(4));
     }
   }
   for (const field of fields.addresses ?? []) {
-    for (const repetition of segment.repetitions(field)) {
-      pushValue(known.addresses, repetition.get(1, 1));
-      pushValue(known.addresses, repetition.get(2));
-      pushValue(known.addresses, repetition.get(3));
-      pushValue(known.zips, repetition.get(5));
+    for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
+      pushValue(known.addresses, reader.component(1, true));
+      pushValue(known.addresses, reader.component(2));
+      pushValue(known.addresses, reader.component(3));
+      pushValue(known.zips, reader.component(5));
     }
   }
   for (const field of fields.dates ?? []) {
-    for (const repetition of segment.repetitions(field)) {
-      const match = /^(\d{4})(\d{2})(\d{2})/.exec(repetition.get(1) ?? '');
+    for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
+      const match = /^(\d{4})(\d{2})(\d{2})/.exec(reader.component(1) ?? '');
       if (match !== null) {
         known.dates.push(`${match[1]}-${match[2]}-${match[3]}`);
       }
     }
+  }
+}
+
+// Walks the repetitions of one field at a time and reads their components in place.
+class FieldReader {
+  private readonly d: Hl7Delimiters;
+  private readonly charset: string | undefined;
+  private text = '';
+  /** Bounds of the repetition in hand within `text`. */
+  private from = 0;
+  private to = -1;
+
+  constructor(message: Hl7Message) {
+    this.d = message.delimiters;
+    this.charset = message.charset;
+  }
+
+  /** Moves to the field's first repetition; false when the field is empty. */
+  start(segment: Hl7Segment, field: number): boolean {
+    this.text = segment.getFieldText(field);
+    if (this.text === '') {
+      return false;
+    }
+    this.to = -1;
+    return this.next();
+  }
+
+  /** Moves to the next repetition; false after the last. */
+  next(): boolean {
+    if (this.to >= this.text.length) {
+      return false;
+    }
+    this.from = this.to + 1;
+    const end = this.text.indexOf(this.d.repetition, this.from);
+    this.to = end === -1 ? this.text.length : end;
+    return true;
+  }
+
+  /** A component of the repetition in hand, unescaped; its first subcomponent only if asked. */
+  component(position: number, firstSubcomponent = false): string | null {
+    const separator = this.d.component;
+    let start = this.from;
+    for (let skipped = 1; skipped < position; skipped++) {
+      const at = this.text.indexOf(separator, start);
+      if (at === -1 || at >= this.to) {
+        return '';
+      }
+      start = at + 1;
+    }
+    let end = this.text.indexOf(separator, start);
+    if (end === -1 || end > this.to) {
+      end = this.to;
+    }
+    if (firstSubcomponent) {
+      const sub = this.text.indexOf(this.d.subcomponent, start);
+      if (sub !== -1 && sub < end) {
+        end = sub;
+      }
+    }
+    const raw = this.text.slice(start, end);
+    return raw === '""' ? null : unescapeHl7(raw, this.d, this.charset);
   }
 }
 

@@ -9,51 +9,48 @@ import type { DeidMethod, GeneralizeTarget } from '../deid/rules.js';
 import { pseudonymize } from '../pseudonym.js';
 import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
 import type { DeidContext } from '../types.js';
+import type { Hl7Delimiters } from './delimiters.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
 import { NULL_VALUE } from './repetition.js';
-import type { Hl7Repetition } from './repetition.js';
+import { canonicalField, fieldParts, hl7ToJson } from './to-json.js';
+import type {
+  Hl7FieldEditor,
+  Hl7FieldParts,
+  Hl7JsonLeaf,
+  Hl7JsonRecord,
+  Hl7JsonValue,
+} from './to-json.js';
 
 /*
  * HL7 v2 de-identification driven by rules (transforms/deid/): the feed's rules first, then its
  * preset's (transforms/deid/presets.ts). For each field the first rule whose selector matches
- * decides; fields no rule names pass as sent. Setting a field rebuilds its segment, so old
- * values leave the raw text.
+ * decides; fields no rule names pass as sent. Rules apply while the message is converted to its
+ * NDJSON record: a field a rule decides is split once, its leaves are edited, and only the
+ * record carries the result. The parsed message (and its raw text) is left as it came, so
+ * conditions (`where OBX-2 in ...`) read the values as sent.
  */
-
-/** A record's de-identification state, with the message's component separator. */
-interface Hl7RecordDeid extends RecordDeid {
-  componentSeparator: string;
-}
 
 /** Marker written in place of an embedded document's data (ED.5). */
 export const EMBEDDED_DOCUMENT_MARKER = '[embedded document removed]';
 
 /**
- * De-identifies a parsed HL7 message in place with the context's rules (the safe-harbor preset
- * when it has none). The patient is PID-3's MR identifier (else its first identifier); their
- * pseudonym keys the date offset, as the MR identifier of a FHIR Patient does.
+ * Converts a parsed HL7 message to its NDJSON record, de-identified with the context's rules
+ * (the safe-harbor preset when it has none). The patient is PID-3's MR identifier (else its
+ * first identifier); their pseudonym keys the date offset, as the MR identifier of a FHIR
+ * Patient does. The message itself is not changed.
  *
- * @param message - the parsed message; modified in place
+ * @param message - the parsed message
  * @param ctx - the pseudonym key, the feed's rules and the reference year for ages
  */
-export function deidentifyHl7(message: Hl7Message, ctx: DeidContext): void {
+export function deidentifyHl7ToJson(message: Hl7Message, ctx: DeidContext): Hl7JsonRecord {
   const compiled = compiledRulesOf(ctx);
   if (!compiled.active) {
-    return;
+    return hl7ToJson(message);
   }
   const mrn = patientMrnOf(message);
   const patient = mrn === undefined ? undefined : pseudonymize(ctx.pseudonymKey, 'patient-id', mrn);
-  const record: Hl7RecordDeid = Object.assign(
-    createRecordDeid(ctx, patient, collectHl7Identifiers(message), compiled),
-    { componentSeparator: message.delimiters.component },
-  );
-
-  for (const segment of message.segments) {
-    const rules = compiled.hl7RulesFor(segment.name);
-    if (rules.length > 0) {
-      applySegmentRules(segment, rules, record);
-    }
-  }
+  const record = createRecordDeid(ctx, patient, collectHl7Identifiers(message), compiled);
+  return hl7ToJson(message, new RuleEditor(record, message));
 }
 
 /**
@@ -78,23 +75,75 @@ export function patientMrnOf(message: Hl7Message): string | undefined {
   return undefined;
 }
 
-// Which fields of the segment in hand a rule has decided: those whose entry holds its stamp. One
-// array for every segment spares a set per segment.
-let decided = new Uint32Array(64);
-let segmentStamp = 0;
+// Applies the rules to one message's fields as they are converted. One per message; its
+// per-segment state is reused from segment to segment.
+class RuleEditor implements Hl7FieldEditor {
+  private readonly record: RecordDeid;
+  private readonly d: Hl7Delimiters;
+  private readonly charset: string | undefined;
+  /** The method deciding each field of the segment in hand, by field number. */
+  private methods: Array<DeidMethod | undefined> = [];
 
-function applySegmentRules(
+  constructor(record: RecordDeid, message: Hl7Message) {
+    this.record = record;
+    this.d = message.delimiters;
+    this.charset = message.charset;
+  }
+
+  startSegment(segment: Hl7Segment): boolean {
+    const rules = this.record.compiled.hl7RulesFor(segment.name);
+    if (rules.length === 0) {
+      return false;
+    }
+    this.methods = decideFields(segment, rules);
+    return true;
+  }
+
+  editField(segment: Hl7Segment, field: number, text: string): Hl7JsonValue | undefined {
+    const method = this.methods[field];
+    if (method === undefined || method.method === 'keep' || text === '' || text === NULL_VALUE) {
+      return undefined;
+    }
+    return applyMethod(segment, field, text, method, this);
+  }
+
+  /** The field split to its leaves, unescaped. */
+  parts(text: string): Hl7FieldParts {
+    return fieldParts(text, this.d, this.charset);
+  }
+
+  /** A component as one string, its subcomponents joined as written; null for `""`. */
+  joined(component: Hl7JsonLeaf[] | undefined): string | null {
+    if (component === undefined) {
+      return '';
+    }
+    if (component.length === 1) {
+      return component[0];
+    }
+    let text = '';
+    for (let index = 0; index < component.length; index++) {
+      text += (index > 0 ? this.d.subcomponent : '') + (component[index] ?? NULL_VALUE);
+    }
+    return text;
+  }
+
+  get rec(): RecordDeid {
+    return this.record;
+  }
+
+  get componentSeparator(): string {
+    return this.d.component;
+  }
+}
+
+// Which method decides each field: the first rule that selects it, conditions read as sent.
+// MSH-1 and MSH-2 are the delimiters, never data.
+function decideFields(
   segment: Hl7Segment,
   rules: readonly CompiledHl7Rule[],
-  record: Hl7RecordDeid,
-): void {
-  segmentStamp++;
-  if (segmentStamp === 0xffffffff) {
-    decided.fill(0);
-    segmentStamp = 1;
-  }
-  // Conditions of one segment's rules mostly read the same field (OBX-2); it is read again only
-  // after a rule has applied, since that rule may have changed it.
+): Array<DeidMethod | undefined> {
+  const methods: Array<DeidMethod | undefined> = [];
+  const first = segment.name === 'MSH' ? 3 : 1;
   let whereField = 0;
   let whereValue = '';
   for (const { selector, method } of rules) {
@@ -108,87 +157,55 @@ function applySegmentRules(
         continue;
       }
     }
-
     if (selector.field === '*') {
-      // MSH-1 and MSH-2 are the delimiters, never data.
-      const first = segment.name === 'MSH' ? 3 : 1;
       for (let field = first; field <= segment.fieldCount; field++) {
-        applyOnce(segment, field, method, record);
+        methods[field] ??= method;
       }
-    } else {
-      applyOnce(segment, selector.field, method, record);
+    } else if (selector.field >= first) {
+      methods[selector.field] ??= method;
     }
-    whereField = 0;
   }
-}
-
-function applyOnce(
-  segment: Hl7Segment,
-  field: number,
-  method: DeidMethod,
-  record: Hl7RecordDeid,
-): void {
-  if (field >= decided.length) {
-    const grown = new Uint32Array(Math.max(field + 1, decided.length * 2));
-    grown.set(decided);
-    decided = grown;
-  }
-  if (decided[field] === segmentStamp || (segment.name === 'MSH' && field < 3)) {
-    return;
-  }
-  decided[field] = segmentStamp;
-  const text = segment.getFieldText(field);
-  if (text === '' || text === NULL_VALUE) {
-    return;
-  }
-  applyMethod(segment, field, method, record);
+  return methods;
 }
 
 function applyMethod(
   segment: Hl7Segment,
   field: number,
+  text: string,
   method: DeidMethod,
-  record: Hl7RecordDeid,
-): void {
+  editor: RuleEditor,
+): Hl7JsonValue | undefined {
+  const record = editor.rec;
   switch (method.method) {
     case 'keep':
-      return;
+      return undefined;
     case 'redact':
-      segment.setValue('', field);
-      return;
+      return '';
     case 'substitute':
-      segment.setValue(method.value, field);
-      return;
-    case 'encrypt': {
-      const fieldName = `hl7:${segment.name}-${field}`;
-      const sealed = encryptField(record.fieldKeys(), fieldName, segment.getFieldText(field));
-      segment.setValue(sealed, field);
-      return;
-    }
+      return method.value;
+    case 'encrypt':
+      // The field as written, escapes and all, so decrypting gives back what was sent.
+      return encryptField(record.fieldKeys(), `hl7:${segment.name}-${field}`, text);
     case 'cryptoHash':
-      hashField(segment, field, method.namespace ?? 'other', method.part ?? 'whole', record);
-      return;
+      return hashField(editor.parts(text), method.namespace ?? 'other', method.part ?? 'whole', editor);
     case 'dateShift':
-      segment.editRepetitions(field, (repetition) => shiftComponents(repetition, record));
-      return;
+      return shiftDates(editor.parts(text), record);
     case 'generalize':
-      segment.editRepetitions(field, (repetition) => generalize(repetition, method.to, record));
-      return;
+      return generalize(editor.parts(text), method.to, editor);
     case 'perturb': {
+      const parts = editor.parts(text);
       const fieldName = `${segment.name}-${field}`;
-      segment.editRepetitions(field, (repetition) => {
-        const value = repetition.get(1) ?? '';
+      for (const components of parts) {
+        const value = editor.joined(components[0]) ?? '';
         const moved = perturbNumber(record.pseudonymKey, fieldName, value, method.span, method.roundTo);
-        repetition.set(moved ?? '', 1);
-      });
-      return;
+        components[0] = [moved ?? ''];
+      }
+      return canonicalField(parts);
     }
     case 'scrub':
-      scrubField(segment, field, record);
-      return;
+      return scrub(editor.parts(text), editor);
     case 'embeddedDocument':
-      embeddedDocument(segment, field, record);
-      return;
+      return embeddedDocument(editor.parts(text), `hl7:${segment.name}-${field}`, editor);
   }
 }
 
@@ -198,43 +215,51 @@ function applyMethod(
 const CX_KEPT = [4, 5, 6];
 
 function hashField(
-  segment: Hl7Segment,
-  field: number,
+  parts: Hl7FieldParts,
   namespace: 'patient-id' | 'account' | 'visit' | 'message' | 'other',
   part: 'whole' | 'id',
-  record: Hl7RecordDeid,
-): void {
+  editor: RuleEditor,
+): Hl7JsonValue {
+  const key = editor.rec.pseudonymKey;
   if (part === 'whole') {
-    const value = segment.getValue(field);
-    if (value !== null && value.trim() !== '') {
-      segment.setValue(pseudonymize(record.pseudonymKey, namespace, value), field);
+    // The first repetition as one value; a blank one is left as sent.
+    const value = wholeRepetition(parts[0], editor);
+    if (value === null || value.trim() === '') {
+      return canonicalField(parts);
     }
-    return;
+    return pseudonymize(key, namespace, value);
   }
-  segment.editRepetitions(field, (repetition) => {
-    const id = repetition.get(1);
-    const components: Array<string | undefined> = [];
+
+  for (let index = 0; index < parts.length; index++) {
+    const components = parts[index];
+    const id = editor.joined(components[0]);
+    const kept: Hl7FieldParts[number] = [];
     if (id !== null && id.trim() !== '') {
-      components[0] = pseudonymize(record.pseudonymKey, namespace, id);
+      kept[0] = [pseudonymize(key, namespace, id)];
     }
     for (const component of CX_KEPT) {
-      const value = repetition.get(component);
-      components[component - 1] = value ? value : undefined;
+      const value = components[component - 1];
+      if (editor.joined(value)) {
+        kept[component - 1] = value;
+      }
     }
-    repetition.setComponents(components);
-  });
+    parts[index] = kept;
+  }
+  return canonicalField(parts);
 }
 
-// Every component (or first subcomponent) that starts like a date is shifted: TS.1, both ends of
-// a DR, a DTM. Precision codes and other text in the same field are left alone.
-function shiftComponents(repetition: Hl7Repetition, record: Hl7RecordDeid): void {
-  const count = componentCount(repetition, record);
-  for (let component = 1; component <= count; component++) {
-    const value = repetition.get(component, 1);
-    if (value !== null && /^\s*\d{4}/.test(value)) {
-      repetition.set(shiftHl7Date(value, record.offsetDays), component, 1);
+// Every component whose first subcomponent starts like a date is shifted: TS.1, both ends of a
+// DR, a DTM. Precision codes and other text in the same field are left alone.
+function shiftDates(parts: Hl7FieldParts, record: RecordDeid): Hl7JsonValue {
+  for (const components of parts) {
+    for (const subcomponents of components) {
+      const value = subcomponents[0];
+      if (value !== null && startsWithYear(value)) {
+        subcomponents[0] = shiftHl7Date(value, record.offsetDays);
+      }
     }
   }
+  return canonicalField(parts);
 }
 
 // XAD components kept: 4 state, 5 ZIP, 6 country, 7 address type, and for a limited data set
@@ -243,65 +268,76 @@ const XAD_STATE_KEPT = [4, 5, 6, 7];
 const XAD_TOWN_KEPT = [3, 4, 5, 6, 7];
 const XAD_ZIP = 5;
 
-function generalize(repetition: Hl7Repetition, to: GeneralizeTarget, record: Hl7RecordDeid): void {
+function generalize(
+  parts: Hl7FieldParts,
+  to: GeneralizeTarget,
+  editor: RuleEditor,
+): Hl7JsonValue {
+  for (let index = 0; index < parts.length; index++) {
+    parts[index] = generalizeRepetition(parts[index], to, editor);
+  }
+  return canonicalField(parts);
+}
+
+function generalizeRepetition(
+  components: Hl7FieldParts[number],
+  to: GeneralizeTarget,
+  editor: RuleEditor,
+): Hl7FieldParts[number] {
   switch (to) {
     case 'address-state':
     case 'address-town': {
-      const keptComponents = to === 'address-state' ? XAD_STATE_KEPT : XAD_TOWN_KEPT;
-      const kept = keptComponents.map((component) => repetition.get(component));
-      repetition.set('');
-      keptComponents.forEach((component, index) => {
-        let value = kept[index];
-        if (component === XAD_ZIP && value !== null && to === 'address-state') {
+      const kept: Hl7FieldParts[number] = [];
+      for (const component of to === 'address-state' ? XAD_STATE_KEPT : XAD_TOWN_KEPT) {
+        const value = components[component - 1];
+        if (!editor.joined(value)) {
+          continue;
+        }
+        if (component === XAD_ZIP && to === 'address-state') {
           // Non-US codes have no three-digit prefix to keep, so they go entirely.
-          value = zip3(value) ?? '';
+          kept[component - 1] = [zip3(editor.joined(value)) ?? ''];
+        } else {
+          kept[component - 1] = value;
         }
-        if (value) {
-          repetition.set(value, component);
-        }
-      });
-      return;
+      }
+      return kept;
     }
     case 'zip3':
-      repetition.set(zip3(repetition.get(1)) ?? '');
-      return;
+      return [[zip3(editor.joined(components[0])) ?? '']];
     case 'year':
     case 'birth-year': {
       // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
-      const year = /^\s*(\d{4})/.exec(repetition.get(1) ?? '')?.[1];
+      const year = /^\s*(\d{4})/.exec(editor.joined(components[0]) ?? '')?.[1];
       if (year === undefined) {
-        repetition.set('');
-      } else if (to === 'birth-year') {
-        repetition.set(String(foldBirthYear(Number(year), record.referenceYear)));
-      } else {
-        repetition.set(year);
+        return [];
       }
-      return;
+      const referenceYear = editor.rec.referenceYear;
+      return [[to === 'birth-year' ? String(foldBirthYear(Number(year), referenceYear)) : year]];
     }
     case 'age': {
-      const age = Number((repetition.get(1) ?? '').trim());
-      repetition.set(Number.isFinite(age) ? String(foldAge(age)) : '', 1);
-      return;
+      const age = Number((editor.joined(components[0]) ?? '').trim());
+      components[0] = [Number.isFinite(age) ? String(foldAge(age)) : ''];
+      return components;
     }
   }
 }
 
-function scrubField(segment: Hl7Segment, field: number, record: Hl7RecordDeid): void {
-  const scrubber = record.scrubber();
-  segment.editRepetitions(field, (repetition) => {
-    const count = componentCount(repetition, record);
-    for (let component = 1; component <= count; component++) {
-      const value = repetition.get(component);
+function scrub(parts: Hl7FieldParts, editor: RuleEditor): Hl7JsonValue {
+  const scrubber = editor.rec.scrubber();
+  for (const components of parts) {
+    for (let index = 0; index < components.length; index++) {
+      const value = editor.joined(components[index]);
       if (value === null || value === '') {
         continue;
       }
-      // Only what changed is written back; untouched text keeps its formatting escapes.
+      // Only what changed is replaced; untouched text keeps its subcomponents.
       const scrubbed = scrubber.scrub(value);
       if (scrubbed !== value) {
-        repetition.set(scrubbed, component);
+        components[index] = [scrubbed];
       }
     }
-  });
+  }
+  return canonicalField(parts);
 }
 
 // ED (encapsulated data) carries whole documents, often base64 reports that name the patient;
@@ -309,34 +345,55 @@ function scrubField(segment: Hl7Segment, field: number, record: Hl7RecordDeid): 
 const ED_ENCODING = 4;
 const ED_DATA = 5;
 
-function embeddedDocument(segment: Hl7Segment, field: number, record: Hl7RecordDeid): void {
-  const encrypt = record.compiled.rules.embeddedDocuments === 'encrypt';
-  segment.editRepetitions(field, (repetition) => {
-    const data = repetition.get(ED_DATA) ?? '';
+function embeddedDocument(
+  parts: Hl7FieldParts,
+  fieldName: string,
+  editor: RuleEditor,
+): Hl7JsonValue {
+  const encrypt = editor.rec.compiled.rules.embeddedDocuments === 'encrypt';
+  for (const components of parts) {
+    const data = editor.joined(components[ED_DATA - 1]) ?? '';
     if (data === '') {
-      return;
+      continue;
     }
     if (encrypt) {
-      const fieldName = `hl7:${segment.name}-${field}.${ED_DATA}`;
-      repetition.set(encryptField(record.fieldKeys(), fieldName, data), ED_DATA);
+      const sealed = encryptField(editor.rec.fieldKeys(), `${fieldName}.${ED_DATA}`, data);
+      components[ED_DATA - 1] = [sealed];
     } else {
       // The marker is plain text, so the encoding says so; source, type and subtype stay.
-      repetition.set('A', ED_ENCODING);
-      repetition.set(EMBEDDED_DOCUMENT_MARKER, ED_DATA);
+      fillComponents(components, ED_DATA);
+      components[ED_ENCODING - 1] = ['A'];
+      components[ED_DATA - 1] = [EMBEDDED_DOCUMENT_MARKER];
     }
-  });
+  }
+  return canonicalField(parts);
 }
 
-function componentCount(repetition: Hl7Repetition, record: Hl7RecordDeid): number {
-  const text = repetition.toText();
-  const separator = record.componentSeparator;
-  if (separator.length !== 1) {
-    return text.split(separator).length;
+/** A repetition as one value, components joined as written; null for `""`. */
+function wholeRepetition(
+  components: Hl7FieldParts[number] | undefined,
+  editor: RuleEditor,
+): string | null {
+  if (components === undefined) {
+    return '';
   }
-  // Counting separators gives what splitting would, without the parts.
-  let count = 1;
-  for (let at = text.indexOf(separator); at !== -1; at = text.indexOf(separator, at + 1)) {
-    count++;
+  if (components.length === 1) {
+    return editor.joined(components[0]);
   }
-  return count;
+  let text = '';
+  for (let index = 0; index < components.length; index++) {
+    text += (index > 0 ? editor.componentSeparator : '') + (editor.joined(components[index]) ?? NULL_VALUE);
+  }
+  return text;
+}
+
+// Components up to `count` exist, so later positions do not leave holes before earlier ones.
+function fillComponents(components: Hl7FieldParts[number], count: number): void {
+  for (let index = components.length; index < count; index++) {
+    components.push(['']);
+  }
+}
+
+function startsWithYear(value: string): boolean {
+  return /^\s*\d{4}/.test(value);
 }

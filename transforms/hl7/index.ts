@@ -13,7 +13,7 @@ export type {
   Hl7DateTimePrecision,
   Hl7DateTimeResult,
 } from './datatypes.js';
-export { EMBEDDED_DOCUMENT_MARKER, deidentifyHl7, patientMrnOf } from './deidentify.js';
+export { EMBEDDED_DOCUMENT_MARKER, deidentifyHl7ToJson, patientMrnOf } from './deidentify.js';
 export { STANDARD_HL7_DELIMITERS } from './delimiters.js';
 export type { Hl7Delimiters, Hl7Failure } from './delimiters.js';
 export { escapeHl7, unescapeHl7 } from './escape.js';

@@ -42,36 +42,64 @@ export interface Hl7JsonRecord {
   segments: Hl7JsonSegment[];
 }
 
+/** A field split to the leaves: repetitions of components of subcomponents, all present. */
+export type Hl7FieldParts = Hl7JsonLeaf[][][];
+
 /**
- * Converts a parsed (and usually de-identified) HL7 message to its NDJSON record; the shape is
- * described above.
+ * Rewrites chosen fields while a message is converted; de-identification is one. A class
+ * instance rather than closures: it runs for every field of every message.
+ */
+export interface Hl7FieldEditor {
+  /**
+   * Called before a segment's fields; false when no field of this segment will be edited.
+   *
+   * @param segment - the segment about to be converted
+   */
+  startSegment(segment: Hl7Segment): boolean;
+  /**
+   * The field's new value, or `undefined` to convert it as written. An empty string omits it.
+   *
+   * @param segment - the segment being converted
+   * @param field - field number
+   * @param text - the field as written (escaped)
+   */
+  editField(segment: Hl7Segment, field: number, text: string): Hl7JsonValue | undefined;
+}
+
+/**
+ * Converts a parsed HL7 message to its NDJSON record; the shape is described above.
  *
  * @param message - the message to convert
+ * @param editor - rewrites chosen fields on the way (de-identification); omit to convert as is
  */
-export function hl7ToJson(message: Hl7Message): Hl7JsonRecord {
-  return {
-    messageType: message.messageType,
-    version: message.version,
-    segments: message.segments.map((segment) =>
-      segmentToJson(segment, message.delimiters, message.charset),
-    ),
-  };
+export function hl7ToJson(message: Hl7Message, editor?: Hl7FieldEditor): Hl7JsonRecord {
+  const segments: Hl7JsonSegment[] = [];
+  for (const segment of message.segments) {
+    const editing = editor !== undefined && editor.startSegment(segment);
+    segments.push(
+      segmentToJson(segment, message.delimiters, message.charset, editing ? editor : undefined),
+    );
+  }
+  return { messageType: message.messageType, version: message.version, segments };
 }
 
 function segmentToJson(
   segment: Hl7Segment,
   d: Hl7Delimiters,
   charset: string | undefined,
+  editor: Hl7FieldEditor | undefined,
 ): Hl7JsonSegment {
   const fields: Record<string, Hl7JsonValue> = {};
+  const isHeader = segment.name === 'MSH';
   for (let field = 1; field <= segment.fieldCount; field++) {
     const key = `${segment.name}-${field}`;
     const text = segment.getFieldText(field);
-    if (segment.name === 'MSH' && field <= 2) {
+    if (isHeader && field <= 2) {
       fields[key] = text;
       continue;
     }
-    const value = fieldToJson(text, d, charset);
+    const edited = editor === undefined ? undefined : editor.editField(segment, field, text);
+    const value = edited === undefined ? fieldToJson(text, d, charset) : edited;
     if (value !== '') {
       fields[key] = value;
     }
@@ -79,36 +107,79 @@ function segmentToJson(
   return { segment: segment.name, index: segment.index, fields };
 }
 
-// Plain loops and no per-field closures: this runs for every field of every message, and a
-// closure per call (named by the tsx/esbuild keepNames wrapper) cost a quarter of the stage.
-function fieldToJson(text: string, d: Hl7Delimiters, charset: string | undefined): Hl7JsonValue {
+/**
+ * Converts one field as written to its JSON value.
+ *
+ * @param text - the field as written (escaped)
+ * @param d - the message's delimiters
+ * @param charset - the message's declared character set, for `\X..\`
+ */
+export function fieldToJson(
+  text: string,
+  d: Hl7Delimiters,
+  charset: string | undefined,
+): Hl7JsonValue {
   if (!text.includes(d.repetition) && !text.includes(d.component) && !text.includes(d.subcomponent)) {
     return leafOf(text, d, charset);
   }
+  return canonicalField(fieldParts(text, d, charset));
+}
 
-  const repetitions: Hl7JsonRepetition[] = [];
+// Plain loops and no per-field closures: this runs for every field of every message, and a
+// closure per call (named by the tsx/esbuild keepNames wrapper) cost a quarter of the stage.
+
+/**
+ * Splits a field as written into all its leaves, unescaped; `""` leaves become `null`.
+ *
+ * @param text - the field as written (escaped)
+ * @param d - the message's delimiters
+ * @param charset - the message's declared character set, for `\X..\`
+ */
+export function fieldParts(
+  text: string,
+  d: Hl7Delimiters,
+  charset: string | undefined,
+): Hl7FieldParts {
+  if (!text.includes(d.repetition) && !text.includes(d.component) && !text.includes(d.subcomponent)) {
+    return [[[leafOf(text, d, charset)]]];
+  }
+  const repetitions: Hl7FieldParts = [];
   for (const repetitionText of text.split(d.repetition)) {
-    const components: Hl7JsonComponent[] = [];
+    const components: Hl7JsonLeaf[][] = [];
     for (const componentText of repetitionText.split(d.component)) {
       const subcomponents: Hl7JsonLeaf[] = [];
       for (const subcomponentText of componentText.split(d.subcomponent)) {
         subcomponents.push(leafOf(subcomponentText, d, charset));
       }
-      const trimmedSubcomponents = trimEmpty(subcomponents);
-      components.push(
-        trimmedSubcomponents.length > 1 ? trimmedSubcomponents : firstOrEmpty(trimmedSubcomponents),
-      );
+      components.push(subcomponents);
     }
-    const trimmedComponents = trimEmpty(components);
-    const onlyComponent = firstOrEmpty(trimmedComponents);
-    repetitions.push(
-      trimmedComponents.length > 1 || Array.isArray(onlyComponent) ? trimmedComponents : onlyComponent,
-    );
+    repetitions.push(components);
   }
+  return repetitions;
+}
 
-  const trimmed = trimEmpty(repetitions);
-  const only = firstOrEmpty(trimmed);
-  return trimmed.length > 1 || Array.isArray(only) ? trimmed : only;
+/**
+ * The JSON value of a split field: trailing empty parts trimmed at every level, and a level with
+ * one part left collapsed to that part (see docs/hl7-json.md). The arrays are reused.
+ *
+ * @param parts - the field's leaves; holes read as empty
+ */
+export function canonicalField(parts: Hl7FieldParts): Hl7JsonValue {
+  let repetitions = parts as unknown as Hl7JsonRepetition[];
+  for (let r = 0; r < parts.length; r++) {
+    let components = (parts[r] ?? []) as unknown as Hl7JsonComponent[];
+    for (let c = 0; c < components.length; c++) {
+      const subcomponents = trimEmpty((components[c] ?? []) as Hl7JsonLeaf[]);
+      components[c] = subcomponents.length > 1 ? subcomponents : firstOrEmpty(subcomponents);
+    }
+    components = trimEmpty(components);
+    const onlyComponent = firstOrEmpty(components);
+    repetitions[r] =
+      components.length > 1 || Array.isArray(onlyComponent) ? components : onlyComponent;
+  }
+  repetitions = trimEmpty(repetitions);
+  const only = firstOrEmpty(repetitions);
+  return repetitions.length > 1 || Array.isArray(only) ? repetitions : only;
 }
 
 function leafOf(part: string, d: Hl7Delimiters, charset: string | undefined): Hl7JsonLeaf {
@@ -120,11 +191,12 @@ function firstOrEmpty<T>(parts: T[]): T | '' {
   return parts.length === 0 ? '' : parts[0];
 }
 
-/** Drops trailing parts that are empty strings. */
+/** Drops trailing parts that are empty strings or holes; the same array when none is. */
 function trimEmpty<T>(parts: T[]): T[] {
   let end = parts.length;
-  while (end > 0 && parts[end - 1] === '') {
+  while (end > 0 && (parts[end - 1] === '' || parts[end - 1] === undefined)) {
     end--;
   }
-  return parts.slice(0, end);
+  // A copy rather than setting `length`, which V8 does slowly.
+  return end === parts.length ? parts : parts.slice(0, end);
 }
