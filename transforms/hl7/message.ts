@@ -368,24 +368,6 @@ export class Hl7Segment {
   }
 
   /**
-   * Edits every repetition of a field in one pass, then writes the field back once.
-   *
-   * @param field - field number (MSH-1 and MSH-2 cannot be set)
-   * @param edit - called with each repetition and its zero-based position
-   */
-  editRepetitions(field: number, edit: (repetition: Hl7Repetition, index: number) => void): void {
-    this.assertSettable(field);
-    const repetitions = this.repetitions(field);
-    if (repetitions.length === 0) {
-      return;
-    }
-    repetitions.forEach(edit);
-    const texts = repetitions.map((repetition) => repetition.toText());
-    this.splitFields()[field] = joinParts(texts, this.delimiters.repetition);
-    this.dirty = true;
-  }
-
-  /**
    * Reads a path such as `PID-3[2].1`; the segment name in the path must be this segment's.
    *
    * @param path - field path

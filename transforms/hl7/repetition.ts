@@ -77,24 +77,6 @@ export class Hl7Repetition {
     this.text = joinParts(components, d.component);
   }
 
-  /**
-   * Replaces the whole repetition with the given components, escaping each: what `set('')`
-   * followed by `set` of each component in order gives, with one join instead of one per
-   * component. A hole, `undefined` or '' leaves a component empty; `null` writes `""`.
-   *
-   * @param values - component values by position (index 0 is component 1), unescaped
-   */
-  setComponents(values: ReadonlyArray<string | null | undefined>): void {
-    const d = this.delimiters;
-    const parts: string[] = [];
-    for (let index = 0; index < values.length; index++) {
-      const value = values[index];
-      parts.push(value === null ? NULL_VALUE : value === undefined ? '' : escapeHl7(value, d));
-    }
-    this.components = undefined;
-    this.text = joinParts(parts, d.component);
-  }
-
   /** The repetition as it is now written (escaped). */
   toText(): string {
     return this.text;
