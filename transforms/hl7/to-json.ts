@@ -91,20 +91,40 @@ function segmentToJson(
 ): Hl7JsonSegment {
   const fields: Record<string, Hl7JsonValue> = {};
   const isHeader = segment.name === 'MSH';
-  for (let field = 1; field <= segment.fieldCount; field++) {
-    const key = `${segment.name}-${field}`;
+  const fieldCount = segment.fieldCount;
+  const keys = fieldKeys(segment.name, fieldCount);
+  for (let field = 1; field <= fieldCount; field++) {
     const text = segment.getFieldText(field);
     if (isHeader && field <= 2) {
-      fields[key] = text;
+      fields[keys[field]] = text;
       continue;
     }
     const edited = editor === undefined ? undefined : editor.editField(segment, field, text);
     const value = edited === undefined ? fieldToJson(text, d, charset) : edited;
     if (value !== '') {
-      fields[key] = value;
+      fields[keys[field]] = value;
     }
   }
   return { segment: segment.name, index: segment.index, fields };
+}
+
+// `PID-5` and the like, made once per segment name rather than once per field of every message.
+const KEYS_BY_SEGMENT = new Map<string, string[]>();
+const MAX_KEYED_SEGMENTS = 1_000;
+
+function fieldKeys(name: string, fieldCount: number): string[] {
+  let keys = KEYS_BY_SEGMENT.get(name);
+  if (keys === undefined) {
+    if (KEYS_BY_SEGMENT.size >= MAX_KEYED_SEGMENTS) {
+      KEYS_BY_SEGMENT.clear();
+    }
+    keys = [''];
+    KEYS_BY_SEGMENT.set(name, keys);
+  }
+  for (let field = keys.length; field <= fieldCount; field++) {
+    keys.push(`${name}-${field}`);
+  }
+  return keys;
 }
 
 /**
@@ -140,21 +160,34 @@ export function fieldParts(
   d: Hl7Delimiters,
   charset: string | undefined,
 ): Hl7FieldParts {
-  if (!text.includes(d.repetition) && !text.includes(d.component) && !text.includes(d.subcomponent)) {
-    return [[[leafOf(text, d, charset)]]];
-  }
-  const repetitions: Hl7FieldParts = [];
-  for (const repetitionText of text.split(d.repetition)) {
-    const components: Hl7JsonLeaf[][] = [];
-    for (const componentText of repetitionText.split(d.component)) {
-      const subcomponents: Hl7JsonLeaf[] = [];
-      for (const subcomponentText of componentText.split(d.subcomponent)) {
-        subcomponents.push(leafOf(subcomponentText, d, charset));
-      }
-      components.push(subcomponents);
+  // One scan that cuts only the leaves: splitting level by level copies every part once per
+  // level. Delimiters are single characters (checked when the message was parsed).
+  const repetitionCode = d.repetition.charCodeAt(0);
+  const componentCode = d.component.charCodeAt(0);
+  const subcomponentCode = d.subcomponent.charCodeAt(0);
+  let subcomponents: Hl7JsonLeaf[] = [];
+  let components: Hl7JsonLeaf[][] = [subcomponents];
+  const repetitions: Hl7FieldParts = [components];
+  let start = 0;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code !== repetitionCode && code !== componentCode && code !== subcomponentCode) {
+      continue;
     }
-    repetitions.push(components);
+    subcomponents.push(leafOf(text.slice(start, at), d, charset));
+    start = at + 1;
+    if (code === subcomponentCode) {
+      continue;
+    }
+    subcomponents = [];
+    if (code === componentCode) {
+      components.push(subcomponents);
+    } else {
+      components = [subcomponents];
+      repetitions.push(components);
+    }
   }
+  subcomponents.push(leafOf(text.slice(start), d, charset));
   return repetitions;
 }
 
