@@ -180,6 +180,13 @@ function measuredSection(
   goal('end to end ≥ 70% of the 2-thread transform', (key) =>
     verdict(figures.get(`end-to-end.${key}`)?.ratioToLimit, 0.7, percent),
   );
+  goal('de-identification < 1/3 of the transform stage (cpu, in-thread)', (key) => {
+    const share = figures.get(`deid.${key === 'fhir' ? 'ndjson' : key}.stage-share-cpu`)?.value;
+    if (share === undefined || !Number.isFinite(share)) {
+      return 'not measured';
+    }
+    return `${share < 1 / 3 ? 'met' : 'not met'}: ${share.toFixed(2)}`;
+  });
   const rss = figures.get('end-to-end.peak-rss');
   const largestMb = ((Number(rss?.details?.largestFileBytes) || 0) / 1e6).toFixed(0);
   const rssText = rss

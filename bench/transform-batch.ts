@@ -6,6 +6,7 @@ import { concatBytes, packParts } from '../pipeline/pack-parts.js';
 import type { WorkerPool } from '../pipeline/worker-pool.js';
 import type { Compression } from '../transforms/compression.js';
 import { hashDeidRules, resolveDeidRules } from '../transforms/deid/rules.js';
+import type { DeidRules } from '../transforms/deid/rules.js';
 import runTask from '../workers/transform-task.js';
 import type {
   EncodedRecordGroup,
@@ -28,6 +29,7 @@ export interface BatchPassResult {
 }
 
 const RULES = resolveDeidRules('safe-harbor');
+const RULES_HASH = hashDeidRules(RULES);
 const KEYS = {
   encryptionKeyId: 'batch:bench',
   keyVersion: 1,
@@ -60,12 +62,14 @@ export function inThreadRunner(): TaskRunner {
  * @param source - the file, in shared memory
  * @param compression - the feed's compression
  * @param taskMaxRecords - records per transform task
+ * @param rules - de-identification rules; the safe-harbor preset by default
  */
 export async function transformBatch(
   runner: TaskRunner,
   source: SharedArrayBuffer,
   compression: Compression,
   taskMaxRecords = 500,
+  rules: DeidRules = RULES,
 ): Promise<BatchPassResult> {
   const prepared: PrepareOutcome | FailedOutcome = await runner.prepare({
     source,
@@ -89,8 +93,8 @@ export async function transformBatch(
         ranges: ranges.slice(offset, offset + step),
         firstMessageIndex: offset / 2,
         pseudonymKey,
-        rules: RULES,
-        rulesHash: hashDeidRules(RULES),
+        rules,
+        rulesHash: rules === RULES ? RULES_HASH : hashDeidRules(rules),
         referenceYear: 2026,
         compression,
         archiveSlice: compression.codec === 'gzip' ? [sliceStart, sliceEnd] : undefined,

@@ -82,7 +82,7 @@ class RuleEditor implements Hl7FieldEditor {
   private readonly d: Hl7Delimiters;
   private readonly charset: string | undefined;
   /** The method deciding each field of the segment in hand, by field number. */
-  private methods: Array<DeidMethod | undefined> = [];
+  private methods: ReadonlyArray<DeidMethod | undefined> = [];
 
   constructor(record: RecordDeid, message: Hl7Message) {
     this.record = record;
@@ -137,25 +137,40 @@ class RuleEditor implements Hl7FieldEditor {
 }
 
 // Which method decides each field: the first rule that selects it, conditions read as sent.
-// MSH-1 and MSH-2 are the delimiters, never data.
+// MSH-1 and MSH-2 are the delimiters, never data. The answer depends only on the segment's
+// rules, its field count (for `*`) and the values its conditions read, so it is kept per rules
+// list under a key of those; segments of one kind mostly share a few.
 function decideFields(
   segment: Hl7Segment,
   rules: readonly CompiledHl7Rule[],
-): Array<DeidMethod | undefined> {
+): ReadonlyArray<DeidMethod | undefined> {
+  let key = String(segment.fieldCount);
+  let whereField = 0;
+  for (const { selector } of rules) {
+    const where = selector.where;
+    if (where !== undefined && where.field !== whereField) {
+      whereField = where.field;
+      // Length-prefixed, so no value can make two different readings share a key.
+      const value = conditionValue(segment, whereField);
+      key += `|${whereField}=${value.length}:${value}`;
+    }
+  }
+  let decisions = DECISIONS.get(rules);
+  if (decisions === undefined) {
+    decisions = new Map();
+    DECISIONS.set(rules, decisions);
+  }
+  const known = decisions.get(key);
+  if (known !== undefined) {
+    return known;
+  }
+
   const methods: Array<DeidMethod | undefined> = [];
   const first = segment.name === 'MSH' ? 3 : 1;
-  let whereField = 0;
-  let whereValue = '';
   for (const { selector, method } of rules) {
     const where = selector.where;
-    if (where !== undefined) {
-      if (where.field !== whereField) {
-        whereField = where.field;
-        whereValue = (segment.getValue(whereField, 1, 1) ?? '').trim().toUpperCase();
-      }
-      if (!where.values.includes(whereValue)) {
-        continue;
-      }
+    if (where !== undefined && !where.values.includes(conditionValue(segment, where.field))) {
+      continue;
     }
     if (selector.field === '*') {
       for (let field = first; field <= segment.fieldCount; field++) {
@@ -165,7 +180,21 @@ function decideFields(
       methods[selector.field] ??= method;
     }
   }
+  if (decisions.size >= MAX_DECISIONS) {
+    decisions.clear();
+  }
+  decisions.set(key, methods);
   return methods;
+}
+
+const DECISIONS = new WeakMap<
+  readonly CompiledHl7Rule[],
+  Map<string, ReadonlyArray<DeidMethod | undefined>>
+>();
+const MAX_DECISIONS = 256;
+
+function conditionValue(segment: Hl7Segment, field: number): string {
+  return (segment.getValue(field, 1, 1) ?? '').trim().toUpperCase();
 }
 
 function applyMethod(
