@@ -138,29 +138,28 @@ class RuleEditor implements Hl7FieldEditor {
 
 // Which method decides each field: the first rule that selects it, conditions read as sent.
 // MSH-1 and MSH-2 are the delimiters, never data. The answer depends only on the segment's
-// rules, its field count (for `*`) and the values its conditions read, so it is kept per rules
-// list under a key of those; segments of one kind mostly share a few.
+// rules, its field count (only for `*`) and the values its conditions read, so it is kept per
+// rules list under a key of those; most segments (PID, PV1) have neither and share one answer.
 function decideFields(
   segment: Hl7Segment,
   rules: readonly CompiledHl7Rule[],
 ): ReadonlyArray<DeidMethod | undefined> {
-  let key = String(segment.fieldCount);
-  let whereField = 0;
-  for (const { selector } of rules) {
-    const where = selector.where;
-    if (where !== undefined && where.field !== whereField) {
-      whereField = where.field;
-      // Length-prefixed, so no value can make two different readings share a key.
-      const value = conditionValue(segment, whereField);
-      key += `|${whereField}=${value.length}:${value}`;
-    }
-  }
   let decisions = DECISIONS.get(rules);
   if (decisions === undefined) {
-    decisions = new Map();
+    decisions = {
+      anyField: rules.some((rule) => rule.selector.field === '*'),
+      conditionFields: [...new Set(rules.flatMap((rule) => rule.selector.where?.field ?? []))],
+      byKey: new Map(),
+    };
     DECISIONS.set(rules, decisions);
   }
-  const known = decisions.get(key);
+  let key = decisions.anyField ? String(segment.fieldCount) : '';
+  for (const field of decisions.conditionFields) {
+    // Length-prefixed, so no value can make two different readings share a key.
+    const value = conditionValue(segment, field);
+    key += `|${value.length}:${value}`;
+  }
+  const known = decisions.byKey.get(key);
   if (known !== undefined) {
     return known;
   }
@@ -180,17 +179,23 @@ function decideFields(
       methods[selector.field] ??= method;
     }
   }
-  if (decisions.size >= MAX_DECISIONS) {
-    decisions.clear();
+  if (decisions.byKey.size >= MAX_DECISIONS) {
+    decisions.byKey.clear();
   }
-  decisions.set(key, methods);
+  decisions.byKey.set(key, methods);
   return methods;
 }
 
-const DECISIONS = new WeakMap<
-  readonly CompiledHl7Rule[],
-  Map<string, ReadonlyArray<DeidMethod | undefined>>
->();
+/** What decides a rules list's answers, and the answers so far. */
+interface Decisions {
+  /** A rule selects every field, so the answer depends on the field count. */
+  anyField: boolean;
+  /** Fields that conditions read, in a fixed order. */
+  conditionFields: number[];
+  byKey: Map<string, ReadonlyArray<DeidMethod | undefined>>;
+}
+
+const DECISIONS = new WeakMap<readonly CompiledHl7Rule[], Decisions>();
 const MAX_DECISIONS = 256;
 
 function conditionValue(segment: Hl7Segment, field: number): string {

@@ -187,6 +187,8 @@ export class Hl7Segment {
   private separatorsComplete = false;
   /** The field strings, once something is set; then they are the segment's truth. */
   private fields: string[] | undefined;
+  /** `fieldCount` of the raw text, once read. */
+  private rawFieldCount: number | undefined;
   private dirty = false;
 
   /**
@@ -233,8 +235,13 @@ export class Hl7Segment {
     if (this.fields) {
       return this.fields.length - 1;
     }
-    const count = this.findSeparators(Number.MAX_SAFE_INTEGER).length;
-    return count === 0 ? 0 : count + this.shift;
+    // The raw text does not change until a field is set (which splits the fields), and the
+    // count is read for every field a converter visits.
+    if (this.rawFieldCount === undefined) {
+      const count = this.findSeparators(Number.MAX_SAFE_INTEGER).length;
+      this.rawFieldCount = count === 0 ? 0 : count + this.shift;
+    }
+    return this.rawFieldCount;
   }
 
   /**
