@@ -80,7 +80,12 @@ interface Pattern {
    * that is how a pattern with `i` and no `u` compares letters (`ſ` matches `S`).
    */
   hints?: readonly string[];
+  /** Every match holds three digits in a row; texts without such a run skip the pattern. */
+  needsDigitRun?: boolean;
 }
+
+const withDigitRun = (item: Pattern): Pattern => ({ ...item, needsDigitRun: true });
+const DIGIT_RUN_OF_THREE = /\d{3}/;
 
 const pattern = (
   kind: IdentifierKind,
@@ -111,11 +116,13 @@ const PATTERNS: readonly Pattern[] = [
     'ip',
     String.raw`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b|\b(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}\b`,
   ),
-  pattern('ssn', String.raw`\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b`),
-  pattern('ssn', String.raw`\bSSN\s*:?\s*(\d{9})\b`, 1, 'gi', ['SSN']),
-  pattern(
-    'phone',
-    String.raw`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|\b\d{3}[.-]\d{4}\b(?!-)`,
+  withDigitRun(pattern('ssn', String.raw`\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b`)),
+  withDigitRun(pattern('ssn', String.raw`\bSSN\s*:?\s*(\d{9})\b`, 1, 'gi', ['SSN'])),
+  withDigitRun(
+    pattern(
+      'phone',
+      String.raw`(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b|\b\d{3}[.-]\d{4}\b(?!-)`,
+    ),
   ),
   pattern(
     'date',
@@ -131,17 +138,19 @@ const PATTERNS: readonly Pattern[] = [
     0,
     'gi',
   ),
-  pattern('zip', String.raw`\b[A-Z]{2},?\s{1,3}(\d{5}(?:-\d{4})?)\b`, 1),
-  pattern('zip', String.raw`\b\d{5}-\d{4}\b`),
-  pattern(
-    'zip',
-    String.raw`\b(?:zip|zip\s+code|postal\s+code)\s*:?\s*(\d{5}(?:-\d{4})?)\b`,
-    1,
-    'gi',
-    ['ZIP', 'POSTAL'],
+  withDigitRun(pattern('zip', String.raw`\b[A-Z]{2},?\s{1,3}(\d{5}(?:-\d{4})?)\b`, 1)),
+  withDigitRun(pattern('zip', String.raw`\b\d{5}-\d{4}\b`)),
+  withDigitRun(
+    pattern(
+      'zip',
+      String.raw`\b(?:zip|zip\s+code|postal\s+code)\s*:?\s*(\d{5}(?:-\d{4})?)\b`,
+      1,
+      'gi',
+      ['ZIP', 'POSTAL'],
+    ),
   ),
   pattern('id', String.raw`\b${ID_KEYWORDS}\s*[:#]?\s*([A-Z0-9][A-Z0-9-]*\d[A-Z0-9-]*)`, 1, 'gi'),
-  pattern('id', String.raw`\b[A-Z]{2,5}[-#]?\d{5,}\b|\b\d{7,}\b`, 0, 'gi'),
+  withDigitRun(pattern('id', String.raw`\b[A-Z]{2,5}[-#]?\d{5,}\b|\b\d{7,}\b`, 0, 'gi')),
 ];
 
 const PATTERNS_WITHOUT_DATES: readonly Pattern[] = PATTERNS.filter((p) => p.kind !== 'date');
@@ -190,7 +199,14 @@ class RecordScrubber implements TextScrubber {
     }
     if (PATTERN_HINT.test(text)) {
       const upper = text.toUpperCase();
+      let digitRun: boolean | undefined;
       for (const item of this.patterns) {
+        if (item.needsDigitRun) {
+          digitRun ??= DIGIT_RUN_OF_THREE.test(text);
+          if (!digitRun) {
+            continue;
+          }
+        }
         if (item.hints === undefined || item.hints.some((hint) => upper.includes(hint))) {
           collect(item, text, spans);
         }
