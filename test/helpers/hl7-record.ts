@@ -41,11 +41,22 @@ export function recordText(record: Hl7JsonRecord, path: string): string | null {
 
   const repetitions = levels(value);
   if (repetition === undefined && component === undefined) {
-    return join(repetitions.map((r) => join(r.map((c) => join(c, '&')), '^')), '~');
+    return join(
+      repetitions.map((r) =>
+        join(
+          r.map((c) => join(c, '&')),
+          '^',
+        ),
+      ),
+      '~',
+    );
   }
   const components = repetitions[(repetition ?? 1) - 1] ?? [];
   if (component === undefined) {
-    return join(components.map((c) => join(c, '&')), '^');
+    return join(
+      components.map((c) => join(c, '&')),
+      '^',
+    );
   }
   const subcomponents = components[component - 1] ?? [];
   if (subcomponent === undefined) {

@@ -221,7 +221,12 @@ function applyMethod(
       // The field as written, escapes and all, so decrypting gives back what was sent.
       return encryptField(record.fieldKeys(), `hl7:${segment.name}-${field}`, text);
     case 'cryptoHash':
-      return hashField(editor.parts(text), method.namespace ?? 'other', method.part ?? 'whole', editor);
+      return hashField(
+        editor.parts(text),
+        method.namespace ?? 'other',
+        method.part ?? 'whole',
+        editor,
+      );
     case 'dateShift':
       return shiftDates(editor.parts(text), record);
     case 'generalize':
@@ -231,7 +236,13 @@ function applyMethod(
       const fieldName = `${segment.name}-${field}`;
       for (const components of parts) {
         const value = editor.joined(components[0]) ?? '';
-        const moved = perturbNumber(record.pseudonymKey, fieldName, value, method.span, method.roundTo);
+        const moved = perturbNumber(
+          record.pseudonymKey,
+          fieldName,
+          value,
+          method.span,
+          method.roundTo,
+        );
         components[0] = [moved ?? ''];
       }
       return canonicalField(parts);
@@ -302,11 +313,7 @@ const XAD_STATE_KEPT = [4, 5, 6, 7];
 const XAD_TOWN_KEPT = [3, 4, 5, 6, 7];
 const XAD_ZIP = 5;
 
-function generalize(
-  parts: Hl7FieldParts,
-  to: GeneralizeTarget,
-  editor: RuleEditor,
-): Hl7JsonValue {
+function generalize(parts: Hl7FieldParts, to: GeneralizeTarget, editor: RuleEditor): Hl7JsonValue {
   for (let index = 0; index < parts.length; index++) {
     parts[index] = generalizeRepetition(parts[index], to, editor);
   }
@@ -416,7 +423,9 @@ function wholeRepetition(
   }
   let text = '';
   for (let index = 0; index < components.length; index++) {
-    text += (index > 0 ? editor.componentSeparator : '') + (editor.joined(components[index]) ?? NULL_VALUE);
+    text +=
+      (index > 0 ? editor.componentSeparator : '') +
+      (editor.joined(components[index]) ?? NULL_VALUE);
   }
   return text;
 }

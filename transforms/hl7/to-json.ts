@@ -139,7 +139,11 @@ export function fieldToJson(
   d: Hl7Delimiters,
   charset: string | undefined,
 ): Hl7JsonValue {
-  if (!text.includes(d.repetition) && !text.includes(d.component) && !text.includes(d.subcomponent)) {
+  if (
+    !text.includes(d.repetition) &&
+    !text.includes(d.component) &&
+    !text.includes(d.subcomponent)
+  ) {
     return leafOf(text, d, charset);
   }
   return canonicalField(fieldParts(text, d, charset));
