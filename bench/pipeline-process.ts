@@ -12,14 +12,26 @@ async function main(): Promise<void> {
   const orchestrator = createOrchestrator(app, false);
   process.once('SIGTERM', () => orchestrator.stop());
 
+  // Peaks of the main thread's own memory, sampled: what RSS holds besides the worker threads.
+  const peaks = { heapTotal: 0, external: 0, arrayBuffers: 0 };
+  const sampler = setInterval(() => {
+    const usage = process.memoryUsage();
+    peaks.heapTotal = Math.max(peaks.heapTotal, usage.heapTotal);
+    peaks.external = Math.max(peaks.external, usage.external);
+    peaks.arrayBuffers = Math.max(peaks.arrayBuffers, usage.arrayBuffers);
+  }, 100);
   const running = orchestrator.run();
   process.stdout.write('ready\n');
   const report = await running;
+  clearInterval(sampler);
   await app.close();
 
   // resourceUsage().maxRSS is in kilobytes and covers every thread of the process.
   const summary = {
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    mainHeapPeakBytes: peaks.heapTotal,
+    externalPeakBytes: peaks.external,
+    arrayBuffersPeakBytes: peaks.arrayBuffers,
     files: report.results.length,
     poisoned: report.poisoned.length,
   };

@@ -129,6 +129,7 @@ export function createBatchDeps(app: App, observer?: BatchObserver): BatchDeps {
     }),
     settings: {
       maxFileBytes: config.maxFileBytes,
+      windowBytes: config.windowBytes,
       partMaxRecords: config.partMaxRecords,
       taskMaxRecords: config.taskMaxRecords,
       pipelineVersion: PIPELINE_VERSION,

@@ -27,6 +27,8 @@ export interface PipelineConfig {
   receiveBatchSize: number;
   pollIntervalMs: number;
   maxFileBytes: number;
+  /** Bytes of a file read and held at a time; a file is processed window by window. */
+  windowBytes: number;
   partMaxRecords: number;
   taskMaxRecords: number;
   acceptBatchCountMismatch: boolean;
@@ -51,6 +53,8 @@ export const DEFAULTS = {
   pollIntervalMs: 1000,
   /** @default 268435456 (256 MiB) — larger files are quarantined as FILE_TOO_LARGE */
   maxFileBytes: 256 * 1024 * 1024,
+  /** @default 8388608 (8 MiB) — bytes of a file read and held at a time (docs/performance.md) */
+  windowBytes: 8 * 1024 * 1024,
   /** @default 100000 — records per output part before a new part starts */
   partMaxRecords: 100_000,
   /** @default 500 — HL7 messages or NDJSON lines per worker task */
@@ -87,6 +91,12 @@ const envSchema = z.object({
   PHI_INGEST_RECEIVE_BATCH_SIZE: positiveInt(32).optional(),
   PHI_INGEST_POLL_INTERVAL_MS: positiveInt(600_000).optional(),
   PHI_INGEST_MAX_FILE_BYTES: positiveInt(2 ** 31 - 1).optional(),
+  PHI_INGEST_WINDOW_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(2 ** 30)
+    .optional(),
   PHI_INGEST_PART_MAX_RECORDS: positiveInt(10_000_000).optional(),
   PHI_INGEST_TASK_MAX_RECORDS: positiveInt(100_000).optional(),
   PHI_INGEST_ACCEPT_BATCH_COUNT_MISMATCH: flag.optional(),
@@ -146,6 +156,7 @@ export function loadConfig(
     receiveBatchSize: values.PHI_INGEST_RECEIVE_BATCH_SIZE ?? DEFAULTS.receiveBatchSize,
     pollIntervalMs: values.PHI_INGEST_POLL_INTERVAL_MS ?? DEFAULTS.pollIntervalMs,
     maxFileBytes: values.PHI_INGEST_MAX_FILE_BYTES ?? DEFAULTS.maxFileBytes,
+    windowBytes: values.PHI_INGEST_WINDOW_BYTES ?? DEFAULTS.windowBytes,
     partMaxRecords: values.PHI_INGEST_PART_MAX_RECORDS ?? DEFAULTS.partMaxRecords,
     taskMaxRecords: values.PHI_INGEST_TASK_MAX_RECORDS ?? DEFAULTS.taskMaxRecords,
     acceptBatchCountMismatch:

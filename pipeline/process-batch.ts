@@ -1,13 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
-import {
-  compressesInPieces,
-  compressionSuffix,
-  type Compression,
-} from '../transforms/compression.js';
+import { compressionSuffix } from '../transforms/compression.js';
+import type { EncryptEnvelopeOptions } from '../transforms/crypto/index.js';
 import { batchTaskKeys } from './batch-keys.js';
 import type { BatchObserver, BatchStage } from './batch-observer.js';
+import { BatchOutputs } from './batch-outputs.js';
 import { PipelineError } from './errors.js';
 import type { FeedCatalog } from './feeds.js';
 import type { KeyRing } from './key-store.js';
@@ -25,17 +23,16 @@ import {
 } from './manifest.js';
 import type { FileRef } from './queue-message.js';
 import { STORAGE_NAMES, type Storage } from './storage.js';
-import { concatBytes, packParts } from './pack-parts.js';
+import { SealedBlobWriter } from './sealed-blob-writer.js';
+import {
+  blobSource,
+  hashSource,
+  memorySource,
+  transformInWindows,
+  type SourceReader,
+} from './windowed-batch.js';
 import type { WorkerPool } from './worker-pool.js';
-import type {
-  EncodedRecordGroup,
-  EncodedTransformOutcome,
-  FailedOutcome,
-  Position,
-  RejectLine,
-  TaskDeidFields,
-  TaskKeys,
-} from '../workers/task-types.js';
+import type { FailedOutcome, Position } from '../workers/task-types.js';
 
 /** What processing a file needs besides the file itself. */
 export interface BatchDeps {
@@ -51,6 +48,8 @@ export interface BatchDeps {
 
 export interface BatchSettings {
   maxFileBytes: number;
+  /** Bytes of a file read and held at a time; 8 MiB when unset. */
+  windowBytes?: number;
   partMaxRecords: number;
   taskMaxRecords: number;
   pipelineVersion: string;
@@ -93,7 +92,8 @@ export type BatchVersionResult =
   | { kind: 'committed'; manifest: BatchManifest }
   | { kind: 'failed'; failure: FailedOutcome; sourceSha256: string };
 
-const encoder = new TextEncoder();
+/** Bytes read and held at a time when the settings leave it unset. */
+const DEFAULT_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /**
  * Processes one inbound file as one batch: archive, transform through the pool, write encrypted
@@ -122,10 +122,13 @@ export async function processBatch(
     return quarantineInPlace(source, 'FILE_TOO_LARGE', attempt, deps);
   }
 
-  const downloadStartedAt = performance.now();
-  const content = await downloadSource(file, source, deps.storage);
-  deps.observer?.stageCompleted('download', performance.now() - downloadStartedAt);
-  const duplicateOf = await committedWithSameContent(file, content, deps.storage);
+  // The file is read in windows as it is transformed, never held whole (docs/performance.md).
+  const reader = blobSource(
+    deps.storage.inbound.getBlobClient(file.blobName),
+    source.etag,
+    source.sizeBytes,
+  );
+  const duplicateOf = await committedWithSameContent(file, reader, deps);
   if (duplicateOf) {
     // The same bytes under the same name were ingested already (a resend, or a second drop):
     // writing them again would duplicate every record. `reprocess` is the way to run them again.
@@ -133,20 +136,15 @@ export async function processBatch(
     log.info({ status: 'duplicate' }, 'Duplicate file skipped');
     return { kind: 'already-done', batchId: duplicateOf, status: 'duplicate' };
   }
-  log.info({ sizeBytes: content.length, attempt }, 'Batch claimed');
+  log.info({ sizeBytes: source.sizeBytes, attempt }, 'Batch claimed');
 
-  const written = await writeBatchVersion(source, content, deps, {
+  const written = await writeBatchVersion(source, reader, deps, {
     startedAt,
     attempt,
     version: 1,
   });
   if (written.kind === 'failed') {
-    const seal = createBatchSealer(deps, source.batchId);
-    return quarantine(source, content, written.sourceSha256, written.failure, deps, {
-      startedAt,
-      attempt,
-      seal,
-    });
+    return quarantine(source, reader, written.failure, deps, { startedAt, attempt });
   }
   const manifest = written.manifest;
 
@@ -173,72 +171,71 @@ export async function processBatch(
  * same objects. A file that cannot be transformed comes back as `failed`, with nothing written.
  *
  * @param source - the batch's source file
- * @param content - the file's bytes
+ * @param content - the file's bytes, or a reader that gives them window by window
  * @param deps - storage, pool, keys, logger and settings
  * @param run - version, attempt and, for a reprocess, what it supersedes
  */
 export async function writeBatchVersion(
   source: SourceBlob,
-  content: Uint8Array,
+  content: Uint8Array | SourceReader,
   deps: BatchDeps,
   run: BatchRun,
 ): Promise<BatchVersionResult> {
-  const sourceSha256 = createHash('sha256').update(content).digest('hex');
-  const shared = sharedCopyOf(content);
+  // Limitation: reprocess passes the stored copy decrypted whole, so it holds the file in memory;
+  // the inbound path reads it window by window.
+  const reader = content instanceof Uint8Array ? memorySource(content) : content;
   const feedId = source.file.feedId;
+  const feed = deps.feeds.settingsFor(feedId);
   const folder = batchFolder(feedId, source.ingestDate, source.batchId, run.version);
-  const seal = createBatchSealer(deps, source.batchId);
-  const compression = deps.feeds.settingsFor(feedId).compression;
-  // gzip pieces of the source, compressed by the transform tasks, make the archive in parallel.
-  const archiveInPieces = run.archive === undefined && compressesInPieces(compression);
-
-  const prepared = await timed(deps, 'prepare', () =>
-    deps.pool.prepare({
-      source: shared,
-      acceptBatchCountMismatch: deps.feeds.settingsFor(feedId).acceptBatchCountMismatch,
-    }),
-  );
-  if (prepared.status === 'failed') {
-    return { kind: 'failed', failure: prepared, sourceSha256 };
-  }
-
-  const outcomes = await timed(deps, 'transform', () =>
-    runTransforms(prepared.format, prepared.ranges, shared, deps, {
-      ...deps.feeds.deidRulesFor(feedId),
-      referenceYear: Number(source.ingestDate.slice(0, 4)),
-      compression,
-      archiveInPieces,
-    }),
-  );
-  const failure = outcomes.find((outcome): outcome is FailedOutcome => outcome.status === 'failed');
-  if (failure) {
-    return { kind: 'failed', failure, sourceSha256 };
-  }
-  const transformed = outcomes as EncodedTransformOutcome[];
-
-  const writeStartedAt = performance.now();
+  const compression = feed.compression;
   // The raw input is the same for every version, so it has one unversioned archive path.
   const archiveFolder = batchFolder(feedId, source.ingestDate, source.batchId);
-  const archivePath = `${archiveFolder}/source${compressionSuffix(compression.codec)}.enc`;
-  // Limitation: brotli cannot be concatenated, so a brotli archive (and each brotli part) is
-  // compressed in one piece on one thread; gzip is compressed in pieces by the transform tasks.
-  const archivePieces = transformed.flatMap((outcome) => outcome.archivePiece ?? []);
-  const archiveSealed = run.archive
-    ? undefined
-    : archivePieces.length > 0
-      ? seal(concatBytes(archivePieces), null, true)
-      : seal(content, compression);
-  const rejectLines = transformed.flatMap((outcome) => outcome.rejects);
-  const [archive, parts, rejectParts] = await Promise.all([
-    run.archive ??
-      (async () => {
-        const sealed = await archiveSealed!;
-        return writeSealed(deps.storage, STORAGE_NAMES.archiveContainer, archivePath, sealed, 1);
-      })(),
-    writeParts(transformed, source, run.version, deps, seal, compression),
-    writeRejectParts(rejectLines, folder, deps, seal, compression),
-  ]);
-  deps.observer?.stageCompleted('write', performance.now() - writeStartedAt);
+  const segment = batchSegment(source.batchId, run.version);
+  const outputs = new BatchOutputs({
+    storage: deps.storage,
+    envelope: await batchEnvelope(deps, source.batchId),
+    compression,
+    partMaxRecords: deps.settings.partMaxRecords,
+    partitionOf: (recordType) =>
+      `feed=${feedId}/type=${partitionValue(recordType)}/date=${source.ingestDate}/batch=${segment}`,
+    rejectFolder: folder,
+    archivePath: run.archive
+      ? undefined
+      : `${archiveFolder}/source${compressionSuffix(compression.codec)}.enc`,
+  });
+
+  let transformed: Awaited<ReturnType<typeof transformInWindows>>;
+  try {
+    transformed = await timed(deps, 'transform', () =>
+      transformInWindows(reader, {
+        pool: deps.pool,
+        outputs,
+        windowBytes: deps.settings.windowBytes ?? DEFAULT_WINDOW_BYTES,
+        // A task's group never straddles two parts, so parts are whole groups.
+        taskRecords: Math.min(deps.settings.taskMaxRecords, deps.settings.partMaxRecords),
+        acceptBatchCountMismatch: feed.acceptBatchCountMismatch,
+        pseudonymKey: deps.keyRing.pseudonymKey,
+        deid: {
+          ...deps.feeds.deidRulesFor(feedId),
+          referenceYear: Number(source.ingestDate.slice(0, 4)),
+        },
+        compression,
+        observer: deps.observer,
+      }),
+    );
+  } catch (error) {
+    await outputs.abort();
+    throw error;
+  }
+  if (transformed.status === 'failed') {
+    // Parts already committed are deleted: without a manifest they must not look like output.
+    await outputs.abort();
+    const sourceSha256 =
+      content instanceof Uint8Array ? createHash('sha256').update(content).digest('hex') : '';
+    return { kind: 'failed', failure: transformed.failure, sourceSha256 };
+  }
+
+  const written = await timed(deps, 'write', () => outputs.finish());
   failpoint('after-outputs-written');
 
   const manifest = baseManifest(
@@ -246,17 +243,17 @@ export async function writeBatchVersion(
     deps,
     run.startedAt,
     run.attempt,
-    sourceSha256,
-    prepared.format,
+    transformed.sha256,
+    transformed.format,
   );
   manifest.version = run.version;
   manifest.supersedes = run.supersedes;
   manifest.reprocess = run.reprocess;
-  manifest.archive = archive;
-  manifest.parts = parts;
-  manifest.rejectParts = rejectParts;
-  manifest.batchCountMismatch = prepared.countMismatch;
-  manifest.counts = countBatch(transformed, parts, rejectLines);
+  manifest.archive = run.archive ?? written.archive;
+  manifest.parts = written.parts;
+  manifest.rejectParts = written.rejectParts;
+  manifest.batchCountMismatch = transformed.countMismatch;
+  manifest.counts = written.counts;
   if (manifest.counts.messagesIn !== manifest.counts.written + manifest.counts.rejected) {
     throw new PipelineError(
       'BATCH_COUNT_INVARIANT',
@@ -270,33 +267,25 @@ export async function writeBatchVersion(
 }
 
 /**
- * Returns a function that compresses and encrypts bytes on the pool under one fresh data key,
- * wrapped by the current key encryption key. One per batch version.
+ * The envelope options every object of one batch version is sealed with: one fresh data key,
+ * wrapped by the batch key (one per batch id, shared by its versions; see batch-keys.ts).
  *
- * @param deps - pool and keys
+ * @param deps - keys and storage
  * @param batchId - the batch, bound into each envelope
  */
-export function createBatchSealer(
-  deps: Pick<BatchDeps, 'pool' | 'keyRing' | 'storage'>,
+export async function batchEnvelope(
+  deps: Pick<BatchDeps, 'keyRing' | 'storage'>,
   batchId: string,
-): BatchSealer {
-  const dataKey = new Uint8Array(randomBytes(32));
-  // The batch key (one per batch id, shared by its versions) wraps the data key; see batch-keys.ts.
-  const keys = batchTaskKeys(deps.storage, deps.keyRing, batchId);
-  keys.catch(() => undefined);
-  return async (plaintext, compression, move = false) =>
-    deps.pool.seal({ plaintext, compression, dataKey, keys: await keys, batchId }, move);
+): Promise<EncryptEnvelopeOptions> {
+  const keys = await batchTaskKeys(deps.storage, deps.keyRing, batchId);
+  return {
+    dek: new Uint8Array(randomBytes(32)),
+    kek: keys.keyEncryptionKey,
+    kekId: keys.encryptionKeyId,
+    kekVersion: keys.keyVersion,
+    batchId,
+  };
 }
-
-/**
- * Seals bytes on the pool: compresses them unless `compression` is null (already compressed),
- * then encrypts. With `move`, the plaintext is transferred to the worker and unusable after.
- */
-export type BatchSealer = (
-  plaintext: Uint8Array,
-  compression: Compression | null,
-  move?: boolean,
-) => ReturnType<WorkerPool['seal']>;
 
 /**
  * Records a file that could not be processed at all: an encrypted copy in quarantine and a
@@ -323,15 +312,13 @@ export async function quarantineFile(
     return quarantineInPlace(source, reasonCode, attempt, deps);
   }
 
-  const content = await downloadSource(file, source, deps.storage);
-  const seal = createBatchSealer(deps, source.batchId);
+  const reader = blobSource(
+    deps.storage.inbound.getBlobClient(file.blobName),
+    source.etag,
+    source.sizeBytes,
+  );
   const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
-  const sha256 = createHash('sha256').update(content).digest('hex');
-  return quarantine(source, content, sha256, failure, deps, {
-    startedAt: new Date(),
-    attempt,
-    seal,
-  });
+  return quarantine(source, reader, failure, deps, { startedAt: new Date(), attempt });
 }
 
 /**
@@ -379,25 +366,42 @@ async function quarantineInPlace(
 
 async function quarantine(
   source: SourceBlob,
-  content: Uint8Array,
-  sourceSha256: string,
+  reader: SourceReader,
   failure: FailedOutcome,
   deps: BatchDeps,
-  run: {
-    startedAt: Date;
-    attempt: number;
-    seal: BatchSealer;
-  },
+  run: { startedAt: Date; attempt: number },
 ): Promise<BatchResult> {
   const folder = batchFolder(source.file.feedId, source.ingestDate, source.batchId);
   const compression = deps.feeds.settingsFor(source.file.feedId).compression;
-  const stored = await writeSealed(
-    deps.storage,
-    STORAGE_NAMES.quarantineContainer,
-    `${folder}/source${compressionSuffix(compression.codec)}.enc`,
-    await run.seal(content, compression),
-    1,
+  const path = `${folder}/source${compressionSuffix(compression.codec)}.enc`;
+  const client = deps.storage.blobService
+    .getContainerClient(STORAGE_NAMES.quarantineContainer)
+    .getBlockBlobClient(path);
+  // Streamed window by window (compressed, sealed, staged), hashed on the way.
+  const writer = new SealedBlobWriter(
+    client,
+    await batchEnvelope(deps, source.batchId),
+    compression,
   );
+  let sourceSha256: string;
+  let sealed: Awaited<ReturnType<SealedBlobWriter['finish']>>;
+  try {
+    sourceSha256 = await hashSource(
+      reader,
+      deps.settings.windowBytes ?? DEFAULT_WINDOW_BYTES,
+      (bytes) => writer.write(bytes),
+    );
+    sealed = await writer.finish();
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+  const stored: StoredPart = {
+    path,
+    container: STORAGE_NAMES.quarantineContainer,
+    recordCount: 1,
+    ...sealed,
+  };
 
   const manifest = baseManifest(
     source,
@@ -420,177 +424,6 @@ async function quarantine(
     'Batch quarantined',
   );
   return { kind: 'quarantined', manifest };
-}
-
-async function runTransforms(
-  format: 'hl7v2' | 'fhir-json' | 'ndjson',
-  ranges: number[],
-  shared: SharedArrayBuffer,
-  deps: BatchDeps,
-  options: TaskDeidFields & { compression: Compression; archiveInPieces: boolean },
-): Promise<Array<EncodedTransformOutcome | FailedOutcome>> {
-  const { archiveInPieces, ...fields } = options;
-  const pseudonymKey = deps.keyRing.pseudonymKey;
-  if (format === 'fhir-json') {
-    // Limitation: a FHIR JSON document is one task, so one large Bundle uses one thread.
-    const archiveSlice: [number, number] | undefined = archiveInPieces
-      ? [0, shared.byteLength]
-      : undefined;
-    return [
-      await deps.pool.transform({
-        format,
-        source: shared,
-        ranges: [],
-        firstMessageIndex: 0,
-        pseudonymKey,
-        ...fields,
-        archiveSlice,
-      }),
-    ];
-  }
-
-  // A task's group never straddles two parts, so parts are whole groups and never re-split.
-  const step = Math.min(deps.settings.taskMaxRecords, deps.settings.partMaxRecords) * 2;
-  const tasks: Array<Promise<EncodedTransformOutcome | FailedOutcome>> = [];
-  for (let offset = 0; offset < ranges.length; offset += step) {
-    // The archive slices tile the file: from this task's first record (or byte 0) to the next's.
-    const sliceStart = offset === 0 ? 0 : ranges[offset];
-    const sliceEnd = offset + step < ranges.length ? ranges[offset + step] : shared.byteLength;
-    tasks.push(
-      deps.pool.transform({
-        format,
-        source: shared,
-        ranges: ranges.slice(offset, offset + step),
-        firstMessageIndex: offset / 2,
-        pseudonymKey,
-        ...fields,
-        archiveSlice: archiveInPieces ? [sliceStart, sliceEnd] : undefined,
-      }),
-    );
-  }
-  return Promise.all(tasks);
-}
-
-/**
- * Groups output lines by record type across tasks, in input order, and writes parts of at most
- * `partMaxRecords` lines. Types and parts are numbered deterministically, so a retry writes the
- * same paths.
- */
-async function writeParts(
-  outcomes: EncodedTransformOutcome[],
-  source: SourceBlob,
-  version: number,
-  deps: BatchDeps,
-  seal: BatchSealer,
-  compression: Compression,
-): Promise<StoredPart[]> {
-  const byType = new Map<string, EncodedRecordGroup[]>();
-  for (const outcome of outcomes) {
-    for (const group of outcome.groups) {
-      const list = byType.get(group.recordType) ?? [];
-      list.push(group);
-      byType.set(group.recordType, list);
-    }
-  }
-
-  const suffix = compressionSuffix(compression.codec);
-  const writes: Array<Promise<StoredPart>> = [];
-  for (const recordType of [...byType.keys()].sort()) {
-    const partition =
-      `feed=${source.file.feedId}/type=${partitionValue(recordType)}` +
-      `/date=${source.ingestDate}/batch=${batchSegment(source.batchId, version)}`;
-    const chunks = packParts(byType.get(recordType) ?? [], deps.settings.partMaxRecords);
-    for (const [partIndex, chunk] of chunks.entries()) {
-      const path = `${partition}/part-${String(partIndex).padStart(5, '0')}.ndjson${suffix}.enc`;
-      // Groups arrive as gzip members (concatenated, still one gzip file) or as plain NDJSON.
-      const compressed = chunk.groups.every((group) => group.compressed);
-      const plaintext = concatBytes(chunk.groups.map((group) => group.bytes));
-      writes.push(
-        (async () => {
-          const sealed = await seal(plaintext, compressed ? null : compression, true);
-          const stored = await writeSealed(
-            deps.storage,
-            STORAGE_NAMES.outputContainer,
-            path,
-            sealed,
-            chunk.recordCount,
-          );
-          return { ...stored, recordType };
-        })(),
-      );
-    }
-  }
-  return Promise.all(writes);
-}
-
-async function writeRejectParts(
-  rejects: RejectLine[],
-  folder: string,
-  deps: BatchDeps,
-  seal: BatchSealer,
-  compression: Compression,
-): Promise<StoredPart[]> {
-  if (rejects.length === 0) {
-    return [];
-  }
-  const text = rejects.map((reject) => JSON.stringify(reject)).join('\n') + '\n';
-  const sealed = await seal(encoder.encode(text), compression, true);
-  const path = `${folder}/rejects-00000.ndjson${compressionSuffix(compression.codec)}.enc`;
-  return [
-    await writeSealed(deps.storage, STORAGE_NAMES.rejectsContainer, path, sealed, rejects.length),
-  ];
-}
-
-/** The source in shared memory for the pool: used as is when it was downloaded there. */
-function sharedCopyOf(content: Uint8Array): SharedArrayBuffer {
-  if (
-    content.buffer instanceof SharedArrayBuffer &&
-    content.byteOffset === 0 &&
-    content.byteLength === content.buffer.byteLength
-  ) {
-    return content.buffer;
-  }
-  const shared = new SharedArrayBuffer(content.length);
-  new Uint8Array(shared).set(content);
-  return shared;
-}
-
-async function writeSealed(
-  storage: Storage,
-  container: string,
-  path: string,
-  sealed: { sealed: Uint8Array; sha256: string },
-  recordCount: number,
-): Promise<StoredPart> {
-  const client = storage.blobService.getContainerClient(container).getBlockBlobClient(path);
-  await client.uploadData(sealed.sealed, {
-    blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
-    metadata: { sha256: sealed.sha256 },
-  });
-  return { path, container, recordCount, sizeBytes: sealed.sealed.length, sha256: sealed.sha256 };
-}
-
-function countBatch(
-  outcomes: EncodedTransformOutcome[],
-  parts: StoredPart[],
-  rejects: RejectLine[],
-): BatchManifest['counts'] {
-  const writtenByPartition: Record<string, number> = {};
-  for (const part of parts) {
-    const partition = part.path.slice(0, part.path.lastIndexOf('/'));
-    writtenByPartition[partition] = (writtenByPartition[partition] ?? 0) + part.recordCount;
-  }
-  const rejectedByReason: Record<string, number> = {};
-  for (const reject of rejects) {
-    rejectedByReason[reject.code] = (rejectedByReason[reject.code] ?? 0) + 1;
-  }
-  return {
-    messagesIn: outcomes.reduce((sum, outcome) => sum + outcome.messageCount, 0),
-    written: parts.reduce((sum, part) => sum + part.recordCount, 0),
-    rejected: rejects.length,
-    writtenByPartition,
-    rejectedByReason,
-  };
 }
 
 function baseManifest(
@@ -673,42 +506,19 @@ async function readSourceProperties(
   }
 }
 
-async function downloadSource(
-  file: FileRef,
-  source: SourceBlob,
-  storage: Storage,
-): Promise<Buffer> {
-  try {
-    // The etag condition makes sure the bytes are the ones the batch id was derived from.
-    const conditions = { ifMatch: source.etag };
-    const client = storage.inbound.getBlobClient(file.blobName);
-    if (source.sizeBytes === 0) {
-      return await client.downloadToBuffer(0, undefined, { conditions });
-    }
-    // Straight into shared memory: the pool reads it there, and the file is held once, not twice.
-    const target = Buffer.from(new SharedArrayBuffer(source.sizeBytes));
-    return await client.downloadToBuffer(target, 0, source.sizeBytes, { conditions });
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 412) {
-      throw new PipelineError('BLOB_CHANGED', 'Inbound blob changed while being read', {
-        retryable: true,
-      });
-    }
-    throw error;
-  }
-}
-
 /** The batch id a committed earlier version of this blob name with identical bytes became. */
 async function committedWithSameContent(
   file: FileRef,
-  content: Uint8Array,
-  storage: Storage,
+  reader: SourceReader,
+  deps: BatchDeps,
 ): Promise<string | undefined> {
-  const row = await getSourceRow(storage, file.feedId, file.blobName);
+  const row = await getSourceRow(deps.storage, file.feedId, file.blobName);
   if (!row || row.status !== 'committed' || !row.sha256) {
     return undefined;
   }
-  const sha256 = createHash('sha256').update(content).digest('hex');
+  // Only a name ingested before needs its hash before anything is written: one pass that reads
+  // the file window by window and keeps nothing.
+  const sha256 = await hashSource(reader, deps.settings.windowBytes ?? DEFAULT_WINDOW_BYTES);
   return sha256 === row.sha256 ? row.batchId : undefined;
 }
 

@@ -13,13 +13,20 @@ import type {
   SealOutcome,
   SealTask,
   TransformTask,
+  WindowOutcome,
+  WindowTask,
   WorkerOutcome,
   WorkerTask,
 } from '../workers/task-types.js';
 
+/** Old-generation heap of one worker thread, in MB: what a task's records need, with room. */
+const WORKER_OLD_GENERATION_MB = 96;
+
 /** The pool the orchestrator hands parse, de-identify and encrypt work to. */
 export interface WorkerPool {
   prepare(task: Omit<PrepareTask, 'kind'>): Promise<PrepareOutcome | FailedOutcome>;
+  /** Finds the records of one window of a file read in windows, and where to cut it. */
+  prepareWindow(task: Omit<WindowTask, 'kind'>): Promise<WindowOutcome | FailedOutcome>;
   transform(task: Omit<TransformTask, 'kind'>): Promise<EncodedTransformOutcome | FailedOutcome>;
   /**
    * Compresses (optionally), encrypts and hashes. With `move`, `task.plaintext` is transferred
@@ -52,6 +59,12 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     execArgv,
     // Workers hold no state between tasks; an idle pool shrinks back to one thread.
     idleTimeout: 30_000,
+    // Left alone, each worker's heap grows to two or three times what it holds live (see
+    // docs/performance.md, Memory); the cap makes V8 collect instead.
+    // Limitation: a FHIR JSON document (one task) larger than about 16 MB exceeds the cap; its
+    // task fails as WORKER_OUT_OF_MEMORY (retryable), and after the last attempt the file is
+    // quarantined.
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
   });
 
   const run = async <T extends WorkerOutcome>(
@@ -61,6 +74,12 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     try {
       return (await piscina.run(task, { transferList })) as T;
     } catch (cause) {
+      if ((cause as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new PipelineError('WORKER_OUT_OF_MEMORY', 'A worker task ran out of heap', {
+          retryable: true,
+          cause,
+        });
+      }
       // An uncaught throw inside a worker: a bug or an exhausted resource, worth another try.
       throw new PipelineError('WORKER_CRASHED', 'A worker task threw', { retryable: true, cause });
     }
@@ -68,6 +87,7 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
 
   return {
     prepare: (task) => run({ kind: 'prepare', ...task }),
+    prepareWindow: (task) => run({ kind: 'window', ...task }),
     transform: (task) => run({ kind: 'transform', ...task }),
     seal: (task, move = false) =>
       run({ kind: 'seal', ...task }, move ? transferable(task.plaintext) : undefined),

@@ -1,8 +1,9 @@
 import type { Compression, CompressionCodec } from '../transforms/compression.js';
 import type { DeidRules } from '../transforms/deid/rules.js';
+import type { Hl7EnvelopeState } from '../transforms/hl7/split.js';
 import type { FileFormat, Position, RejectCode } from '../transforms/types.js';
 
-export type { Compression, CompressionCodec, FileFormat, Position, RejectCode };
+export type { Compression, CompressionCodec, FileFormat, Hl7EnvelopeState, Position, RejectCode };
 
 /** Key material a task needs; copied into the worker, never logged. */
 export interface TaskKeys {
@@ -28,6 +29,46 @@ export interface PrepareOutcome {
   countMismatch?: { declared: number; found: number };
 }
 
+/**
+ * Find the records of one window of a file read in windows (see pipeline/windowed-batch.ts): the
+ * format on the first window, HL7 messages or NDJSON lines, and where the window is cut.
+ */
+export interface WindowTask {
+  kind: 'window';
+  /**
+   * Holds the window's bytes from its start: the unfinished tail of the window before, then
+   * newly read bytes. Buffers are reused from window to window, so it may be longer.
+   */
+  source: SharedArrayBuffer;
+  /** Length of the window in `source`. */
+  sourceBytes: number;
+  /** Offset of the window's first byte in the file; positions in failures are file offsets. */
+  windowOffset: number;
+  /** The window reaches the end of the file. */
+  final: boolean;
+  /** Known from the first window on; absent on the first window, which detects it. */
+  format?: 'hl7v2' | 'ndjson';
+  acceptBatchCountMismatch: boolean;
+  /** Records found in the windows before: the batch-wide index of this window's first record. */
+  recordsBefore: number;
+  /** Records per transform task: the cut falls where a task would start when it can. */
+  taskRecords: number;
+  /** HL7 v2 only: the batch envelope as the windows before left it. */
+  envelope?: Hl7EnvelopeState;
+}
+
+export interface WindowOutcome {
+  status: 'ok';
+  /** `fhir-json` only from a first window: the file is one JSON document, read whole. */
+  format: Exclude<FileFormat, 'unknown'>;
+  /** Byte ranges in the window, as `PrepareOutcome.ranges`, of the records before `cut`. */
+  ranges: number[];
+  /** Bytes before it are done; the rest starts the next window. 0: the window needs more bytes. */
+  cut: number;
+  envelope?: Hl7EnvelopeState;
+  countMismatch?: PrepareOutcome['countMismatch'];
+}
+
 /** Parse, de-identify and serialise a run of HL7 messages or NDJSON lines, or a FHIR document. */
 export interface TransformTask {
   kind: 'transform';
@@ -37,6 +78,8 @@ export interface TransformTask {
   ranges: number[];
   /** Batch-wide index of the first record in `ranges`. */
   firstMessageIndex: number;
+  /** Offset of `source` in the file, added to reject positions; 0 when it is the whole file. */
+  sourceOffset?: number;
   pseudonymKey: Uint8Array;
   /** The feed's de-identification rules, as plain data; the worker compiles them once. */
   rules: DeidRules;
@@ -142,9 +185,10 @@ export interface FailedOutcome {
   format?: FileFormat;
 }
 
-export type WorkerTask = PrepareTask | TransformTask | SealTask | OpenTask;
+export type WorkerTask = PrepareTask | WindowTask | TransformTask | SealTask | OpenTask;
 export type WorkerOutcome =
   | PrepareOutcome
+  | WindowOutcome
   | TransformOutcome
   | EncodedTransformOutcome
   | SealOutcome

@@ -9,6 +9,7 @@ import { compressBytes, compressesInPieces, decompressBytes } from '../transform
 import { decryptEnvelope, encryptEnvelope, sha256Hex } from '../transforms/crypto/index.js';
 import { detectFormat } from '../transforms/detect-format.js';
 import { prepareHl7, prepareNdjson, transformFhirDocument, transformRecords } from './records.js';
+import { prepareWindow } from './windows.js';
 import type {
   EncodedRecordGroup,
   EncodedTransformOutcome,
@@ -42,6 +43,8 @@ function runKnownTask(task: WorkerTask): WorkerOutcome {
   switch (task.kind) {
     case 'prepare':
       return prepare(task);
+    case 'window':
+      return prepareWindow(task);
     case 'transform':
       return transform(task);
     case 'seal':
@@ -88,6 +91,14 @@ function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome
       : transformRecords(task.format, bytes, task.ranges, task.firstMessageIndex, ctx);
   if (outcome.status === 'failed') {
     return outcome;
+  }
+  if (task.sourceOffset) {
+    // The task sees one window of the file; rejects name their place in the whole file.
+    for (const reject of outcome.rejects) {
+      if (reject.position.byteOffset !== undefined) {
+        reject.position.byteOffset += task.sourceOffset;
+      }
+    }
   }
 
   // Encoding and compressing here, on the thread that made the text, keeps the main thread to

@@ -109,6 +109,9 @@ export const endToEndSuite: BenchSuite = {
         details: {
           largestFileBytes: Math.max(...filesByFormat.flat().map((file) => file.bytes)),
           budgetMb: 512,
+          mainHeapPeakMb: toMb(summary.mainHeapPeakBytes),
+          externalPeakMb: toMb(summary.externalPeakBytes),
+          arrayBuffersPeakMb: toMb(summary.arrayBuffersPeakBytes),
         },
       });
     } finally {
@@ -119,9 +122,22 @@ export const endToEndSuite: BenchSuite = {
   },
 };
 
+/** What the pipeline process reports when it stops. */
+interface PipelineSummary {
+  maxRssBytes: number;
+  /** Main thread only: V8 heap, memory outside it, and the ArrayBuffers within that. */
+  mainHeapPeakBytes: number;
+  externalPeakBytes: number;
+  arrayBuffersPeakBytes: number;
+}
+
 interface PipelineProcess {
   ready: Promise<void>;
-  stop(): Promise<{ maxRssBytes: number }>;
+  stop(): Promise<PipelineSummary>;
+}
+
+function toMb(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }
 
 function startPipelineProcess(connectionString: string, homeDir: string): PipelineProcess {
@@ -162,7 +178,7 @@ function startPipelineProcess(connectionString: string, homeDir: string): Pipeli
       if (code !== 0 || !last.startsWith('{')) {
         throw new Error(`The pipeline process ended with code ${code}`);
       }
-      return JSON.parse(last) as { maxRssBytes: number };
+      return JSON.parse(last) as PipelineSummary;
     },
   };
 }

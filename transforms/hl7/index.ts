@@ -21,10 +21,11 @@ export { Hl7Message, Hl7Segment, parseFieldPath, serializeHl7 } from './message.
 export type { Hl7FieldPath } from './message.js';
 export { DEFAULT_REQUIRED_MSH_FIELDS, STANDARD_REQUIRED_MSH_FIELDS, parseHl7 } from './parse.js';
 export type { Hl7ParseResult, MshFieldName, ParseHl7Options } from './parse.js';
-export { splitHl7File } from './split.js';
+export { initialHl7EnvelopeState, splitHl7File } from './split.js';
 export type {
   Hl7CountMismatch,
   Hl7Envelope,
+  Hl7EnvelopeState,
   Hl7MessageRange,
   Hl7SplitResult,
   Hl7SplitSuccess,

@@ -45,6 +45,40 @@ export interface SplitHl7Options {
    * @default false
    */
   acceptCountMismatch?: boolean;
+  /**
+   * For a file read in windows (each after the first starting at an MSH segment): the envelope
+   * as the windows before left it, updated in place. The whole-file checks (`FILE_EMPTY`,
+   * `HL7_MISSING_MSH`) are then the caller's, since one window does not see the whole file.
+   */
+  envelope?: Hl7EnvelopeState;
+}
+
+/** Where the batch envelope stands between windows; plain data, so it can cross threads. */
+export interface Hl7EnvelopeState {
+  /** Messages found in each batch so far (an implicit batch when there is no BHS). */
+  batchMessageCounts: number[];
+  openBatch: boolean;
+  fileHeader: boolean;
+  batchHeader: boolean;
+  fileClosed: boolean;
+  afterTrailer: boolean;
+  segmentsSeen: number;
+  declaredMessages?: number;
+  declaredBatches?: number;
+  mismatch?: Hl7CountMismatch;
+}
+
+/** The envelope state before the first byte of a file. */
+export function initialHl7EnvelopeState(): Hl7EnvelopeState {
+  return {
+    batchMessageCounts: [],
+    openBatch: false,
+    fileHeader: false,
+    batchHeader: false,
+    fileClosed: false,
+    afterTrailer: false,
+    segmentsSeen: 0,
+  };
 }
 
 const PIPE = 0x7c;
@@ -77,13 +111,14 @@ const MLLP_END = 0x1c;
  */
 export function splitHl7File(bytes: Uint8Array, options: SplitHl7Options = {}): Hl7SplitResult {
   const start = hasUtf8Bom(bytes) ? 3 : 0;
-  if (isBlankFile(bytes, start)) {
+  const resuming = options.envelope !== undefined;
+  if (!resuming && isBlankFile(bytes, start)) {
     return fail('FILE_EMPTY', {});
   }
 
   const units = byteUnits(bytes, [MLLP_START, MLLP_END]);
   const scanner = new SegmentScanner(bytes, [MLLP_START, MLLP_END]);
-  const envelope = new EnvelopeTracker(options.acceptCountMismatch === true);
+  const envelope = new EnvelopeTracker(options.acceptCountMismatch === true, options.envelope);
   const messages: Hl7MessageRange[] = [];
   let current: Hl7MessageRange | undefined;
   let fieldSeparator = PIPE;
@@ -152,7 +187,9 @@ export function splitHl7File(bytes: Uint8Array, options: SplitHl7Options = {}): 
     index = spanNext;
   }
 
-  if (messages.length === 0) {
+  if (options.envelope) {
+    envelope.saveTo(options.envelope);
+  } else if (messages.length === 0) {
     return fail('HL7_MISSING_MSH', {});
   }
   if (envelope.failure) {
@@ -170,7 +207,7 @@ export function splitHl7File(bytes: Uint8Array, options: SplitHl7Options = {}): 
 class EnvelopeTracker {
   failure: Hl7Failure | undefined;
   mismatch: Hl7CountMismatch | undefined;
-  private readonly batchMessageCounts: number[] = [];
+  private batchMessageCounts: number[] = [];
   private openBatch = false;
   private fileHeader = false;
   private batchHeader = false;
@@ -180,7 +217,37 @@ class EnvelopeTracker {
   private declaredMessages: number | undefined;
   private declaredBatches: number | undefined;
 
-  constructor(private readonly acceptCountMismatch: boolean) {}
+  constructor(
+    private readonly acceptCountMismatch: boolean,
+    resume?: Hl7EnvelopeState,
+  ) {
+    if (resume) {
+      this.batchMessageCounts = resume.batchMessageCounts;
+      this.openBatch = resume.openBatch;
+      this.fileHeader = resume.fileHeader;
+      this.batchHeader = resume.batchHeader;
+      this.fileClosed = resume.fileClosed;
+      this.afterTrailer = resume.afterTrailer;
+      this.segmentsSeen = resume.segmentsSeen;
+      this.declaredMessages = resume.declaredMessages;
+      this.declaredBatches = resume.declaredBatches;
+      this.mismatch = resume.mismatch;
+    }
+  }
+
+  /** Writes where the envelope stands into `state`, for the next window. */
+  saveTo(state: Hl7EnvelopeState): void {
+    state.batchMessageCounts = this.batchMessageCounts;
+    state.openBatch = this.openBatch;
+    state.fileHeader = this.fileHeader;
+    state.batchHeader = this.batchHeader;
+    state.fileClosed = this.fileClosed;
+    state.afterTrailer = this.afterTrailer;
+    state.segmentsSeen = this.segmentsSeen;
+    state.declaredMessages = this.declaredMessages;
+    state.declaredBatches = this.declaredBatches;
+    state.mismatch = this.mismatch;
+  }
 
   onFileHeader(position: Position): void {
     if (this.segmentsSeen++ > 0) {
