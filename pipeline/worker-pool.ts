@@ -21,6 +21,11 @@ import type {
 
 /** Old-generation heap of one worker thread, in MB: what a task's records need, with room. */
 const WORKER_OLD_GENERATION_MB = 96;
+/**
+ * Old-generation heap of the thread that transforms whole FHIR JSON documents (Bundles): one
+ * task holds the parsed document, about ten to twenty times its size.
+ */
+const DOCUMENT_OLD_GENERATION_MB = 4096;
 
 /** The pool the orchestrator hands parse, de-identify and encrypt work to. */
 export interface WorkerPool {
@@ -61,18 +66,31 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     idleTimeout: 30_000,
     // Left alone, each worker's heap grows to two or three times what it holds live (see
     // docs/performance.md, Memory); the cap makes V8 collect instead.
-    // Limitation: a FHIR JSON document (one task) larger than about 16 MB exceeds the cap; its
-    // task fails as WORKER_OUT_OF_MEMORY (retryable), and after the last attempt the file is
-    // quarantined.
     resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
   });
+  // A FHIR JSON document cannot be cut into records before it is parsed, so its one task needs
+  // a heap in proportion to the file: it runs on a thread of its own, started when a document
+  // arrives and stopped soon after, so the capped pool stays capped.
+  // Limitation: a document is held whole; its memory grows with its size (up to the cap here,
+  // then WORKER_OUT_OF_MEMORY, retried, then quarantined).
+  let documents: Piscina | undefined;
+  const documentPool = (): Piscina =>
+    (documents ??= new Piscina({
+      filename: entry.href,
+      minThreads: 0,
+      maxThreads: 1,
+      execArgv,
+      idleTimeout: 5_000,
+      resourceLimits: { maxOldGenerationSizeMb: DOCUMENT_OLD_GENERATION_MB },
+    }));
 
   const run = async <T extends WorkerOutcome>(
     task: WorkerTask,
     transferList?: ArrayBuffer[],
   ): Promise<T> => {
+    const pool = task.kind === 'transform' && task.format === 'fhir-json' ? documentPool() : piscina;
     try {
-      return (await piscina.run(task, { transferList })) as T;
+      return (await pool.run(task, { transferList })) as T;
     } catch (cause) {
       if ((cause as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
         throw new PipelineError('WORKER_OUT_OF_MEMORY', 'A worker task ran out of heap', {
@@ -94,7 +112,9 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     open: (task) => run({ kind: 'open', ...task }),
     utilization: () => piscina.utilization,
     threads: maxThreads,
-    destroy: () => piscina.destroy(),
+    destroy: async () => {
+      await Promise.all([piscina.destroy(), documents?.destroy()]);
+    },
   };
 }
 
