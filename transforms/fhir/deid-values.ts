@@ -5,6 +5,7 @@ import type { GeneralizeTarget } from '../deid/rules.js';
 import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
+import { shiftFullFhirDate } from './shift-date.js';
 
 /*
  * Value-level methods shared by the preset walk (`deidentify.ts`) and FHIRPath rules
@@ -60,11 +61,7 @@ export function generalizeAddress(
  * @param to - the target
  * @param record - the record's reference year
  */
-export function generalizeValue(
-  value: unknown,
-  to: GeneralizeTarget,
-  record: RecordDeid,
-): unknown {
+export function generalizeValue(value: unknown, to: GeneralizeTarget, record: RecordDeid): unknown {
   switch (to) {
     case 'zip3':
       return zip3(value);
@@ -108,7 +105,8 @@ export function foldAgeQuantity(element: JsonObject): JsonObject {
  * @param record - the record's offset
  */
 export function shiftIfDate(value: string, record: RecordDeid): string {
-  return shiftFhirDate(value, record.offsetDays) ?? value;
+  const offsetDays = record.offsetDays;
+  return shiftFullFhirDate(value, offsetDays) ?? shiftFhirDate(value, offsetDays) ?? value;
 }
 
 /**

@@ -1,7 +1,5 @@
 import { compiledRulesOf, createRecordDeid } from '../deid/record-context.js';
 import type { RecordDeid } from '../deid/record-context.js';
-import { collectFhirIdentifiers } from '../deid/fhir-identifiers.js';
-import { emptyKnownIdentifiers } from '../deid/free-text.js';
 import type { KnownIdentifiers } from '../deid/free-text.js';
 import { pseudonymize } from '../pseudonym.js';
 import type { PseudonymNamespace } from '../pseudonym.js';
@@ -37,7 +35,9 @@ import {
   rewriteReference,
 } from './references.js';
 import type { IdentityMap } from './references.js';
+import { knownOfResource } from './resource-known.js';
 import { isR4ResourceType } from './resource-types.js';
+import { isFhirDateForm } from './shift-date.js';
 
 /** What `deidentifyResource` needs to know about where a resource came from. */
 export interface DeidOptions {
@@ -51,13 +51,10 @@ export interface DeidOptions {
   known?: KnownIdentifiers;
 }
 
-// date, dateTime and instant: https://hl7.org/fhir/R4/datatypes.html#primitive
-const FHIR_DATE = /^\d{4}-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?$/;
 const HYPHEN = 0x2d;
 
 // Resources outside a document resolve no urn: references; one empty map serves them all.
 const NO_IDENTITIES: IdentityMap = new Map();
-const NOTHING_KNOWN: KnownIdentifiers = Object.freeze(emptyKnownIdentifiers());
 // An NDJSON line comes with no options and is no Bundle entry; these spare an object per line.
 const NO_OPTIONS: DeidOptions = Object.freeze({});
 const TOP_LEVEL = Object.freeze({ fullUrl: undefined, contained: false });
@@ -67,6 +64,18 @@ const MAX_RULE_MAPS = 256;
 
 // Far deeper than any real resource; a guard against crafted input exhausting the stack.
 const MAX_DEPTH = 256;
+
+// What an element's name says about its value, below the top level.
+const PLAIN = 0;
+const FREE_TEXT = 1;
+const NARRATIVE_DIV = 2;
+const NESTED_IDENTIFIER = 3;
+const NAME_KINDS: ReadonlyMap<string, number> = new Map([
+  ...[...FREE_TEXT_ELEMENTS].map(
+    (name) => [name, name === 'div' ? NARRATIVE_DIV : FREE_TEXT] as const,
+  ),
+  ...[...NESTED_IDENTIFIER_ELEMENTS].map((name) => [name, NESTED_IDENTIFIER] as const),
+]);
 
 /** What every step of the walk needs. */
 interface Walk {
@@ -162,7 +171,8 @@ export function deidentifyResource(
       pseudonymKey: ctx.pseudonymKey,
       identityMap: options.identityMap ?? NO_IDENTITIES,
       record,
-      policy: compiled.rules.preset === 'limited-data-set' ? LIMITED_DATA_SET_POLICY : SAFE_HARBOR_POLICY,
+      policy:
+        compiled.rules.preset === 'limited-data-set' ? LIMITED_DATA_SET_POLICY : SAFE_HARBOR_POLICY,
       handled,
     };
     const fullUrl = options.fullUrl;
@@ -186,16 +196,6 @@ function elementRuleMapFor(resourceType: string): ReadonlyMap<string, ElementRul
     }
   }
   return rules;
-}
-
-// Only a person resource, or one that contains some, carries identifiers of a person; every
-// other resource shares one empty set instead of collecting it.
-function knownOfResource(resource: JsonObject): KnownIdentifiers {
-  const person = IDENTITY_RESOURCE_TYPES.has(String(resource.resourceType));
-  if (!person && !Array.isArray(resource.contained)) {
-    return NOTHING_KNOWN;
-  }
-  return collectFhirIdentifiers([resource]);
 }
 
 function deidResource(
@@ -263,6 +263,9 @@ function applyRule(
   walk: Walk,
   depth: number,
 ): unknown {
+  if (rule === undefined) {
+    return deidValue(value, walk, depth, textKindOf(name));
+  }
   switch (rule) {
     case 'drop':
       return DROP;
@@ -277,28 +280,31 @@ function applyRule(
     case 'contact':
       return mapItems(value, (contact) => deidContact(contact, walk, depth));
     case 'identifier-patient':
-      return mapItems(value, (identifier) => deidIdentifier(identifier, walk, 'patient-id', depth));
+      return mapIdentifiers(value, walk, 'patient-id', depth);
     case 'identifier-other':
-      return mapItems(value, (identifier) => deidIdentifier(identifier, walk, 'other', depth));
+      return mapIdentifiers(value, walk, 'other', depth);
     case 'patient-id':
       return typeof value === 'string'
         ? pseudonymize(walk.pseudonymKey, 'patient-id', value)
         : DROP;
     case 'narrative':
-      return isJsonObject(value) && value.status === 'generated' ? DROP : deidValue(value, walk, depth);
+      return isJsonObject(value) && value.status === 'generated'
+        ? DROP
+        : deidValue(value, walk, depth);
     case 'bundle-entry':
       return mapItems(value, (entry) => deidBundleEntry(entry, walk, depth));
     default:
-      return deidValue(value, walk, depth, name);
+      return deidValue(value, walk, depth, textKindOf(name));
   }
 }
 
-function deidValue(value: unknown, walk: Walk, depth: number, name?: string): unknown {
+// `kind` is what the element's name says about a string value (or an array of them).
+function deidValue(value: unknown, walk: Walk, depth: number, kind = PLAIN): unknown {
   if (depth > MAX_DEPTH) {
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
   if (typeof value === 'string') {
-    return deidString(value, walk, name);
+    return deidString(value, walk, kind);
   }
   if (value === REDACTED) {
     return DROP;
@@ -307,7 +313,7 @@ function deidValue(value: unknown, walk: Walk, depth: number, name?: string): un
     return value;
   }
   if (Array.isArray(value)) {
-    return deidArray(value, walk, depth, name);
+    return deidArray(value, walk, depth, kind);
   }
   if (walk.handled !== undefined && walk.handled.objects.has(value)) {
     return copyDecided(value);
@@ -337,10 +343,17 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
       output = copyDecided(value);
     } else if (attachment && (name === 'data' || name === '_data')) {
       output = DROP;
-    } else if (NESTED_IDENTIFIER_ELEMENTS.has(name)) {
-      output = mapItems(value, (identifier) => deidIdentifier(identifier, walk, 'other', depth));
     } else {
-      output = deidValue(value, walk, depth + 1, name);
+      // One lookup tells nested identifiers, free text and narrative from every other name.
+      const kind = NAME_KINDS.get(name) ?? PLAIN;
+      if (kind === NESTED_IDENTIFIER) {
+        output = mapIdentifiers(value, walk, 'other', depth);
+      } else if (typeof value === 'string' && depth < MAX_DEPTH) {
+        // Most values are strings: no call into deidValue just to find that out.
+        output = deidString(value, walk, kind);
+      } else {
+        output = deidValue(value, walk, depth + 1, kind);
+      }
     }
     if (result === undefined) {
       if (output === value && name !== '__proto__') {
@@ -370,15 +383,20 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
 }
 
 // Dates move by the patient's offset; free-text elements are scrubbed.
-function deidString(value: string, walk: Walk, name: string | undefined): string {
-  // Every date starts `YYYY-`; the character check spares the pattern most strings.
-  if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN && FHIR_DATE.test(value)) {
+function deidString(value: string, walk: Walk, kind: number): string {
+  // Every date starts `YYYY-`; the character check spares the full check most strings.
+  if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN && isFhirDateForm(value)) {
     return shiftIfDate(value, walk.record);
   }
-  if (name === undefined || !FREE_TEXT_ELEMENTS.has(name)) {
-    return value;
+  if (kind === FREE_TEXT) {
+    return walk.record.scrubber().scrub(value);
   }
-  return name === 'div' ? scrubNarrative(value, walk.record) : walk.record.scrubber().scrub(value);
+  return kind === NARRATIVE_DIV ? scrubNarrative(value, walk.record) : value;
+}
+
+function textKindOf(name: string): number {
+  const kind = NAME_KINDS.get(name);
+  return kind === FREE_TEXT || kind === NARRATIVE_DIV ? kind : PLAIN;
 }
 
 function setEmbeddedBinary(result: JsonObject, data: string, walk: Walk): void {
@@ -498,8 +516,10 @@ function deidAddress(address: unknown, walk: Walk, depth: number): JsonObject | 
   if (walk.handled?.objects.has(address)) {
     return address;
   }
-  const mapKept = (value: unknown): unknown => deidValue(value, walk, depth + 1);
-  return dropIfEmpty(generalizeAddress(address, walk.policy.address, mapKept));
+  // An inline arrow: a named one costs a `defineProperty` per address under tsx (keepNames).
+  return dropIfEmpty(
+    generalizeAddress(address, walk.policy.address, (value) => deidValue(value, walk, depth + 1)),
+  );
 }
 
 function deidContact(contact: unknown, walk: Walk, depth: number): unknown {
@@ -616,17 +636,39 @@ function mapItems(value: unknown, map: (item: unknown) => unknown): unknown {
   return result ?? value;
 }
 
-// An array is copied from its first changed or dropped item, like an element.
-function deidArray(
-  items: unknown[],
+// `mapItems` for identifiers, the most common case, without a closure per call.
+function mapIdentifiers(
+  value: unknown,
   walk: Walk,
+  namespace: PseudonymNamespace,
   depth: number,
-  name: string | undefined,
-): unknown[] {
+): unknown {
+  if (!Array.isArray(value)) {
+    return deidIdentifier(value, walk, namespace, depth);
+  }
+  let result: unknown[] | undefined;
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    const output = deidIdentifier(item, walk, namespace, depth);
+    if (result === undefined) {
+      if (output === item) {
+        continue;
+      }
+      result = value.slice(0, index);
+    }
+    if (output !== DROP) {
+      result.push(output);
+    }
+  }
+  return result ?? value;
+}
+
+// An array is copied from its first changed or dropped item, like an element.
+function deidArray(items: unknown[], walk: Walk, depth: number, kind: number): unknown[] {
   let result: unknown[] | undefined;
   for (let index = 0; index < items.length; index++) {
     const item: unknown = items[index];
-    const output = deidValue(item, walk, depth + 1, name);
+    const output = deidValue(item, walk, depth + 1, kind);
     if (result === undefined) {
       if (output === item) {
         continue;

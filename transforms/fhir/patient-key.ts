@@ -30,14 +30,26 @@ export function patientIdentifierPseudonym(
   patient: JsonObject,
   pseudonymKey: Uint8Array,
 ): string | undefined {
-  const identifiers = Array.isArray(patient.identifier)
-    ? patient.identifier.filter(
-        (identifier): identifier is JsonObject =>
-          isJsonObject(identifier) && typeof identifier.value === 'string' && identifier.value.trim() !== '',
-      )
-    : [];
-  const mrn = identifiers.find(isMedicalRecordNumber) ?? identifiers[0];
-  return mrn === undefined ? undefined : pseudonymize(pseudonymKey, 'patient-id', String(mrn.value));
+  const identifiers = patient.identifier;
+  if (!Array.isArray(identifiers)) {
+    return undefined;
+  }
+  // One pass, no closures: every Patient of a feed comes through here.
+  let first: string | undefined;
+  for (const identifier of identifiers) {
+    if (!isJsonObject(identifier)) {
+      continue;
+    }
+    const value = identifier.value;
+    if (typeof value !== 'string' || value.trim() === '') {
+      continue;
+    }
+    if (isMedicalRecordNumber(identifier)) {
+      return pseudonymize(pseudonymKey, 'patient-id', value);
+    }
+    first ??= value;
+  }
+  return first === undefined ? undefined : pseudonymize(pseudonymKey, 'patient-id', first);
 }
 
 /**
@@ -125,7 +137,8 @@ function referencedPatient(
       return remembered;
     }
     const literal = PATIENT_REFERENCE.exec(target);
-    const known = patientKeys?.get(target) ?? (literal ? patientKeys?.get(`Patient/${literal[1]}`) : undefined);
+    const known =
+      patientKeys?.get(target) ?? (literal ? patientKeys?.get(`Patient/${literal[1]}`) : undefined);
     if (known !== undefined) {
       return known;
     }
@@ -149,8 +162,12 @@ function isMedicalRecordNumber(identifier: JsonObject): boolean {
   if (!isJsonObject(type) || !Array.isArray(type.coding)) {
     return false;
   }
-  return type.coding.some(
-    (coding) =>
-      isJsonObject(coding) && coding.code === 'MR' && (coding.system === undefined || coding.system === V2_0203),
-  );
+  for (const coding of type.coding) {
+    if (isJsonObject(coding) && coding.code === 'MR') {
+      if (coding.system === undefined || coding.system === V2_0203) {
+        return true;
+      }
+    }
+  }
+  return false;
 }

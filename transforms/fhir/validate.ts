@@ -141,6 +141,16 @@ const REQUIRED_CONCEPTS: Readonly<
   },
 };
 
+const VALID: { ok: true } = Object.freeze({ ok: true });
+
+// The tables above as lists in key order, looked up once per resource.
+const REQUIRED_CODE_LISTS = new Map(
+  Object.entries(REQUIRED_CODES).map(([type, bindings]) => [type, Object.entries(bindings)]),
+);
+const REQUIRED_CONCEPT_LISTS = new Map(
+  Object.entries(REQUIRED_CONCEPTS).map(([type, bindings]) => [type, Object.entries(bindings)]),
+);
+
 /**
  * Checks the structure of a resource, not its full conformance: the resource type is one R4
  * defines, `id` has the FHIR id syntax, and the required-binding status and gender codes of common
@@ -175,12 +185,16 @@ function validateAt(resource: unknown, prefix: string): { ok: true } | ResourceI
     return invalid('FHIR_INVALID_RESOURCE', `${path}.${fault}`);
   }
 
+  // Most resources contain nothing; they need no prefix string for contained resources.
+  if (resource.contained === undefined) {
+    return VALID;
+  }
   return validateContained(resource.contained, `${path}.contained.`);
 }
 
 function validateContained(contained: unknown, prefix: string): { ok: true } | ResourceInvalid {
   if (contained === undefined) {
-    return { ok: true };
+    return VALID;
   }
   if (!Array.isArray(contained)) {
     return invalid('FHIR_INVALID_RESOURCE', prefix.slice(0, -1));
@@ -191,41 +205,65 @@ function validateContained(contained: unknown, prefix: string): { ok: true } | R
       return result;
     }
   }
-  return { ok: true };
+  return VALID;
 }
 
+// Loops rather than `find` with closures: every resource of every feed is checked here.
 function findCodeFault(resource: JsonObject, resourceType: string): string | undefined {
-  const bindings = REQUIRED_CODES[resourceType] ?? {};
-  return Object.keys(bindings).find((element) => {
+  const bindings = REQUIRED_CODE_LISTS.get(resourceType);
+  if (bindings === undefined) {
+    return undefined;
+  }
+  for (const [element, codes] of bindings) {
     const value = resource[element];
-    return value !== undefined && !(typeof value === 'string' && bindings[element].includes(value));
-  });
+    if (value !== undefined && !(typeof value === 'string' && codes.includes(value))) {
+      return element;
+    }
+  }
+  return undefined;
 }
 
 function findConceptFault(resource: JsonObject, resourceType: string): string | undefined {
-  const bindings = REQUIRED_CONCEPTS[resourceType] ?? {};
-  return Object.keys(bindings).find((element) => {
-    const concept = resource[element];
-    if (concept === undefined) {
-      return false;
+  const bindings = REQUIRED_CONCEPT_LISTS.get(resourceType);
+  if (bindings === undefined) {
+    return undefined;
+  }
+  for (const [element, binding] of bindings) {
+    if (conceptHasFault(resource[element], binding)) {
+      return element;
     }
-    if (!isJsonObject(concept)) {
+  }
+  return undefined;
+}
+
+function conceptHasFault(
+  concept: unknown,
+  binding: { system: string; codes: readonly string[] },
+): boolean {
+  if (concept === undefined) {
+    return false;
+  }
+  if (!isJsonObject(concept)) {
+    return true;
+  }
+  const { coding } = concept;
+  if (coding === undefined) {
+    return false;
+  }
+  if (!Array.isArray(coding)) {
+    return true;
+  }
+  for (const item of coding as unknown[]) {
+    if (!isJsonObject(item)) {
       return true;
     }
-    const { coding } = concept;
-    if (coding === undefined) {
-      return false;
+    if (item.system === binding.system) {
+      if (!(typeof item.code === 'string' && binding.codes.includes(item.code))) {
+        return true;
+      }
     }
-    if (!Array.isArray(coding)) {
-      return true;
-    }
-    const { system, codes } = bindings[element];
-    return coding.some(
-      (item: unknown) =>
-        !isJsonObject(item) ||
-        (item.system === system && !(typeof item.code === 'string' && codes.includes(item.code))),
-    );
-  });
+  }
+  return false;
 }
 
 function isFhirId(value: unknown): boolean {

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+
+import { resolveDeidRules } from '../../transforms/deid/rules.js';
+import { prepareNdjson, transformRecords } from '../../workers/records.js';
+
+const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
+// Keeps a byte order mark, so the tests see what the ranges hold.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+function linesOf(text: string, atFileStart = true): string[] {
+  const bytes = bytesOf(text);
+  const { ranges } = prepareNdjson(bytes, atFileStart);
+  const lines: string[] = [];
+  for (let index = 0; index < ranges.length; index += 2) {
+    lines.push(decoder.decode(bytes.subarray(ranges[index], ranges[index + 1])));
+  }
+  return lines;
+}
+
+describe('prepareNdjson', () => {
+  it('finds LF and CRLF lines and drops trailing white space', () => {
+    expect(linesOf('{"a":1}\n{"b":2}\r\n{"c":3} \t\r\n')).toEqual([
+      '{"a":1}',
+      '{"b":2}',
+      '{"c":3}',
+    ]);
+  });
+
+  it('skips blank and white-space-only lines and keeps a last line without a newline', () => {
+    expect(linesOf('\n{"a":1}\n \t\r\n\r\n{"b":2}')).toEqual(['{"a":1}', '{"b":2}']);
+  });
+
+  it('gives byte ranges in the file, past a byte order mark at its start', () => {
+    const bytes = bytesOf('\uFEFF{"a":1}\n  {"b":2}\n');
+    expect(prepareNdjson(bytes).ranges).toEqual([3, 10, 11, 20]);
+  });
+
+  it('keeps a leading byte order mark when the bytes do not start the file', () => {
+    expect(linesOf('\uFEFF{"a":1}\n', false)).toEqual(['\uFEFF{"a":1}']);
+  });
+
+  it('finds nothing in empty or blank input', () => {
+    expect(prepareNdjson(new Uint8Array(0)).ranges).toEqual([]);
+    expect(prepareNdjson(bytesOf(' \r\n\n\t')).ranges).toEqual([]);
+  });
+
+  it('reads a view into a shared buffer at its own offset', () => {
+    const shared = new SharedArrayBuffer(32);
+    const whole = new Uint8Array(shared);
+    whole.set(bytesOf('xxxx{"a":1}\n{"b":2}\n'));
+    expect(prepareNdjson(whole.subarray(4, 20)).ranges).toEqual([0, 7, 8, 15]);
+  });
+});
+
+describe('transformRecords on NDJSON lines', () => {
+  const ctx = {
+    pseudonymKey: new Uint8Array(32).fill(9),
+    rules: resolveDeidRules('safe-harbor'),
+    referenceYear: 2026,
+  };
+  const text = [
+    '{"resourceType":"Observation","id":"o1","status":"final"}',
+    '{not json',
+    '{"note":"a bulk export log line"}',
+    '{"resourceType":"Observation","status":"nonsense"}',
+    '{"resourceType":"Patient","id":"p1","name":[{"family":"Doe"}]}',
+  ].join('\n');
+
+  it('rejects each bad line with its code, position and raw text, and keeps the rest', () => {
+    const bytes = bytesOf(text);
+    const { ranges } = prepareNdjson(bytes);
+    const outcome = transformRecords('ndjson', bytes, ranges, 10, ctx);
+
+    expect(outcome.messageCount).toBe(5);
+    expect(outcome.rejects).toEqual([
+      {
+        code: 'NDJSON_INVALID_JSON',
+        position: { line: 12, messageIndex: 11, byteOffset: ranges[2] },
+        raw: '{not json',
+      },
+      {
+        code: 'NDJSON_NOT_A_RESOURCE',
+        position: { line: 13, messageIndex: 12, byteOffset: ranges[4] },
+        raw: '{"note":"a bulk export log line"}',
+      },
+      {
+        code: 'FHIR_INVALID_RESOURCE',
+        position: { field: 'Observation.status', messageIndex: 13, byteOffset: ranges[6] },
+        raw: '{"resourceType":"Observation","status":"nonsense"}',
+      },
+    ]);
+    expect(outcome.groups.map((group) => [group.recordType, group.recordCount])).toEqual([
+      ['Observation', 1],
+      ['Patient', 1],
+    ]);
+    expect(outcome.groups[1].ndjson).not.toContain('Doe');
+  });
+});
