@@ -327,6 +327,50 @@ describe('deidentifyResource on references', () => {
 });
 
 describe('deidentifyResource on other resources', () => {
+  it('pseudonymises every top-level Identifier element: master, accession, group, requisition', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        {
+          resourceType: 'DocumentReference',
+          status: 'current',
+          masterIdentifier: { system: 'urn:doc', value: 'DOC-12345' },
+        },
+        'masterIdentifier',
+      ],
+      [
+        {
+          resourceType: 'Specimen',
+          accessionIdentifier: { system: 'urn:acc', value: 'ACC-77001' },
+        },
+        'accessionIdentifier',
+      ],
+      [
+        {
+          resourceType: 'MedicationRequest',
+          status: 'active',
+          intent: 'order',
+          groupIdentifier: { value: 'GRP-55102' },
+        },
+        'groupIdentifier',
+      ],
+      [
+        {
+          resourceType: 'ServiceRequest',
+          status: 'active',
+          intent: 'order',
+          requisition: { value: 'REQ-88120' },
+        },
+        'requisition',
+      ],
+    ];
+    for (const [resource, element] of cases) {
+      const original = (resource[element] as { value: string }).value;
+      const output = deidentifyResource(resource, CTX) as Record<string, { value: string }>;
+      expect(output[element].value, element).toBe(pseudonymize(KEY, 'other', original));
+      expect(JSON.stringify(output), element).not.toContain(original);
+    }
+  });
+
   it('scrubs a narrative that is not generated, keeping its markup', () => {
     const observation = {
       resourceType: 'Observation',

@@ -24,9 +24,15 @@ export type ElementRule =
 
 // A generated narrative only repeats the structured data, which is de-identified on its own,
 // so it goes; any other narrative says more than the data and is scrubbed instead.
+// Every Identifier-typed element a resource can hold at the top level is pseudonymised:
+// accession and requisition numbers lead back to a patient as surely as an MRN does.
 const EVERY_RESOURCE: Readonly<Record<string, ElementRule>> = {
   text: 'narrative',
   identifier: 'identifier-other',
+  masterIdentifier: 'identifier-other',
+  accessionIdentifier: 'identifier-other',
+  groupIdentifier: 'identifier-other',
+  requisition: 'identifier-other',
 };
 
 // Birth and death keep their year (birth years of people 90 or older folded into one); every
@@ -100,6 +106,9 @@ export const DROPPED_EXTENSION_VALUES: readonly string[] = ['valueHumanName', 'v
 export const NESTED_IDENTIFIER_ELEMENTS: ReadonlySet<string> = new Set([
   'identifier',
   'masterIdentifier',
+  'accessionIdentifier',
+  'groupIdentifier',
+  'requisition',
   'preAdmissionIdentifier',
   'valueIdentifier',
 ]);
