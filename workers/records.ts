@@ -1,4 +1,3 @@
-import { collectFhirIdentifiers } from '../transforms/deid/fhir-identifiers.js';
 import {
   collectIdentityMap,
   collectPatientKeys,
@@ -8,6 +7,8 @@ import {
   resourceTypeOf,
   validateResource,
 } from '../transforms/fhir/index.js';
+import type { JsonObject } from '../transforms/fhir/json.js';
+import { DocumentKnown } from '../transforms/fhir/resource-known.js';
 import {
   decodeHl7Bytes,
   deidentifyHl7ToJson,
@@ -160,7 +161,12 @@ export function transformFhirDocument(
   const rejects: RejectLine[] = parsed.rejects.map((reject) => ({ ...reject, raw: '' }));
   const identityMap = collectIdentityMap(parsed.resources, parsed.fullUrls);
   const patientKeys = collectPatientKeys(parsed.resources, parsed.fullUrls, ctx.pseudonymKey);
-  const known = collectFhirIdentifiers(parsed.resources);
+  const documentKnown = new DocumentKnown(
+    parsed.resources,
+    parsed.fullUrls,
+    patientKeys,
+    ctx.pseudonymKey,
+  );
   parsed.resources.forEach((resource: unknown, messageIndex: number) => {
     const valid = validateResource(resource);
     if (!valid.ok) {
@@ -176,7 +182,7 @@ export function transformFhirDocument(
       identityMap,
       fullUrl,
       patientKeys,
-      known,
+      known: documentKnown.of(resource as JsonObject, fullUrl),
     });
     if (deidentified === undefined) {
       rejects.push({

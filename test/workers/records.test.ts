@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { resolveDeidRules } from '../../transforms/deid/rules.js';
-import { prepareNdjson, transformRecords } from '../../workers/records.js';
+import { prepareNdjson, transformFhirDocument, transformRecords } from '../../workers/records.js';
 
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
 // Keeps a byte order mark, so the tests see what the ranges hold.
@@ -94,5 +94,61 @@ describe('transformRecords on NDJSON lines', () => {
       ['Patient', 1],
     ]);
     expect(outcome.groups[1].ndjson).not.toContain('Doe');
+  });
+});
+
+describe('transformFhirDocument with several patients', () => {
+  const patient = (id: string, mrn: string, family: string): Record<string, unknown> => ({
+    fullUrl: `urn:uuid:00000000-0000-4000-8000-00000000000${id}`,
+    resource: {
+      resourceType: 'Patient',
+      identifier: [
+        {
+          type: {
+            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR' }],
+          },
+          value: mrn,
+        },
+      ],
+      name: [{ family, given: ['Sam'] }],
+    },
+  });
+  const note = (id: string, text: string): Record<string, unknown> => ({
+    resource: {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'Note' },
+      subject: { reference: `urn:uuid:00000000-0000-4000-8000-00000000000${id}` },
+      note: [{ text }],
+    },
+  });
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: [
+      patient('1', 'MRN-A-0001', 'Alphafake'),
+      patient('2', 'MRN-B-0002', 'Bravofake'),
+      note('1', 'Alphafake walked today'),
+      note('2', 'Bravofake slept well'),
+    ],
+  };
+  const rules = resolveDeidRules('safe-harbor');
+  const ctx = {
+    pseudonymKey: new Uint8Array(32).fill(9),
+    rules,
+    rulesHash: 'test',
+    referenceYear: 2026,
+  };
+
+  it("scrubs each resource's free text of its own patient's identifiers", () => {
+    const outcome = transformFhirDocument(bytesOf(JSON.stringify(bundle)), ctx);
+    expect(outcome.status).toBe('ok');
+    const groups = (outcome as { groups: Array<{ recordType: string; ndjson: string }> }).groups;
+    const notes = groups
+      .find((group) => group.recordType === 'Observation')
+      ?.ndjson.trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as { note: Array<{ text: string }> }).note[0].text);
+    expect(notes).toEqual(['[NAME] walked today', '[NAME] slept well']);
   });
 });
