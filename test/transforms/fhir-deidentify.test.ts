@@ -327,6 +327,28 @@ describe('deidentifyResource on references', () => {
 });
 
 describe('deidentifyResource on other resources', () => {
+  it('removes a date element whose value is not a FHIR date, and keeps a year alone', () => {
+    const encounter = {
+      resourceType: 'Encounter',
+      status: 'finished',
+      period: { start: '11/30/2026', end: '2026-12-01 08:00' },
+    };
+    const observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      effectiveDateTime: 'Dec 1 2026',
+      issued: '2026',
+      valueDateTime: '2026-11-30',
+    };
+    const outEncounter = deidentifyResource(encounter, CTX) as Record<string, unknown>;
+    expect(outEncounter.period).toEqual({});
+    const outObservation = deidentifyResource(observation, CTX) as Record<string, string>;
+    expect(outObservation.effectiveDateTime).toBeUndefined();
+    expect(outObservation.issued).toBe('2026');
+    expect(outObservation.valueDateTime).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(outObservation.valueDateTime).not.toBe('2026-11-30');
+  });
+
   it('pseudonymises every top-level Identifier element: master, accession, group, requisition', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [

@@ -102,6 +102,28 @@ describe('deidentifyHl7ToJson', () => {
     expect(shiftHl7Date('20240101120000', offsetDays)).toBe('20240318120000');
   });
 
+  it('removes a date written in another form, which cannot be shifted, and keeps precision codes', () => {
+    const visit = [
+      'PV1',
+      '1',
+      'I',
+      ...Array<string>(41).fill(''),
+      '20240101120000^S',
+      '11/30/2026',
+    ];
+    const text =
+      'MSH|^~\\&|A||||11/30/2026||ADT^A01|1|P|2.5\rEVN|A01|Dec 1 2026\r' +
+      `PID|1||X^^^H^MR||N^M||19800102|M\r${visit.join('|')}\r`;
+    const message = deidentified(text);
+    expect(message.get('MSH-7')).toBe('');
+    expect(message.get('EVN-2')).toBe('');
+    expect(message.get('PV1-45')).toBe('');
+    expect(message.get('PV1-44.2')).toBe('S');
+    expect(message.get('PV1-44.1')).toMatch(/^\d{14}$/);
+    expect(message.get('PV1-44.1')).not.toBe('20240101120000');
+    expect(JSON.stringify(message.record)).not.toContain('2026');
+  });
+
   it('drops a birth date that does not start with a year', () => {
     const text = 'MSH|^~\\&|A||||||ADT^A01|1|P|2.4\rPID|1||X||N^M||Aug 15, 1942|M\r';
     expect(deidentified(text).get('PID-7')).toBe('');

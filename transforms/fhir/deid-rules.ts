@@ -114,6 +114,29 @@ export const NESTED_IDENTIFIER_ELEMENTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Elements of type date, dateTime or instant whose names do not end in `Date`, `DateTime` or
+ * `Instant` (those are recognised by their suffix): a string there that is not a FHIR date is
+ * removed, since it cannot be shifted.
+ */
+export const DATE_ELEMENTS: ReadonlySet<string> = new Set([
+  'date',
+  'start',
+  'end',
+  'issued',
+  'authoredOn',
+  'recorded',
+  'created',
+  'sent',
+  'received',
+  'timestamp',
+  'lastUpdated',
+  'whenPrepared',
+  'whenHandedOver',
+  'dateWritten',
+  'lastOccurrence',
+]);
+
+/**
  * Returns the rules for the top-level elements of one resource type.
  *
  * @param resourceType - the resource's `resourceType`

@@ -5,6 +5,7 @@ import { pseudonymize } from '../pseudonym.js';
 import type { PseudonymNamespace } from '../pseudonym.js';
 import type { DeidContext } from '../types.js';
 import {
+  DATE_ELEMENTS,
   DROPPED_EXTENSION_VALUES,
   DROPPED_EXTENSIONS,
   elementRulesFor,
@@ -70,12 +71,25 @@ const PLAIN = 0;
 const FREE_TEXT = 1;
 const NARRATIVE_DIV = 2;
 const NESTED_IDENTIFIER = 3;
+const DATE_ELEMENT = 4;
 const NAME_KINDS: ReadonlyMap<string, number> = new Map([
   ...[...FREE_TEXT_ELEMENTS].map(
     (name) => [name, name === 'div' ? NARRATIVE_DIV : FREE_TEXT] as const,
   ),
   ...[...NESTED_IDENTIFIER_ELEMENTS].map((name) => [name, NESTED_IDENTIFIER] as const),
+  ...[...DATE_ELEMENTS].map((name) => [name, DATE_ELEMENT] as const),
 ]);
+
+/** What an element's name says about its value: a table, then the `…Date(Time)` suffixes. */
+function kindOfName(name: string): number {
+  const kind = NAME_KINDS.get(name);
+  if (kind !== undefined) {
+    return kind;
+  }
+  return name.endsWith('DateTime') || name.endsWith('Date') || name.endsWith('Instant')
+    ? DATE_ELEMENT
+    : PLAIN;
+}
 
 /** What every step of the walk needs. */
 interface Walk {
@@ -345,7 +359,7 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
       output = DROP;
     } else {
       // One lookup tells nested identifiers, free text and narrative from every other name.
-      const kind = NAME_KINDS.get(name) ?? PLAIN;
+      const kind = kindOfName(name);
       if (kind === NESTED_IDENTIFIER) {
         output = mapIdentifiers(value, walk, 'other', depth);
       } else if (typeof value === 'string' && depth < MAX_DEPTH) {
@@ -382,11 +396,16 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
   return walk.policy.foldAges ? foldAgeQuantity(result) : result;
 }
 
-// Dates move by the patient's offset; free-text elements are scrubbed.
-function deidString(value: string, walk: Walk, kind: number): string {
+// Dates move by the patient's offset; free-text elements are scrubbed. A date element whose
+// value is not a FHIR date (`11/30/2026`, written by a sender that ignored the format) cannot be
+// shifted, so it goes rather than pass as sent; a year alone is kept, as Safe Harbor allows.
+function deidString(value: string, walk: Walk, kind: number): string | typeof DROP {
   // Every date starts `YYYY-`; the character check spares the full check most strings.
   if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN && isFhirDateForm(value)) {
     return shiftIfDate(value, walk.record);
+  }
+  if (kind === DATE_ELEMENT) {
+    return !walk.policy.shiftDates || YEAR_ONLY.test(value) ? value : DROP;
   }
   if (kind === FREE_TEXT) {
     return walk.record.scrubber().scrub(value);
@@ -395,9 +414,11 @@ function deidString(value: string, walk: Walk, kind: number): string {
 }
 
 function textKindOf(name: string): number {
-  const kind = NAME_KINDS.get(name);
-  return kind === FREE_TEXT || kind === NARRATIVE_DIV ? kind : PLAIN;
+  const kind = kindOfName(name);
+  return kind === FREE_TEXT || kind === NARRATIVE_DIV || kind === DATE_ELEMENT ? kind : PLAIN;
 }
+
+const YEAR_ONLY = /^\d{4}$/;
 
 function setEmbeddedBinary(result: JsonObject, data: string, walk: Walk): void {
   if (walk.record.compiled.rules.embeddedDocuments === 'encrypt') {

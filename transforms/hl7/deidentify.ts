@@ -294,18 +294,27 @@ function hashField(
 }
 
 // Every component whose first subcomponent starts like a date is shifted: TS.1, both ends of a
-// DR, a DTM. Precision codes and other text in the same field are left alone.
+// DR, a DTM. Precision codes and other text without digits are left alone. A value with digits
+// that does not start with a year (`11/30/2026`, `Dec 1 2026`) cannot be shifted, so it goes
+// rather than pass as sent.
 function shiftDates(parts: Hl7FieldParts, record: RecordDeid): Hl7JsonValue {
   for (const components of parts) {
     for (const subcomponents of components) {
       const value = subcomponents[0];
-      if (value !== null && startsWithYear(value)) {
+      if (value === null) {
+        continue;
+      }
+      if (startsWithYear(value)) {
         subcomponents[0] = shiftHl7Date(value, record.offsetDays);
+      } else if (HAS_DIGIT.test(value)) {
+        subcomponents[0] = '';
       }
     }
   }
   return canonicalField(parts);
 }
+
+const HAS_DIGIT = /\d/;
 
 // XAD components kept: 4 state, 5 ZIP, 6 country, 7 address type, and for a limited data set
 // 3 town. An allow-list, so street, census tract, county and later components go.
