@@ -64,7 +64,11 @@ export async function openApp(
       // Batch keys are wrapped in the vault; the key file keeps the pseudonym and signing keys.
       keyRing.kekProvider = await createConfiguredKeyVaultProvider(config.keyVaultKeyUrl);
     }
-    const pool = options.pool ? createWorkerPool(config.maxThreads) : undefined;
+    const pool = options.pool
+      ? createWorkerPool(config.maxThreads, (errorCode) =>
+          log.warn({ errorCode }, 'Worker thread failed'),
+        )
+      : undefined;
     return {
       config,
       storage,

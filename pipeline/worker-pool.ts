@@ -50,8 +50,13 @@ export interface WorkerPool {
  * through tsx; worker threads cannot load `.ts` on their own.
  *
  * @param maxThreads - the most threads the pool may run
+ * @param onWorkerError - told the code of a worker that failed outside a task (a task's own
+ *   failure reaches its caller); the pool replaces the worker either way
  */
-export function createWorkerPool(maxThreads: number): WorkerPool {
+export function createWorkerPool(
+  maxThreads: number,
+  onWorkerError: (errorCode: string) => void = () => {},
+): WorkerPool {
   const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
   const entry = new URL(`../workers/transform-task.${fromSource ? 'ts' : 'js'}`, import.meta.url);
   // The loader by absolute URL: a bare `tsx` resolves from the working directory, which may be
@@ -68,6 +73,10 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     // docs/performance.md, Memory); the cap makes V8 collect instead.
     resourceLimits: { maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
   });
+  // A worker that dies (out of heap, say) also raises 'error' on its pool after its task has
+  // failed; unheard, that event would end the whole process, drain and all.
+  const heard = (error: unknown): void => onWorkerError(workerErrorCode(error));
+  piscina.on('error', heard);
   // A FHIR JSON document cannot be cut into records before it is parsed, so its one task needs
   // a heap in proportion to the file: it runs on a thread of its own, started when a document
   // arrives and stopped soon after, so the capped pool stays capped.
@@ -82,7 +91,7 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
       execArgv,
       idleTimeout: 5_000,
       resourceLimits: { maxOldGenerationSizeMb: DOCUMENT_OLD_GENERATION_MB },
-    }));
+    }).on('error', heard));
 
   const run = async <T extends WorkerOutcome>(
     task: WorkerTask,
@@ -92,7 +101,7 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
     try {
       return (await pool.run(task, { transferList })) as T;
     } catch (cause) {
-      if ((cause as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+      if (workerErrorCode(cause) === 'WORKER_OUT_OF_MEMORY') {
         throw new PipelineError('WORKER_OUT_OF_MEMORY', 'A worker task ran out of heap', {
           retryable: true,
           cause,
@@ -116,6 +125,12 @@ export function createWorkerPool(maxThreads: number): WorkerPool {
       await Promise.all([piscina.destroy(), documents?.destroy()]);
     },
   };
+}
+
+/** The stable code for a worker's failure: out of heap, or any other crash. */
+function workerErrorCode(error: unknown): 'WORKER_OUT_OF_MEMORY' | 'WORKER_CRASHED' {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'WORKER_OUT_OF_MEMORY' : 'WORKER_CRASHED';
 }
 
 /** Only a view over a whole, unshared ArrayBuffer is moved: a slice of Node's pool is copied. */
