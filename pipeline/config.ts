@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -140,6 +141,15 @@ export function loadConfig(
 
   const values = parsed.data;
   const homeDir = resolve(overrides.homeDir ?? values.PHI_INGEST_HOME ?? DEFAULTS.homeDir);
+  // The default feeds file may be absent (every feed on defaults); one named on purpose may not,
+  // or a typo in its path would silently drop every feed's settings.
+  const namedFeedsFile = values.PHI_INGEST_FEEDS_FILE;
+  if (namedFeedsFile !== undefined && !existsSync(resolve(homeDir, namedFeedsFile))) {
+    throw new PipelineError(
+      'CONFIG_INVALID',
+      'Invalid configuration: PHI_INGEST_FEEDS_FILE names a file that does not exist',
+    );
+  }
   const config: PipelineConfig = {
     homeDir,
     connectionString: values.PHI_INGEST_STORAGE_CONNECTION_STRING,

@@ -44,7 +44,7 @@ const CODE_LABEL = /^[A-Za-z0-9_]{1,64}$/;
  */
 export function createPipelineMetrics(storage: Storage, pool?: WorkerPool): PipelineMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'phi_ingest_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'phi_ingest_' });
 
   // Both queue gauges come from one sample of the queues, taken when a scrape starts (the
   // registry collects metrics in parallel, so they share the in-flight sample).

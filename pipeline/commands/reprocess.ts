@@ -72,6 +72,10 @@ export function registerReprocessCommand(program: Command): void {
           return;
         }
         process.stdout.write(flags.dryRun ? formatPlan(report.plan) : formatReport(report));
+        if (report.outcomes.some((outcome) => outcome.status === 'failed')) {
+          // Scripts and schedulers read the exit code, not the summary line.
+          process.exitCode = 1;
+        }
       });
     });
 }

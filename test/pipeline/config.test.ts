@@ -22,6 +22,15 @@ describe('loadConfig', () => {
     expect(config.acceptBatchCountMismatch).toBe(true);
   });
 
+  it('refuses a feeds file named on purpose that does not exist, and allows the default one absent', () => {
+    expect(() => loadConfig({ PHI_INGEST_FEEDS_FILE: '/nonexistent/feeds.json' })).toThrow(
+      /PHI_INGEST_FEEDS_FILE names a file that does not exist/,
+    );
+    expect(loadConfig({ PHI_INGEST_HOME: '/nonexistent-home' }).feedsFile).toBe(
+      '/nonexistent-home/feeds.json',
+    );
+  });
+
   it('reports every bad variable together, by name and never by value', () => {
     const secret = 'AccountKey=c2VjcmV0';
     let message = '';
