@@ -40,6 +40,7 @@ export type RejectCode =
   | 'FHIR_INVALID_JSON'
   | 'FHIR_NOT_AN_OBJECT'
   | 'FHIR_MISSING_RESOURCE_TYPE'
+  | 'FHIR_ENTRY_WITHOUT_RESOURCE'
   | 'FHIR_NOT_A_RESOURCE'
   | 'FHIR_INVALID_RESOURCE'
   | 'NDJSON_NOT_A_RESOURCE'
@@ -54,6 +55,8 @@ export type RejectCode =
 export interface RejectRecord {
   code: RejectCode;
   position: Position;
+  /** The refused part as sent (a Bundle entry's JSON), when the reject is not a whole record. */
+  raw?: string;
 }
 
 /** Detected format of an inbound file. */

@@ -157,8 +157,11 @@ export function transformFhirDocument(
   }
 
   const groups = new GroupBuilder();
-  // Entries the parser refused have no usable resource; the raw file is in the archive.
-  const rejects: RejectLine[] = parsed.rejects.map((reject) => ({ ...reject, raw: '' }));
+  // Entries the parser refused carry the entry as sent; the whole file is in the archive too.
+  const rejects: RejectLine[] = parsed.rejects.map((reject) => ({
+    ...reject,
+    raw: reject.raw ?? '',
+  }));
   const identityMap = collectIdentityMap(parsed.resources, parsed.fullUrls);
   const patientKeys = collectPatientKeys(parsed.resources, parsed.fullUrls, ctx.pseudonymKey);
   const documentKnown = new DocumentKnown(

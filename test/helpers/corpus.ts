@@ -30,18 +30,37 @@ export function countMshSegments(bytes: Uint8Array): number {
 
 /** Counts FHIR resources in a JSON document: Bundle entries with a resource, else one. */
 export function countFhirResources(bytes: Uint8Array): number {
+  const entries = bundleEntries(bytes);
+  if (entries === undefined) {
+    return 1;
+  }
+  return entries.filter((entry) => entry.resource !== undefined || !isOperation(entry)).length;
+}
+
+/**
+ * Counts Bundle entries that hold no `resource` yet are not a batch or transaction operation (a
+ * resource written into the entry itself, a lone fullUrl): each must come out as a reject.
+ *
+ * @param bytes - a FHIR JSON document
+ */
+export function countMisplacedFhirEntries(bytes: Uint8Array): number {
+  const entries = bundleEntries(bytes) ?? [];
+  return entries.filter((entry) => entry.resource === undefined && !isOperation(entry)).length;
+}
+
+type Entry = { resource?: unknown; request?: unknown; response?: unknown };
+
+function bundleEntries(bytes: Uint8Array): Entry[] | undefined {
   const document = JSON.parse(
     Buffer.from(bytes)
       .toString('utf8')
       .replace(/^\uFEFF/, ''),
-  ) as {
-    resourceType?: string;
-    entry?: Array<{ resource?: unknown }>;
-  };
-  if (document.resourceType === 'Bundle') {
-    return (document.entry ?? []).filter((entry) => entry.resource !== undefined).length;
-  }
-  return 1;
+  ) as { resourceType?: string; entry?: Entry[] };
+  return document.resourceType === 'Bundle' ? (document.entry ?? []) : undefined;
+}
+
+function isOperation(entry: Entry): boolean {
+  return entry.request !== undefined || entry.response !== undefined;
 }
 
 /** Counts non-empty lines of an NDJSON file. */

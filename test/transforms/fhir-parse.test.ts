@@ -64,6 +64,32 @@ describe('parseFhirDocument', () => {
     });
   });
 
+  it('rejects an entry without a resource that is not an operation, keeping it as sent', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { fullUrl: 'urn:x:1' },
+        { resourceType: 'Encounter', id: 'e1' },
+        { resource: PATIENT },
+      ],
+    };
+    const parsed = parseFhirDocument(JSON.stringify(bundle));
+    expect(parsed).toMatchObject({ ok: true, resources: [PATIENT], skippedEntries: 0 });
+    expect((parsed as { rejects: unknown[] }).rejects).toEqual([
+      {
+        code: 'FHIR_ENTRY_WITHOUT_RESOURCE',
+        position: { messageIndex: 0, field: 'Bundle.entry.resource' },
+        raw: '{"fullUrl":"urn:x:1"}',
+      },
+      {
+        code: 'FHIR_ENTRY_WITHOUT_RESOURCE',
+        position: { messageIndex: 1, field: 'Bundle.entry.resource' },
+        raw: '{"resourceType":"Encounter","id":"e1"}',
+      },
+    ]);
+  });
+
   it('rejects unusable entries by index and keeps the rest', () => {
     const bundle = {
       resourceType: 'Bundle',
@@ -79,11 +105,13 @@ describe('parseFhirDocument', () => {
         {
           code: 'FHIR_MISSING_RESOURCE_TYPE',
           position: { messageIndex: 1, field: 'Bundle.entry.resource.resourceType' },
+          raw: '{"resource":{"id":"x"}}',
         },
-        { code: 'FHIR_NOT_AN_OBJECT', position: { messageIndex: 2 } },
+        { code: 'FHIR_NOT_AN_OBJECT', position: { messageIndex: 2 }, raw: '"entry"' },
         {
           code: 'FHIR_NOT_AN_OBJECT',
           position: { messageIndex: 3, field: 'Bundle.entry.resource' },
+          raw: '{"resource":[1]}',
         },
       ],
     });

@@ -104,30 +104,61 @@ function flattenBundle(bundle: Record<string, unknown>): ParsedFhirDocument | Fh
     return failure('FHIR_INVALID_RESOURCE', { field: 'Bundle.entry' });
   }
 
+  // A refused entry is kept as sent in its reject (encrypted there), so it can be looked at.
   entry.forEach((item: unknown, messageIndex) => {
     if (!isJsonObject(item)) {
-      result.rejects.push({ code: 'FHIR_NOT_AN_OBJECT', position: { messageIndex } });
+      const raw = JSON.stringify(item) ?? '';
+      result.rejects.push({ code: 'FHIR_NOT_AN_OBJECT', position: { messageIndex }, raw });
       return;
     }
     const { resource, fullUrl } = item;
     if (resource === undefined) {
-      result.skippedEntries += 1;
+      // A batch or transaction entry that only asks (DELETE, GET) or answers carries no data
+      // and is skipped, counted in `skippedEntries`. Any other entry without `resource` (a
+      // resource placed in the entry itself, a lone fullUrl) is a reject, not a silent gap.
+      if (isOperationOnly(item)) {
+        result.skippedEntries += 1;
+      } else {
+        const position = { messageIndex, field: 'Bundle.entry.resource' };
+        const raw = JSON.stringify(item);
+        result.rejects.push({ code: 'FHIR_ENTRY_WITHOUT_RESOURCE', position, raw });
+      }
       return;
     }
     if (!isJsonObject(resource)) {
       const position = { messageIndex, field: 'Bundle.entry.resource' };
-      result.rejects.push({ code: 'FHIR_NOT_AN_OBJECT', position });
+      result.rejects.push({ code: 'FHIR_NOT_AN_OBJECT', position, raw: JSON.stringify(item) });
       return;
     }
     if (!hasResourceType(resource)) {
       const position = { messageIndex, field: 'Bundle.entry.resource.resourceType' };
-      result.rejects.push({ code: 'FHIR_MISSING_RESOURCE_TYPE', position });
+      const raw = JSON.stringify(item);
+      result.rejects.push({ code: 'FHIR_MISSING_RESOURCE_TYPE', position, raw });
       return;
     }
     result.resources.push(resource);
     result.fullUrls.push(typeof fullUrl === 'string' ? fullUrl : undefined);
   });
   return result;
+}
+
+// Entry elements besides `resource` (R4 Bundle.entry).
+const OPERATION_ENTRY_ELEMENTS = new Set([
+  'fullUrl',
+  'request',
+  'response',
+  'search',
+  'link',
+  'id',
+  'extension',
+  'modifierExtension',
+]);
+
+function isOperationOnly(item: Record<string, unknown>): boolean {
+  if (item.request === undefined && item.response === undefined) {
+    return false;
+  }
+  return Object.keys(item).every((name) => OPERATION_ENTRY_ELEMENTS.has(name));
 }
 
 function hasResourceType(value: Record<string, unknown>): boolean {
