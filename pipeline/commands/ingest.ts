@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { createOrchestrator, drain } from '../app.js';
+import { createOrchestrator } from '../app.js';
 import { auditDetailOfRun, withAuditEvent } from '../audit.js';
 import { dropFiles, expandPaths, manifestsOfDropped } from '../drop.js';
 import { startRunMetrics } from '../metrics.js';
@@ -74,11 +74,15 @@ export function registerIngestCommands(program: Command): void {
       await withApp(command, { keys: 'create', pool: true }, async (app) => {
         const startedAt = new Date();
         const files = expandPaths(paths);
+        // The orchestrator reads the feeds file and the rules files now: a bad one stops the
+        // command before anything is uploaded, not after the files wait in the queue for any
+        // orchestrator (with other settings) to take.
+        const orchestrator = createOrchestrator(app, true);
         const dropped = await dropFiles(app.storage, options.feed, files);
         const report = await withAuditEvent(
           app,
           { action: 'ingest', feedId: options.feed },
-          () => drain(app),
+          () => orchestrator.run(),
           auditDetailOfRun,
         );
         // Report on the files this command dropped, whichever orchestrator processed them.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startPrivateAzurite, type AzuriteHandle } from '../../pipeline/azurite.js';
+import { fromConnectionString } from '../../pipeline/storage.js';
 import { listSampleIdentifiers } from '../../samples/generate.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 
@@ -153,6 +154,29 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     expect(noInput.stderr.trim()).toBe(
       'phi-ingest: INPUT_NOT_FOUND: Input path 1 of 1 does not exist',
     );
+  });
+
+  it('refuses to ingest under a bad feeds file before uploading anything', async () => {
+    const feedsFile = join(homeDir, 'feeds.json');
+    writeFileSync(feedsFile, JSON.stringify({ feeds: { 'cfg-feed': { compression: 'zip' } } }));
+    try {
+      const ingest = await cli(
+        'ingest',
+        '--feed',
+        'cfg-feed',
+        samples.get('lab-feed/oru-results.hl7')!,
+      );
+      expect(ingest.code).toBe(1);
+      expect(ingest.stderr).toContain('phi-ingest: CONFIG_INVALID: Feeds file is invalid');
+      const inbound = fromConnectionString(azurite.connectionString).inbound;
+      const names: string[] = [];
+      for await (const blob of inbound.listBlobsFlat({ prefix: 'cfg-feed/' })) {
+        names.push(blob.name);
+      }
+      expect(names).toEqual([]);
+    } finally {
+      rmSync(feedsFile, { force: true });
+    }
   });
 });
 
