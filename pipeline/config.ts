@@ -132,7 +132,9 @@ export function loadConfig(
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(`${issue.path.join('.')} ${describeIssue(issue.code)}`);
+      problems.push(
+        `${issue.path.join('.')} ${describeIssue(issue.code, 'expected' in issue ? issue.expected : undefined)}`,
+      );
     }
   }
   if (problems.length > 0 || !parsed.success) {
@@ -179,10 +181,11 @@ export function loadConfig(
 }
 
 /** Describes a zod issue without quoting the received value. */
-function describeIssue(code: string): string {
+function describeIssue(code: string, expected: unknown): string {
   switch (code) {
     case 'invalid_type':
-      return 'has the wrong type';
+      // Numbers are read from text, so a wrong type here is text that is not a number.
+      return expected === 'number' ? 'is not a whole number' : 'has the wrong type';
     case 'too_big':
       return 'is too large';
     case 'too_small':

@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('says a number setting given text is not a whole number', () => {
+    expect(() => loadConfig({ PHI_INGEST_MAX_ATTEMPTS: 'abc' })).toThrow(
+      'Invalid configuration: PHI_INGEST_MAX_ATTEMPTS is not a whole number',
+    );
+  });
+
   it('reports every bad variable together, by name and never by value', () => {
     const secret = 'AccountKey=c2VjcmV0';
     let message = '';
