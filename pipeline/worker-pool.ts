@@ -1,8 +1,7 @@
-import { fileURLToPath } from 'node:url';
-
 import { Piscina } from 'piscina';
 
 import { PipelineError } from './errors.js';
+import { workerEntry } from './worker-bundle.js';
 import type {
   EncodedTransformOutcome,
   FailedOutcome,
@@ -46,8 +45,8 @@ export interface WorkerPool {
 }
 
 /**
- * Starts the worker-thread pool. From source (tsx, vitest) the workers load the TypeScript entry
- * through tsx; worker threads cannot load `.ts` on their own.
+ * Starts the worker-thread pool. Worker threads cannot load `.ts` on their own: from source
+ * (tsx, vitest) they load a bundle of the entry built at start-up (see worker-bundle.ts).
  *
  * @param maxThreads - the most threads the pool may run
  * @param onWorkerError - told the code of a worker that failed outside a task (a task's own
@@ -57,13 +56,9 @@ export function createWorkerPool(
   maxThreads: number,
   onWorkerError: (errorCode: string) => void = () => {},
 ): WorkerPool {
-  const fromSource = fileURLToPath(import.meta.url).endsWith('.ts');
-  const entry = new URL(`../workers/transform-task.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  // The loader by absolute URL: a bare `tsx` resolves from the working directory, which may be
-  // anywhere when the CLI runs outside the clone.
-  const execArgv = fromSource ? ['--import', import.meta.resolve('tsx')] : [];
+  const { href, execArgv } = workerEntry();
   const piscina = new Piscina({
-    filename: entry.href,
+    filename: href,
     minThreads: 1,
     maxThreads,
     execArgv,
@@ -85,7 +80,7 @@ export function createWorkerPool(
   let documents: Piscina | undefined;
   const documentPool = (): Piscina =>
     (documents ??= new Piscina({
-      filename: entry.href,
+      filename: href,
       minThreads: 0,
       maxThreads: 1,
       execArgv,
