@@ -44,7 +44,7 @@ export const transformSuite: BenchSuite = {
             // A pool starts with one thread and adds the second while the first run is under
             // way, so that thread is still compiling its code during the run after: the pools
             // warm up twice, so that every thread has run tasks before the timed runs.
-            { warmup: mode === 'single-thread' ? 1 : 2, minRuns: 2, minSeconds: 0 },
+            { warmup: mode === 'single-thread' ? 1 : 2, minRuns: 3, minSeconds: 0 },
           );
           const details = {
             bytes: corpus.bytes.length,
