@@ -1,3 +1,4 @@
+import { collectFhirIdentifiers } from '../transforms/deid/fhir-identifiers.js';
 import {
   collectIdentityMap,
   collectPatientKeys,
@@ -7,8 +8,6 @@ import {
   resourceTypeOf,
   validateResource,
 } from '../transforms/fhir/index.js';
-import type { JsonObject } from '../transforms/fhir/json.js';
-import { DocumentKnown } from '../transforms/fhir/resource-known.js';
 import {
   decodeHl7Bytes,
   deidentifyHl7ToJson,
@@ -164,12 +163,7 @@ export function transformFhirDocument(
   }));
   const identityMap = collectIdentityMap(parsed.resources, parsed.fullUrls);
   const patientKeys = collectPatientKeys(parsed.resources, parsed.fullUrls, ctx.pseudonymKey);
-  const documentKnown = new DocumentKnown(
-    parsed.resources,
-    parsed.fullUrls,
-    patientKeys,
-    ctx.pseudonymKey,
-  );
+  const known = collectFhirIdentifiers(parsed.resources);
   parsed.resources.forEach((resource: unknown, messageIndex: number) => {
     const valid = validateResource(resource);
     if (!valid.ok) {
@@ -185,7 +179,7 @@ export function transformFhirDocument(
       identityMap,
       fullUrl,
       patientKeys,
-      known: documentKnown.of(resource as JsonObject, fullUrl),
+      known,
     });
     if (deidentified === undefined) {
       rejects.push({

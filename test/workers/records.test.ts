@@ -128,7 +128,7 @@ describe('transformFhirDocument with several patients', () => {
     entry: [
       patient('1', 'MRN-A-0001', 'Alphafake'),
       patient('2', 'MRN-B-0002', 'Bravofake'),
-      note('1', 'Alphafake walked today'),
+      note('1', 'Alphafake walked today with Bravofake (MRN-B-0002)'),
       note('2', 'Bravofake slept well'),
     ],
   };
@@ -140,7 +140,7 @@ describe('transformFhirDocument with several patients', () => {
     referenceYear: 2026,
   };
 
-  it("scrubs each resource's free text of its own patient's identifiers", () => {
+  it("scrubs each resource's free text of every patient's identifiers in the document", () => {
     const outcome = transformFhirDocument(bytesOf(JSON.stringify(bundle)), ctx);
     expect(outcome.status).toBe('ok');
     const groups = (outcome as { groups: Array<{ recordType: string; ndjson: string }> }).groups;
@@ -149,6 +149,6 @@ describe('transformFhirDocument with several patients', () => {
       ?.ndjson.trim()
       .split('\n')
       .map((line) => (JSON.parse(line) as { note: Array<{ text: string }> }).note[0].text);
-    expect(notes).toEqual(['[NAME] walked today', '[NAME] slept well']);
+    expect(notes).toEqual(['[NAME] walked today with [NAME] ([ID])', '[NAME] slept well']);
   });
 });

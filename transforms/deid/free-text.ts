@@ -174,8 +174,20 @@ export function createTextScrubber(known: KnownIdentifiers, options: ScrubOption
   if (isEmpty(known)) {
     return options.dates ? PATTERN_SCRUBBER : PATTERN_SCRUBBER_WITHOUT_DATES;
   }
-  return new RecordScrubber(known, options);
+  // Every resource of a FHIR document shares the document's identifiers (one object): its
+  // scrubber is built once, not once per resource, which made a Bundle of many patients cost
+  // its size squared.
+  const built = options.dates ? BUILT : BUILT_WITHOUT_DATES;
+  let scrubber = built.get(known);
+  if (scrubber === undefined) {
+    scrubber = new RecordScrubber(known, options);
+    built.set(known, scrubber);
+  }
+  return scrubber;
 }
+
+const BUILT = new WeakMap<KnownIdentifiers, TextScrubber>();
+const BUILT_WITHOUT_DATES = new WeakMap<KnownIdentifiers, TextScrubber>();
 
 // A class rather than an object of closures: one is made per record that has free text.
 class RecordScrubber implements TextScrubber {
