@@ -41,17 +41,21 @@ interface OpenPart {
 
 /**
  * Takes a batch version's transform outcomes in input order and streams them out as they come:
- * each record type's part is written (compressed, sealed, staged) while it fills, and committed
+ * each record type's part is written (compressed, sealed, staged) while it fills, and closed
  * once the next group would take it past `partMaxRecords`, so parts are numbered and filled as
  * `packParts` does over the whole file; rejects go to one streamed reject part, and the archive
  * is streamed from the tasks' compressed pieces (gzip) or from the source bytes (brotli). Memory
- * stays at a few blocks per open object, whatever the file's size.
+ * stays at a few blocks per open object, whatever the file's size. Closed parts stay staged,
+ * invisible, until `finish` commits them all, just before the manifest: a run killed part-way
+ * leaves no part a reader could list.
  */
 export class BatchOutputs {
   private readonly open = new Map<string, OpenPart>();
   private readonly nextIndex = new Map<string, number>();
-  private readonly committed: Array<Promise<StoredPart & { recordType: string }>> = [];
+  private readonly stagedParts: Array<Promise<StoredPart & { recordType: string }>> = [];
   private readonly committedPaths: string[] = [];
+  /** Closed parts' writers, staged and waiting for `finish` to commit them. */
+  private readonly closed: SealedBlobWriter[] = [];
   private rejects: SealedBlobWriter | undefined;
   private rejectCount = 0;
   private readonly rejectedByReason: Record<string, number> = {};
@@ -98,7 +102,7 @@ export class BatchOutputs {
     for (const group of outcome.groups) {
       let part = this.open.get(group.recordType);
       if (part && part.recordCount + group.recordCount > this.options.partMaxRecords) {
-        this.commitPart(group.recordType, part);
+        this.closePart(group.recordType, part);
         part = undefined;
       }
       part ??= this.openPart(group.recordType);
@@ -123,11 +127,13 @@ export class BatchOutputs {
   /** Commits every open object and returns what was written. */
   async finish(): Promise<WrittenOutputs> {
     for (const [recordType, part] of [...this.open]) {
-      this.commitPart(recordType, part);
+      this.closePart(recordType, part);
     }
     const rejectPath = `${this.options.rejectFolder}/rejects-00000.ndjson${this.suffix()}.enc`;
+    const staged = await Promise.all(this.stagedParts);
+    await Promise.all(this.closed.map((writer) => writer.commit()));
     const [parts, rejectParts, archive] = await Promise.all([
-      Promise.all(this.committed),
+      staged,
       this.rejects ? this.finishOne(this.rejects, 'rejects', rejectPath, this.rejectCount) : [],
       this.archive && this.options.archivePath
         ? this.finishOne(this.archive, 'archive', this.options.archivePath, 1)
@@ -163,8 +169,9 @@ export class BatchOutputs {
   }
 
   /**
-   * Stops every open object and deletes the parts already committed, so that a file that fails
-   * part-way leaves no output a reader could take for a batch (its manifest never commits).
+   * Stops every open object and deletes any part already committed (only `finish` commits, so
+   * only a failure inside it leaves any), so that a file that fails leaves no output a reader
+   * could take for a batch (its manifest never commits).
    */
   async abort(): Promise<void> {
     for (const part of this.open.values()) {
@@ -172,7 +179,7 @@ export class BatchOutputs {
     }
     this.rejects?.abort();
     this.archive?.abort();
-    await Promise.allSettled(this.committed);
+    await Promise.allSettled(this.stagedParts);
     const output = this.options.storage.blobService.getContainerClient(
       STORAGE_NAMES.outputContainer,
     );
@@ -200,10 +207,11 @@ export class BatchOutputs {
     return part;
   }
 
-  private commitPart(recordType: string, part: OpenPart): void {
+  private closePart(recordType: string, part: OpenPart): void {
     this.open.delete(recordType);
     this.committedPaths.push(part.path);
-    const committed = part.writer.finish().then((sealed) => ({
+    this.closed.push(part.writer);
+    const staged = part.writer.stage().then((sealed) => ({
       path: part.path,
       container: STORAGE_NAMES.outputContainer,
       recordCount: part.recordCount,
@@ -211,8 +219,8 @@ export class BatchOutputs {
       recordType,
     }));
     // Awaited by finish or abort; marked handled so a failure waits for them.
-    committed.catch(() => undefined);
-    this.committed.push(committed);
+    staged.catch(() => undefined);
+    this.stagedParts.push(staged);
   }
 
   private async finishOne(

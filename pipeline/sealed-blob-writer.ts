@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Transform } from 'node:stream';
 import { constants, createBrotliCompress, createGzip } from 'node:zlib';
 
@@ -22,15 +22,19 @@ const BLOCK_BYTES = 1024 * 1024;
 /**
  * Writes one encrypted blob as a stream: bytes are compressed (optionally, with zlib on the
  * thread pool), sealed chunk by chunk with the envelope format, hashed, and uploaded as staged
- * blocks, committed by `finish`. At most one block is uploading while the next fills, so memory
- * stays at about two blocks whatever the blob's size. Nothing is visible before `finish`; a
- * rerun stages the same block ids and commits over whatever an interrupted run left.
+ * blocks, committed by `finish` (or `stage` now and `commit` later). At most one block is
+ * uploading while the next fills, so memory stays at about two blocks whatever the blob's size.
+ * Nothing is visible before the commit. Block ids carry a nonce of this writer's, so two runs of
+ * one batch at once (a duplicate delivery) cannot commit each other's blocks; an interrupted
+ * run's blocks are never committed and expire on their own.
  */
 export class SealedBlobWriter {
   private readonly sealer: EnvelopeSealer;
   private readonly hash = createHash('sha256');
   private readonly compressor: Transform | undefined;
   private readonly blockIds: string[] = [];
+  private readonly nonce = randomBytes(6).toString('hex');
+  private sealed: SealedBlob | undefined;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private sizeBytes = 0;
@@ -82,6 +86,13 @@ export class SealedBlobWriter {
 
   /** Seals the last chunk, uploads what is left and commits the blob. */
   async finish(): Promise<SealedBlob> {
+    const sealed = await this.stage();
+    await this.commit();
+    return sealed;
+  }
+
+  /** Seals the last chunk and uploads what is left, without making the blob visible. */
+  async stage(): Promise<SealedBlob> {
     const compressor = this.compressor;
     if (compressor) {
       await new Promise<void>((resolve, reject) => {
@@ -95,12 +106,19 @@ export class SealedBlobWriter {
     await this.stageBlocks(true);
     await this.staging;
 
-    const sha256 = this.hash.digest('hex');
+    this.sealed = { sizeBytes: this.sizeBytes, sha256: this.hash.digest('hex') };
+    return this.sealed;
+  }
+
+  /** Makes the staged blob visible; call after `stage`. */
+  async commit(): Promise<void> {
+    if (this.sealed === undefined) {
+      throw new Error('commit before stage');
+    }
     await this.client.commitBlockList(this.blockIds, {
       blobHTTPHeaders: { blobContentType: 'application/octet-stream' },
-      metadata: { sha256 },
+      metadata: { sha256: this.sealed.sha256 },
     });
-    return { sizeBytes: this.sizeBytes, sha256 };
   }
 
   /** Stops the stream; staged blocks that were never committed expire on their own. */
@@ -123,9 +141,9 @@ export class SealedBlobWriter {
       const block = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
-      // Block ids of one blob must all have the same length; a rerun reuses them.
+      // Block ids of one blob must all have the same length.
       const blockId = Buffer.from(
-        `block-${String(this.blockIds.length).padStart(8, '0')}`,
+        `${this.nonce}-${String(this.blockIds.length).padStart(8, '0')}`,
       ).toString('base64');
       this.blockIds.push(blockId);
       const before = this.staging;

@@ -148,6 +148,8 @@ export async function transformInWindows(
   // until the next full garbage collection, which a main thread with a small heap seldom runs.
   const buffers: SharedArrayBuffer[] = [];
   let turn = 0;
+  // Every transform task issued, so that no path returns while one still runs on a window.
+  const outstanding: Array<Promise<unknown>> = [];
 
   for (;;) {
     const wanted = whole ? reader.sizeBytes : options.windowBytes + extraBytes;
@@ -181,7 +183,7 @@ export async function transformInWindows(
       }),
     );
     if (prepared.status === 'failed') {
-      await previous.catch(() => undefined);
+      await settle(previous, outstanding);
       return { status: 'failed', failure: prepared };
     }
     if (prepared.cut === 0) {
@@ -209,6 +211,13 @@ export async function transformInWindows(
       state,
       options,
     );
+    // Marked handled now: when an earlier window fails, nothing reads these, and a task that
+    // then fails (a worker out of heap) must not become an unhandled rejection, which ends the
+    // process. Every path below still waits for them to settle.
+    for (const task of tasks) {
+      task.catch(() => undefined);
+    }
+    outstanding.push(...tasks);
     const before = previous;
     previous = before.then(async (failure) =>
       failure ? failure : writeWindow(window.subarray(0, prepared.cut), tasks, options.outputs),
@@ -216,9 +225,12 @@ export async function transformInWindows(
     // Marked handled here; a failure surfaces from the await below or after the loop.
     previous.catch(() => undefined);
     // Hold at most two windows: wait for the one before this before reading the next.
-    const failure = await before;
+    const failure = await before.catch(async (error: unknown) => {
+      await settle(previous, outstanding);
+      throw error;
+    });
     if (failure) {
-      await previous.catch(() => undefined);
+      await settle(previous, outstanding);
       return { status: 'failed', failure };
     }
 
@@ -230,8 +242,12 @@ export async function transformInWindows(
     }
   }
 
-  const failure = await previous;
+  const failure = await previous.catch(async (error: unknown) => {
+    await settle(previous, outstanding);
+    throw error;
+  });
   if (failure) {
+    await settle(previous, outstanding);
     return { status: 'failed', failure };
   }
   return {
@@ -240,6 +256,11 @@ export async function transformInWindows(
     sha256: hash.digest('hex'),
     countMismatch,
   };
+}
+
+/** Waits for the windows being written and every task issued, whatever their outcome. */
+async function settle(previous: Promise<unknown>, tasks: Array<Promise<unknown>>): Promise<void> {
+  await Promise.allSettled([previous, ...tasks]);
 }
 
 interface WindowState {
