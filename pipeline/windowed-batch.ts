@@ -225,12 +225,8 @@ export async function transformInWindows(
     // Marked handled here; a failure surfaces from the await below or after the loop.
     previous.catch(() => undefined);
     // Hold at most two windows: wait for the one before this before reading the next.
-    const failure = await before.catch(async (error: unknown) => {
-      await settle(previous, outstanding);
-      throw error;
-    });
+    const failure = await awaitWindow(before, previous, outstanding);
     if (failure) {
-      await settle(previous, outstanding);
       return { status: 'failed', failure };
     }
 
@@ -242,12 +238,8 @@ export async function transformInWindows(
     }
   }
 
-  const failure = await previous.catch(async (error: unknown) => {
-    await settle(previous, outstanding);
-    throw error;
-  });
+  const failure = await awaitWindow(previous, previous, outstanding);
   if (failure) {
-    await settle(previous, outstanding);
     return { status: 'failed', failure };
   }
   return {
@@ -256,6 +248,28 @@ export async function transformInWindows(
     sha256: hash.digest('hex'),
     countMismatch,
   };
+}
+
+/**
+ * Waits for one window's writing; when it failed or threw, first lets everything in flight
+ * (the windows being written, every task issued) settle, so none outlives the batch.
+ */
+async function awaitWindow(
+  window: Promise<FailedOutcome | undefined>,
+  previous: Promise<unknown>,
+  tasks: Array<Promise<unknown>>,
+): Promise<FailedOutcome | undefined> {
+  let failure: FailedOutcome | undefined;
+  try {
+    failure = await window;
+  } catch (error) {
+    await settle(previous, tasks);
+    throw error;
+  }
+  if (failure) {
+    await settle(previous, tasks);
+  }
+  return failure;
 }
 
 /** Waits for the windows being written and every task issued, whatever their outcome. */
