@@ -24,6 +24,8 @@ const START_TIMEOUT_MS = 30_000;
 export interface AzuriteHandle {
   connectionString: string;
   ports: { blob: number; queue: number; table: number };
+  /** Process id of the Azurite process (the benchmark reads its CPU time). */
+  pid: number;
   /** True when this process started Azurite and stops it in `stop()`. */
   owned: boolean;
   stop(): Promise<void>;
@@ -113,7 +115,7 @@ export function azuriteConnectionString(ports: {
 
 function handleFor(state: AzuriteState, owned: boolean, stop: () => Promise<void>): AzuriteHandle {
   const ports = { blob: state.blob, queue: state.queue, table: state.table };
-  return { connectionString: azuriteConnectionString(ports), ports, owned, stop };
+  return { connectionString: azuriteConnectionString(ports), ports, pid: state.pid, owned, stop };
 }
 
 async function startAzurite(

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +15,20 @@ import type { BenchFigure, BenchSuite } from '../suite.js';
 const FILES_PER_FORMAT = 2;
 
 const POLL_MS = 50;
+
+/** User plus system CPU seconds a process has used, from /proc; NaN where that cannot be read. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+// USER_HZ, 100 on Linux for every architecture Node runs on.
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * End to end on an embedded Azurite (in memory, its own process): large files dropped as `drop`
@@ -52,6 +66,7 @@ export const endToEndSuite: BenchSuite = {
         for (const [formatIndex, { format, feedId }] of formats.entries()) {
           const files = filesByFormat[formatIndex];
           const since = new Date();
+          const cpuBefore = [cpuSecondsOf(azurite.pid), cpuSecondsOf(pipeline.pid)];
           const started = performance.now();
           const dropped = await dropFiles(
             storage,
@@ -65,6 +80,9 @@ export const endToEndSuite: BenchSuite = {
             found = await manifestsOfDropped(storage, feedId, dropped, since);
           }
           const seconds = (performance.now() - started) / 1000;
+          const [azuriteCpu, pipelineCpu] = [azurite.pid, pipeline.pid].map(
+            (pid, index) => cpuSecondsOf(pid) - cpuBefore[index],
+          );
           if (found.manifests.some((manifest) => manifest.status !== 'committed')) {
             throw new Error(`A ${format} bench file was not committed`);
           }
@@ -78,6 +96,10 @@ export const endToEndSuite: BenchSuite = {
             seconds: seconds.toFixed(2),
             dropSeconds: dropSeconds.toFixed(2),
             parts: found.manifests.reduce((sum, manifest) => sum + manifest.parts.length, 0),
+            // CPU seconds over the same interval (Linux /proc): on two cores, what Azurite takes
+            // is not there for the workers.
+            azuriteCpuSeconds: azuriteCpu.toFixed(2),
+            pipelineCpuSeconds: pipelineCpu.toFixed(2),
           };
           figures.push(
             {
@@ -133,6 +155,8 @@ interface PipelineSummary {
 
 interface PipelineProcess {
   ready: Promise<void>;
+  /** Process id, for its CPU time. */
+  pid: number;
   stop(): Promise<PipelineSummary>;
 }
 
@@ -171,6 +195,7 @@ function startPipelineProcess(connectionString: string, homeDir: string): Pipeli
   });
   return {
     ready,
+    pid: child.pid ?? 0,
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
