@@ -56,6 +56,11 @@ export interface BatchManifest {
   };
   /** An HL7 batch file whose BTS-1/FTS-1 disagreed, accepted by the feed's setting. */
   batchCountMismatch?: { declared: number; found: number };
+  /**
+   * HL7 v2: trailers an opened envelope lacked (`BTS`, `FTS`). Accepted (the standard makes them
+   * optional) and recorded, since a file cut in transit looks like this.
+   */
+  batchTrailersMissing?: Array<'BTS' | 'FTS'>;
   parts: StoredPart[];
   rejectParts: StoredPart[];
   archive?: StoredPart;

@@ -160,6 +160,10 @@ export async function processBatch(
     },
     'Batch committed',
   );
+  if (manifest.batchTrailersMissing) {
+    // Accepted (the standard makes trailers optional), but a file cut in transit looks like this.
+    log.warn({ reasonCode: 'HL7_BATCH_TRAILER_MISSING' }, 'Batch trailers missing');
+  }
   return { kind: 'committed', manifest };
 }
 
@@ -253,6 +257,7 @@ export async function writeBatchVersion(
   manifest.parts = written.parts;
   manifest.rejectParts = written.rejectParts;
   manifest.batchCountMismatch = transformed.countMismatch;
+  manifest.batchTrailersMissing = transformed.trailersMissing;
   manifest.counts = written.counts;
   if (manifest.counts.messagesIn !== manifest.counts.written + manifest.counts.rejected) {
     throw new PipelineError(

@@ -49,6 +49,7 @@ export type WindowRunResult =
       format: PrepareOutcome['format'];
       sha256: string;
       countMismatch?: PrepareOutcome['countMismatch'];
+      trailersMissing?: PrepareOutcome['trailersMissing'];
     }
   | { status: 'failed'; failure: FailedOutcome };
 
@@ -143,6 +144,7 @@ export async function transformInWindows(
   let whole = false;
   let previous: Promise<FailedOutcome | undefined> = Promise.resolve(undefined);
   let countMismatch: PrepareOutcome['countMismatch'];
+  let trailersMissing: PrepareOutcome['trailersMissing'];
   // Two buffers, used in turn: a window is read into the one the window before last used, whose
   // tasks are done by then. Reusing them matters: a dropped SharedArrayBuffer keeps its memory
   // until the next full garbage collection, which a main thread with a small heap seldom runs.
@@ -201,6 +203,7 @@ export async function transformInWindows(
     }
     state.envelope = prepared.envelope;
     countMismatch = prepared.countMismatch ?? countMismatch;
+    trailersMissing = prepared.trailersMissing ?? trailersMissing;
     extraBytes = 0;
 
     const tasks = issueTasks(
@@ -247,6 +250,7 @@ export async function transformInWindows(
     format: state.format ?? 'fhir-json',
     sha256: hash.digest('hex'),
     countMismatch,
+    trailersMissing,
   };
 }
 

@@ -52,7 +52,13 @@ export function prepareHl7(
   for (const message of split.messages) {
     ranges.push(message.start, message.end);
   }
-  return { status: 'ok', format: 'hl7v2', ranges, countMismatch: split.countMismatch };
+  return {
+    status: 'ok',
+    format: 'hl7v2',
+    ranges,
+    countMismatch: split.countMismatch,
+    trailersMissing: split.envelope.trailersMissing,
+  };
 }
 
 /**

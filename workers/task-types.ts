@@ -27,6 +27,8 @@ export interface PrepareOutcome {
   ranges: number[];
   /** Set when an HL7 batch trailer count disagreed and the feed accepts that. */
   countMismatch?: { declared: number; found: number };
+  /** HL7 v2: trailers (BTS, FTS) that an opened batch or file envelope lacks at its end. */
+  trailersMissing?: Array<'BTS' | 'FTS'>;
 }
 
 /**
@@ -67,6 +69,8 @@ export interface WindowOutcome {
   cut: number;
   envelope?: Hl7EnvelopeState;
   countMismatch?: PrepareOutcome['countMismatch'];
+  /** Set on the last window only. */
+  trailersMissing?: PrepareOutcome['trailersMissing'];
 }
 
 /** Parse, de-identify and serialise a run of HL7 messages or NDJSON lines, or a FHIR document. */

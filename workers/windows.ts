@@ -60,6 +60,7 @@ function whole(
     ranges: prepared.ranges,
     cut: bytes.length,
     countMismatch: prepared.countMismatch,
+    trailersMissing: prepared.trailersMissing,
   };
 }
 
@@ -95,6 +96,7 @@ function hl7Window(bytes: Uint8Array, task: WindowTask): WindowOutcome | FailedO
     cut,
     envelope,
     countMismatch: task.final ? envelope.mismatch : undefined,
+    trailersMissing: task.final ? split.envelope.trailersMissing : undefined,
   };
 }
 

@@ -26,6 +26,8 @@ const ndjson = generateFhirNdjson({ seed: 12, approxBytes: 120_000 }).bytes;
 const hl7Messages = splitOk(hl7).length;
 const batchFile = wrapInBatch(hl7, hl7Messages);
 const badCountFile = wrapInBatch(hl7, hl7Messages + 1);
+// The same batch with its trailers cut off, as a file truncated in transit.
+const cutFile = batchFile.subarray(0, batchFile.length - `BTS|${hl7Messages}\rFTS|1\r`.length);
 
 describe('a file read in windows', () => {
   let env: TestEnvironment;
@@ -41,6 +43,7 @@ describe('a file read in windows', () => {
       ['win-hl7', 'messages.hl7', hl7],
       ['win-fhir', 'resources.ndjson', ndjson],
       ['win-batch', 'batch.hl7', batchFile],
+      ['win-cut', 'cut.hl7', cutFile],
       ['win-bad-count', 'bad-count.hl7', badCountFile],
     ];
     for (const [feedId, name, bytes] of files) {
@@ -164,6 +167,19 @@ describe('a file read in windows', () => {
     expect(windowed.counts.messagesIn).toBe(hl7Messages);
     const whole = committed(await wholeFile('win-batch', batchFile));
     expect(await partsOf(windowed)).toEqual(await partsOf(whole));
+    expect(windowed.batchTrailersMissing).toBeUndefined();
+  });
+
+  it('records the trailers a batch file lacks, found in the last window', async () => {
+    const windowed = manifestOf('win-cut');
+    expect(windowed.status).toBe('committed');
+    expect(windowed.batchTrailersMissing).toEqual(['BTS', 'FTS']);
+    expect(windowed.counts.messagesIn).toBe(hl7Messages);
+    expect(committed(await wholeFile('win-cut', cutFile)).batchTrailersMissing).toEqual([
+      'BTS',
+      'FTS',
+    ]);
+    expect(env.logText()).toContain('HL7_BATCH_TRAILER_MISSING');
   });
 
   it('quarantines a wrong BTS-1 count found in the last window, at the same position', async () => {

@@ -81,6 +81,20 @@ describe('splitHl7File', () => {
     });
   });
 
+  it('accepts an envelope whose trailers are missing and says which', () => {
+    const cut = `FHS|^~\\&|A\rBHS|^~\\&|A\r${MSH_A}\rPID|1\r${MSH_B}\rPID`;
+    const result = splitHl7File(bytesOf(cut));
+    expect(result.ok && result.envelope).toEqual({
+      fileHeader: true,
+      batchHeader: true,
+      trailersMissing: ['BTS', 'FTS'],
+    });
+    const noFileTrailer = splitHl7File(bytesOf(`FHS|^~\\&|A\r${MSH_A}\rPID|1\r`));
+    expect(noFileTrailer.ok && noFileTrailer.envelope.trailersMissing).toEqual(['FTS']);
+    const plain = splitHl7File(bytesOf(`${MSH_A}\rPID|1\r`));
+    expect(plain.ok && plain.envelope.trailersMissing).toBeUndefined();
+  });
+
   it('rejects a BTS-1 count that disagrees with the batch', () => {
     const text = `BHS|^~\\&|A\r${MSH_A}\rPID|1\rBTS|3\r`;
     expect(splitHl7File(bytesOf(text))).toEqual({

@@ -20,6 +20,12 @@ export interface Hl7Envelope {
   batchCount?: number;
   /** FTS-1, the declared batch count. */
   fileBatchCount?: number;
+  /**
+   * Trailers an opened envelope lacks at the end of what was split: `BTS` when the last batch
+   * a BHS opened has no BTS, `FTS` when an FHS has no FTS. The standard makes both optional, so
+   * this is recorded, not refused; it is also how a file cut in transit often looks.
+   */
+  trailersMissing?: Array<'BTS' | 'FTS'>;
 }
 
 /** A BTS-1 or FTS-1 count that disagreed with the file, accepted because the feed allows it. */
@@ -323,11 +329,19 @@ class EnvelopeTracker {
   }
 
   summary(): Hl7Envelope {
+    const missing: Array<'BTS' | 'FTS'> = [];
+    if (this.batchHeader && this.openBatch) {
+      missing.push('BTS');
+    }
+    if (this.fileHeader && !this.fileClosed) {
+      missing.push('FTS');
+    }
     return {
       fileHeader: this.fileHeader,
       batchHeader: this.batchHeader,
       ...(this.declaredMessages === undefined ? {} : { batchCount: this.declaredMessages }),
       ...(this.declaredBatches === undefined ? {} : { fileBatchCount: this.declaredBatches }),
+      ...(missing.length > 0 ? { trailersMissing: missing } : {}),
     };
   }
 
