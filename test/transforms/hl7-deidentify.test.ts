@@ -124,6 +124,17 @@ describe('deidentifyHl7ToJson', () => {
     expect(JSON.stringify(message.record)).not.toContain('2026');
   });
 
+  it('shifts a date in any subcomponent of a date field, keeping precision codes', () => {
+    const visit = ['PV1', '1', 'I', ...Array<string>(41).fill(''), '20240101120000&S&20240102'];
+    const text = `MSH|^~\\&|A||||20240101||ADT^A01|1|P|2.3\rPID|1||X^^^H^MR\r${visit.join('|')}\r`;
+    const message = deidentified(text);
+    expect(message.get('PV1-44.1.2')).toBe('S');
+    expect(message.get('PV1-44.1.1')).toMatch(/^\d{14}$/);
+    expect(message.get('PV1-44.1.3')).toMatch(/^\d{8}$/);
+    expect(JSON.stringify(message.record)).not.toContain('20240102');
+    expect(JSON.stringify(message.record)).not.toContain('20240101');
+  });
+
   it('drops a birth date that does not start with a year', () => {
     const text = 'MSH|^~\\&|A||||||ADT^A01|1|P|2.4\rPID|1||X||N^M||Aug 15, 1942|M\r';
     expect(deidentified(text).get('PID-7')).toBe('');

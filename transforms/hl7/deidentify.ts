@@ -293,21 +293,24 @@ function hashField(
   return canonicalField(parts);
 }
 
-// Every component whose first subcomponent starts like a date is shifted: TS.1, both ends of a
-// DR, a DTM. Precision codes and other text without digits are left alone. A value with digits
-// that does not start with a year (`11/30/2026`, `Dec 1 2026`) cannot be shifted, so it goes
-// rather than pass as sent.
+// Every part of a date field that starts like a date is shifted: TS.1, both ends of a DR, a
+// DTM, and a TS written as subcomponents of a DR (v2.4 and before: `20240101&D^20240105&D`).
+// Precision codes and other text without digits are left alone. A value with digits that does
+// not start with a year (`11/30/2026`, `Dec 1 2026`) cannot be shifted, so it goes rather than
+// pass as sent.
 function shiftDates(parts: Hl7FieldParts, record: RecordDeid): Hl7JsonValue {
   for (const components of parts) {
     for (const subcomponents of components) {
-      const value = subcomponents[0];
-      if (value === null) {
-        continue;
-      }
-      if (startsWithYear(value)) {
-        subcomponents[0] = shiftHl7Date(value, record.offsetDays);
-      } else if (HAS_DIGIT.test(value)) {
-        subcomponents[0] = '';
+      for (let index = 0; index < subcomponents.length; index++) {
+        const value = subcomponents[index];
+        if (value === null) {
+          continue;
+        }
+        if (startsWithYear(value)) {
+          subcomponents[index] = shiftHl7Date(value, record.offsetDays);
+        } else if (HAS_DIGIT.test(value)) {
+          subcomponents[index] = '';
+        }
       }
     }
   }
