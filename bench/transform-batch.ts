@@ -1,25 +1,22 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import { Piscina } from 'piscina';
 
-import { concatBytes, packParts } from '../pipeline/pack-parts.js';
 import type { WorkerPool } from '../pipeline/worker-pool.js';
-import type { Compression } from '../transforms/compression.js';
+import { compressBytes, type Compression } from '../transforms/compression.js';
+import { EnvelopeSealer, type EncryptEnvelopeOptions } from '../transforms/crypto/index.js';
 import { hashDeidRules, resolveDeidRules } from '../transforms/deid/rules.js';
 import type { DeidRules } from '../transforms/deid/rules.js';
 import runTask from '../workers/transform-task.js';
 import type {
-  EncodedRecordGroup,
   EncodedTransformOutcome,
   FailedOutcome,
-  PrepareOutcome,
-  SealOutcome,
   WorkerOutcome,
   WorkerTask,
 } from '../workers/task-types.js';
 
 /** Where the tasks run: the worker's own task function on this thread, or a piscina pool. */
-export type TaskRunner = Pick<WorkerPool, 'prepare' | 'transform' | 'seal'>;
+export type TaskRunner = Pick<WorkerPool, 'prepareWindow' | 'transform'>;
 
 /** What one pass over a file produced. */
 export interface BatchPassResult {
@@ -30,11 +27,8 @@ export interface BatchPassResult {
 
 const RULES = resolveDeidRules('safe-harbor');
 const RULES_HASH = hashDeidRules(RULES);
-const KEYS = {
-  encryptionKeyId: 'batch:bench',
-  keyVersion: 1,
-  keyEncryptionKey: new Uint8Array(randomBytes(32)),
-};
+const KEK = new Uint8Array(randomBytes(32));
+const PART_MAX_RECORDS = 100_000;
 
 /**
  * A runner that calls the worker's task function directly, on this thread: the single-thread
@@ -47,16 +41,16 @@ export function inThreadRunner(): TaskRunner {
     return (Piscina.valueSymbol in result ? result[Piscina.valueSymbol] : result) as T;
   };
   return {
-    prepare: (task) => call({ kind: 'prepare', ...task }),
+    prepareWindow: (task) => call({ kind: 'window', ...task }),
     transform: (task) => call({ kind: 'transform', ...task }),
-    seal: (task) => call({ kind: 'seal', ...task }),
   };
 }
 
 /**
- * The transform stage of one file exactly as `writeBatchVersion` runs it, minus storage: prepare,
- * transform tasks in parallel (parse, de-identify, serialise, compress, and the archive pieces),
- * then each part and the archive sealed (encrypt, SHA-256).
+ * The transform stage of one file as `writeBatchVersion` runs it, minus storage and with the
+ * file as one window: the window task (detect, split), transform tasks in parallel (parse,
+ * de-identify, serialise, compress, and the archive pieces), then each part and the archive
+ * sealed on this thread (encrypt, SHA-256), as `SealedBlobWriter` seals them before upload.
  *
  * @param runner - in-thread or a pool
  * @param source - the file, in shared memory
@@ -71,12 +65,17 @@ export async function transformBatch(
   taskMaxRecords = 500,
   rules: DeidRules = RULES,
 ): Promise<BatchPassResult> {
-  const prepared: PrepareOutcome | FailedOutcome = await runner.prepare({
+  const prepared = await runner.prepareWindow({
     source,
+    sourceBytes: source.byteLength,
+    windowOffset: 0,
+    final: true,
     acceptBatchCountMismatch: false,
+    recordsBefore: 0,
+    taskRecords: taskMaxRecords,
   });
   if (prepared.status !== 'ok') {
-    throw new Error(`The bench corpus did not prepare (${prepared.code})`);
+    throw new Error(`The bench corpus did not split (${prepared.code})`);
   }
 
   // A fresh key per pass: workers keep pseudonyms per key, and a pass over the same file with the
@@ -106,49 +105,76 @@ export async function transformBatch(
   }
   const outcomes = await Promise.all(tasks);
 
-  const byType = new Map<string, EncodedRecordGroup[]>();
+  const envelope: EncryptEnvelopeOptions = {
+    dek: new Uint8Array(randomBytes(32)),
+    kek: KEK,
+    kekId: 'batch:bench',
+    kekVersion: 1,
+    batchId: 'bench',
+  };
+  const archive = new BlobSealer(envelope);
+  const open = new Map<string, { sealer: BlobSealer; recordCount: number }>();
+  const closed: BlobSealer[] = [];
   let records = 0;
-  const pieces: Uint8Array[] = [];
+  let archivePieces = 0;
   for (const outcome of outcomes) {
     if (outcome.status !== 'ok') {
       throw new Error(`A bench transform task failed (${outcome.code})`);
     }
     records += outcome.messageCount;
     if (outcome.archivePiece) {
-      pieces.push(outcome.archivePiece);
+      archive.push(outcome.archivePiece);
+      archivePieces++;
     }
+    // Parts close before a group would take them past the limit, as `BatchOutputs` does.
     for (const group of outcome.groups) {
-      byType.set(group.recordType, [...(byType.get(group.recordType) ?? []), group]);
+      let part = open.get(group.recordType);
+      if (part && part.recordCount + group.recordCount > PART_MAX_RECORDS) {
+        closed.push(part.sealer);
+        part = undefined;
+      }
+      if (part === undefined) {
+        part = { sealer: new BlobSealer(envelope), recordCount: 0 };
+        open.set(group.recordType, part);
+      }
+      part.sealer.push(group.compressed ? group.bytes : compressBytes(group.bytes, compression));
+      part.recordCount += group.recordCount;
     }
+  }
+  // brotli cannot be cut into members: the archive is the whole source, compressed here.
+  if (archivePieces === 0) {
+    archive.push(compressBytes(new Uint8Array(source), compression));
+  }
+  closed.push(...[...open.values()].map((part) => part.sealer));
+  const sealedBytes = [archive, ...closed].reduce((sum, sealer) => sum + sealer.end(), 0);
+  return { records, parts: closed.length, sealedBytes };
+}
+
+/** Seals one blob's bytes chunk by chunk and hashes what it writes, as the pipeline does. */
+class BlobSealer {
+  private readonly sealer: EnvelopeSealer;
+  private readonly hash = createHash('sha256');
+  private sizeBytes = 0;
+
+  constructor(envelope: EncryptEnvelopeOptions) {
+    this.sealer = new EnvelopeSealer(envelope);
   }
 
-  const dataKey = new Uint8Array(randomBytes(32));
-  const seal = (plaintext: Uint8Array, compressed: boolean): Promise<SealOutcome> =>
-    runner.seal(
-      {
-        plaintext,
-        compression: compressed ? null : compression,
-        dataKey,
-        keys: KEYS,
-        batchId: 'bench',
-      },
-      true,
-    );
-  const seals: Array<Promise<SealOutcome>> = [
-    pieces.length > 0
-      ? seal(concatBytes(pieces), true)
-      : seal(new Uint8Array(source).slice(), false),
-  ];
-  for (const groups of byType.values()) {
-    for (const part of packParts(groups, 100_000)) {
-      const compressed = part.groups.every((group) => group.compressed);
-      seals.push(seal(concatBytes(part.groups.map((group) => group.bytes)), compressed));
+  push(bytes: Uint8Array): void {
+    this.take(this.sealer.push(bytes));
+  }
+
+  /** Seals the last chunk; returns the sealed size. */
+  end(): number {
+    this.take(this.sealer.end());
+    this.hash.digest();
+    return this.sizeBytes;
+  }
+
+  private take(chunks: Uint8Array[]): void {
+    for (const chunk of chunks) {
+      this.hash.update(chunk);
+      this.sizeBytes += chunk.length;
     }
   }
-  const sealed = await Promise.all(seals);
-  return {
-    records,
-    parts: sealed.length - 1,
-    sealedBytes: sealed.reduce((sum, outcome) => sum + outcome.sealed.length, 0),
-  };
 }

@@ -85,7 +85,7 @@ export async function getOrCreateBatchKey(
 }
 
 /**
- * Returns the task keys a seal task needs for a batch: the batch key stands where the envelope
+ * Returns the keys that seal a batch's objects: the batch key stands where the envelope
  * expects a KEK, named `batch:<batchId>` version 1.
  *
  * @param storage - the opened storage

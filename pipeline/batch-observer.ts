@@ -23,3 +23,23 @@ export interface BatchObserver {
   /** A batch failed with a retryable error and its queue message was released for another try. */
   batchRetried(feedId: string, errorCode: string): void;
 }
+
+/**
+ * Runs one step of a batch and tells the observer, if any, how long it took, failed or not.
+ *
+ * @param observer - the metrics hooks, or undefined
+ * @param stage - the step
+ * @param work - the step itself
+ */
+export async function timedStage<T>(
+  observer: BatchObserver | undefined,
+  stage: BatchStage,
+  work: () => Promise<T>,
+): Promise<T> {
+  const startedAt = performance.now();
+  try {
+    return await work();
+  } finally {
+    observer?.stageCompleted(stage, performance.now() - startedAt);
+  }
+}

@@ -42,8 +42,8 @@ interface OpenPart {
 /**
  * Takes a batch version's transform outcomes in input order and streams them out as they come:
  * each record type's part is written (compressed, sealed, staged) while it fills, and closed
- * once the next group would take it past `partMaxRecords`, so parts are numbered and filled as
- * `packParts` does over the whole file; rejects go to one streamed reject part, and the archive
+ * once the next group would take it past `partMaxRecords` (a part holds whole groups, and as
+ * many as fit); rejects go to one streamed reject part, and the archive
  * is streamed from the tasks' compressed pieces (gzip) or from the source bytes (brotli). Memory
  * stays at a few blocks per open object, whatever the file's size. Closed parts stay staged,
  * invisible, until `finish` commits them all, just before the manifest: a run killed part-way

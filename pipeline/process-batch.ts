@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 
 import { compressionSuffix } from '../transforms/compression.js';
 import type { EncryptEnvelopeOptions } from '../transforms/crypto/index.js';
 import { batchTaskKeys } from './batch-keys.js';
-import type { BatchObserver, BatchStage } from './batch-observer.js';
+import { timedStage, type BatchObserver, type BatchStage } from './batch-observer.js';
 import { BatchOutputs } from './batch-outputs.js';
 import { PipelineError } from './errors.js';
 import type { FeedCatalog } from './feeds.js';
@@ -477,13 +476,8 @@ function baseManifest(
   };
 }
 
-async function timed<T>(deps: BatchDeps, stage: BatchStage, work: () => Promise<T>): Promise<T> {
-  const startedAt = performance.now();
-  try {
-    return await work();
-  } finally {
-    deps.observer?.stageCompleted(stage, performance.now() - startedAt);
-  }
+function timed<T>(deps: BatchDeps, stage: BatchStage, work: () => Promise<T>): Promise<T> {
+  return timedStage(deps.observer, stage, work);
 }
 
 async function readSourceProperties(

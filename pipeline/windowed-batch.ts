@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 
 import type { BlobClient } from '@azure/storage-blob';
 
 import type { Compression } from '../transforms/compression.js';
 import type { BatchOutputs } from './batch-outputs.js';
-import type { BatchObserver } from './batch-observer.js';
+import { timedStage, type BatchObserver } from './batch-observer.js';
 import { PipelineError } from './errors.js';
 import type { WorkerPool } from './worker-pool.js';
 import type {
@@ -372,15 +371,10 @@ async function writeWindow(
   }
 }
 
-async function timed<T>(
+function timed<T>(
   options: WindowRunOptions,
   stage: 'download' | 'prepare',
   work: () => Promise<T>,
 ): Promise<T> {
-  const startedAt = performance.now();
-  try {
-    return await work();
-  } finally {
-    options.observer?.stageCompleted(stage, performance.now() - startedAt);
-  }
+  return timedStage(options.observer, stage, work);
 }

@@ -7,10 +7,6 @@ import type {
   FailedOutcome,
   OpenOutcome,
   OpenTask,
-  PrepareOutcome,
-  PrepareTask,
-  SealOutcome,
-  SealTask,
   TransformTask,
   WindowOutcome,
   WindowTask,
@@ -26,17 +22,11 @@ const WORKER_OLD_GENERATION_MB = 96;
  */
 const DOCUMENT_OLD_GENERATION_MB = 4096;
 
-/** The pool the orchestrator hands parse, de-identify and encrypt work to. */
+/** The pool the orchestrator hands splitting, parsing, de-identification and compression to. */
 export interface WorkerPool {
-  prepare(task: Omit<PrepareTask, 'kind'>): Promise<PrepareOutcome | FailedOutcome>;
   /** Finds the records of one window of a file read in windows, and where to cut it. */
   prepareWindow(task: Omit<WindowTask, 'kind'>): Promise<WindowOutcome | FailedOutcome>;
   transform(task: Omit<TransformTask, 'kind'>): Promise<EncodedTransformOutcome | FailedOutcome>;
-  /**
-   * Compresses (optionally), encrypts and hashes. With `move`, `task.plaintext` is transferred
-   * to the worker rather than copied, and is unusable afterwards.
-   */
-  seal(task: Omit<SealTask, 'kind'>, move?: boolean): Promise<SealOutcome>;
   open(task: Omit<OpenTask, 'kind'>): Promise<OpenOutcome | FailedOutcome>;
   /** Share of the pool's threads busy, 0 to 1. */
   utilization(): number;
@@ -88,13 +78,11 @@ export function createWorkerPool(
       resourceLimits: { maxOldGenerationSizeMb: DOCUMENT_OLD_GENERATION_MB },
     }).on('error', heard));
 
-  const run = async <T extends WorkerOutcome>(
-    task: WorkerTask,
-    transferList?: ArrayBuffer[],
-  ): Promise<T> => {
-    const pool = task.kind === 'transform' && task.format === 'fhir-json' ? documentPool() : piscina;
+  const run = async <T extends WorkerOutcome>(task: WorkerTask): Promise<T> => {
+    const pool =
+      task.kind === 'transform' && task.format === 'fhir-json' ? documentPool() : piscina;
     try {
-      return (await pool.run(task, { transferList })) as T;
+      return (await pool.run(task)) as T;
     } catch (cause) {
       if (workerErrorCode(cause) === 'WORKER_OUT_OF_MEMORY') {
         throw new PipelineError('WORKER_OUT_OF_MEMORY', 'A worker task ran out of heap', {
@@ -108,11 +96,8 @@ export function createWorkerPool(
   };
 
   return {
-    prepare: (task) => run({ kind: 'prepare', ...task }),
     prepareWindow: (task) => run({ kind: 'window', ...task }),
     transform: (task) => run({ kind: 'transform', ...task }),
-    seal: (task, move = false) =>
-      run({ kind: 'seal', ...task }, move ? transferable(task.plaintext) : undefined),
     open: (task) => run({ kind: 'open', ...task }),
     utilization: () => piscina.utilization,
     threads: maxThreads,
@@ -126,12 +111,4 @@ export function createWorkerPool(
 function workerErrorCode(error: unknown): 'WORKER_OUT_OF_MEMORY' | 'WORKER_CRASHED' {
   const code = (error as { code?: unknown } | undefined)?.code;
   return code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'WORKER_OUT_OF_MEMORY' : 'WORKER_CRASHED';
-}
-
-/** Only a view over a whole, unshared ArrayBuffer is moved: a slice of Node's pool is copied. */
-function transferable(bytes: Uint8Array): ArrayBuffer[] | undefined {
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole && bytes.buffer instanceof ArrayBuffer && bytes.byteLength > 0
-    ? [bytes.buffer]
-    : undefined;
 }

@@ -12,14 +12,7 @@ export interface TaskKeys {
   keyEncryptionKey: Uint8Array;
 }
 
-/** Detect the format of a file and find its HL7 messages or NDJSON lines. */
-export interface PrepareTask {
-  kind: 'prepare';
-  /** The whole file, shared with later transform tasks without copying. */
-  source: SharedArrayBuffer;
-  acceptBatchCountMismatch: boolean;
-}
-
+/** The HL7 messages or NDJSON lines found in a whole file (or a whole window). */
 export interface PrepareOutcome {
   status: 'ok';
   format: Exclude<FileFormat, 'unknown'>;
@@ -146,24 +139,6 @@ export interface EncodedTransformOutcome {
   archivePiece?: Uint8Array;
 }
 
-/** Compress (optionally) and encrypt bytes into the envelope format. */
-export interface SealTask {
-  kind: 'seal';
-  plaintext: Uint8Array;
-  /** Null when the bytes are already compressed (or stay uncompressed). */
-  compression: Compression | null;
-  dataKey: Uint8Array;
-  keys: TaskKeys;
-  batchId: string;
-}
-
-export interface SealOutcome {
-  status: 'ok';
-  sealed: Uint8Array;
-  sha256: string;
-  plaintextBytes: number;
-}
-
 /** Decrypt (and decompress) one envelope. */
 export interface OpenTask {
   kind: 'open';
@@ -189,12 +164,10 @@ export interface FailedOutcome {
   format?: FileFormat;
 }
 
-export type WorkerTask = PrepareTask | WindowTask | TransformTask | SealTask | OpenTask;
+export type WorkerTask = WindowTask | TransformTask | OpenTask;
 export type WorkerOutcome =
-  | PrepareOutcome
   | WindowOutcome
   | TransformOutcome
   | EncodedTransformOutcome
-  | SealOutcome
   | OpenOutcome
   | FailedOutcome;

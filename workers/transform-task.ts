@@ -6,9 +6,8 @@
 import { Piscina } from 'piscina';
 
 import { compressBytes, compressesInPieces, decompressBytes } from '../transforms/compression.js';
-import { decryptEnvelope, encryptEnvelope, sha256Hex } from '../transforms/crypto/index.js';
-import { detectFormat } from '../transforms/detect-format.js';
-import { prepareHl7, prepareNdjson, transformFhirDocument, transformRecords } from './records.js';
+import { decryptEnvelope } from '../transforms/crypto/index.js';
+import { transformFhirDocument, transformRecords } from './records.js';
 import { prepareWindow } from './windows.js';
 import type {
   EncodedRecordGroup,
@@ -16,10 +15,6 @@ import type {
   FailedOutcome,
   OpenOutcome,
   OpenTask,
-  PrepareOutcome,
-  PrepareTask,
-  SealOutcome,
-  SealTask,
   TransformOutcome,
   TransformTask,
   WorkerOutcome,
@@ -41,39 +36,14 @@ export default function runTask(task: WorkerTask): WorkerOutcome {
 
 function runKnownTask(task: WorkerTask): WorkerOutcome {
   switch (task.kind) {
-    case 'prepare':
-      return prepare(task);
     case 'window':
       return prepareWindow(task);
     case 'transform':
       return transform(task);
-    case 'seal':
-      return seal(task);
     case 'open':
       return open(task);
     default:
       return failed('TASK_UNKNOWN', false);
-  }
-}
-
-function prepare(task: PrepareTask): PrepareOutcome | FailedOutcome {
-  const bytes = new Uint8Array(task.source);
-  if (isBlank(bytes)) {
-    return failed('FILE_EMPTY', false);
-  }
-
-  // Detection reads a bounded prefix itself; it gets the whole file so that a first NDJSON line
-  // longer than the prefix is still seen to end.
-  const format = detectFormat(bytes);
-  switch (format) {
-    case 'hl7v2':
-      return prepareHl7(bytes, task.acceptBatchCountMismatch);
-    case 'ndjson':
-      return prepareNdjson(bytes);
-    case 'fhir-json':
-      return { status: 'ok', format, ranges: [] };
-    default:
-      return failed('FORMAT_UNKNOWN', false);
   }
 }
 
@@ -131,27 +101,6 @@ function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome
   return moved(result, buffers);
 }
 
-function seal(task: SealTask): SealOutcome {
-  const plaintext = task.compression
-    ? compressBytes(task.plaintext, task.compression)
-    : task.plaintext;
-  const sealed = encryptEnvelope(plaintext, {
-    dek: task.dataKey,
-    kek: task.keys.keyEncryptionKey,
-    kekId: task.keys.encryptionKeyId,
-    kekVersion: task.keys.keyVersion,
-    batchId: task.batchId,
-  });
-  const owned = ownBuffer(sealed);
-  const outcome: SealOutcome = {
-    status: 'ok',
-    sealed: owned,
-    sha256: sha256Hex(owned),
-    plaintextBytes: task.plaintext.length,
-  };
-  return moved(outcome, [owned.buffer as ArrayBuffer]);
-}
-
 function open(task: OpenTask): OpenOutcome | FailedOutcome {
   let plaintext: Uint8Array;
   try {
@@ -190,23 +139,6 @@ function moved<T>(value: T, buffers: ArrayBuffer[]): T {
   // piscina moves an object that names its transfer list and value under its two symbols.
   const movable = { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: value };
   return Piscina.move(movable as never) as T;
-}
-
-function isBlank(bytes: Uint8Array): boolean {
-  for (const byte of bytes) {
-    // Space, tab, CR, LF, and the MLLP framing bytes carry nothing.
-    if (
-      byte !== 0x20 &&
-      byte !== 0x09 &&
-      byte !== 0x0d &&
-      byte !== 0x0a &&
-      byte !== 0x0b &&
-      byte !== 0x1c
-    ) {
-      return false;
-    }
-  }
-  return true;
 }
 
 function failed(code: string, retryable: boolean): FailedOutcome {

@@ -17,7 +17,7 @@ const MLLP_END = 0x1c;
  * tasks, output groups and parts come out as they would from the whole file. A window that holds
  * no whole record comes back with `cut: 0`, and the caller reads more into it.
  *
- * A file that fits in one window goes through the whole-file `prepare` unchanged.
+ * A file that fits in one window is split whole (`prepareHl7`, `prepareNdjson`), uncut.
  *
  * @param task - the window, where it sits in the file, and what the windows before found
  */
