@@ -1,5 +1,4 @@
-import { createHmac, createSecretKey } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
+import { HmacSha256 } from './crypto/hmac.js';
 
 /** Namespaces keep a value that is both an MRN and, say, an account number apart. */
 export type PseudonymNamespace = 'patient-id' | 'account' | 'visit' | 'resource' | 'message' | 'other';
@@ -27,20 +26,20 @@ export function pseudonymize(
     return known;
   }
 
-  const hmac = createHmac('sha256', hmacKeyOf(pseudonymKey));
-  hmac.update(`${namespace}\u0000${trimmed}`);
-  const pseudonym = hmac.digest('hex').slice(0, PSEUDONYM_HEX_CHARS);
+  const pseudonym = hmacOf(pseudonymKey)
+    .hex(`${namespace}\u0000${trimmed}`)
+    .slice(0, PSEUDONYM_HEX_CHARS);
   remember(memo, trimmed, pseudonym);
   return pseudonym;
 }
 
 /**
- * The pseudonym key as a KeyObject, which spares each HMAC importing the raw bytes again.
+ * HMAC-SHA256 under the pseudonym key, set up once per key rather than once per value.
  *
  * @param pseudonymKey - the HMAC key from the key store
  */
-export function hmacKeyOf(pseudonymKey: Uint8Array): KeyObject {
-  return stateOf(pseudonymKey).hmacKey;
+export function hmacOf(pseudonymKey: Uint8Array): HmacSha256 {
+  return stateOf(pseudonymKey).hmac;
 }
 
 /**
@@ -78,7 +77,7 @@ export function remember<T>(memo: Map<string, T>, key: string, value: T): void {
 
 /** What one pseudonym key gives a worker. */
 interface KeyState {
-  hmacKey: KeyObject;
+  hmac: HmacSha256;
   memos: Map<string, Map<string, unknown>>;
 }
 
@@ -97,7 +96,7 @@ function stateOf(pseudonymKey: Uint8Array): KeyState {
   let state = known;
   if (state === undefined || !sameBytes) {
     current.keyBytes = Buffer.from(pseudonymKey);
-    state = { hmacKey: createSecretKey(Buffer.from(pseudonymKey)), memos: new Map() };
+    state = { hmac: new HmacSha256(pseudonymKey), memos: new Map() };
     current.state = state;
   }
   current.keyObject = pseudonymKey;

@@ -1,6 +1,4 @@
-import { createHmac } from 'node:crypto';
-
-import { hmacKeyOf, keyedMemo, remember } from '../pseudonym.js';
+import { hmacOf, keyedMemo, remember } from '../pseudonym.js';
 
 /*
  * Date shifting keeps the intervals between one patient's events: every date of a patient moves
@@ -35,11 +33,9 @@ export function dateOffsetDays(
     return known;
   }
 
-  const digest = createHmac('sha256', hmacKeyOf(pseudonymKey))
-    .update('date-shift\u0000')
-    .update(patientPseudonym)
-    .digest();
-  const draw = digest.readUInt32BE(0) % (2 * rangeDays);
+  // The digest's first four bytes, big-endian.
+  const digest = hmacOf(pseudonymKey).hex(`date-shift\u0000${patientPseudonym}`);
+  const draw = Number.parseInt(digest.slice(0, 8), 16) % (2 * rangeDays);
   // A zero offset would publish the real dates of one patient in every 2 * range + 1.
   const offsetDays = draw < rangeDays ? -(draw + 1) : draw - rangeDays + 1;
   remember(memo, patientPseudonym, offsetDays);

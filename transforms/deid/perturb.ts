@@ -1,6 +1,4 @@
-import { createHmac } from 'node:crypto';
-
-import { hmacKeyOf } from '../pseudonym.js';
+import { hmacOf } from '../pseudonym.js';
 
 /**
  * Moves a number by up to `span` of its size, either way, by an amount drawn from a keyed HMAC
@@ -24,13 +22,9 @@ export function perturbNumber(
   if (!/^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/.test(trimmed)) {
     return undefined;
   }
-  const digest = createHmac('sha256', hmacKeyOf(pseudonymKey))
-    .update('perturb\u0000')
-    .update(field)
-    .update('\u0000')
-    .update(trimmed)
-    .digest();
-  const unit = digest.readUInt32BE(0) / 0xffffffff;
+  // The digest's first four bytes, big-endian.
+  const digest = hmacOf(pseudonymKey).hex(`perturb\u0000${field}\u0000${trimmed}`);
+  const unit = Number.parseInt(digest.slice(0, 8), 16) / 0xffffffff;
   const number = Number(trimmed);
   const moved = number * (1 + (unit * 2 - 1) * span);
   const decimals = roundTo ?? (trimmed.split('.')[1]?.length ?? 0);
