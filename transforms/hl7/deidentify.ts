@@ -179,20 +179,40 @@ function decideFields(
       anyField: rules.some((rule) => rule.selector.field === '*'),
       conditionFields: [...new Set(rules.flatMap((rule) => rule.selector.where?.field ?? []))],
       byKey: new Map(),
+      byWritten: new Map(),
     };
     DECISIONS.set(rules, decisions);
   }
+  // The commonest case (OBX-5 rules that read OBX-2): one condition field and no `*`. Its
+  // answer follows the field as written, which needs no trimming or upper-casing to look up.
+  if (!decisions.anyField && decisions.conditionFields.length === 1) {
+    const written = segment.getFieldText(decisions.conditionFields[0]);
+    let methods = decisions.byWritten.get(written);
+    if (methods === undefined) {
+      methods = decide(segment, rules);
+      remember(decisions.byWritten, written, methods);
+    }
+    return methods;
+  }
+
   let key = decisions.anyField ? String(segment.fieldCount) : '';
   for (const field of decisions.conditionFields) {
     // Length-prefixed, so no value can make two different readings share a key.
     const value = conditionValue(segment, field);
     key += `|${value.length}:${value}`;
   }
-  const known = decisions.byKey.get(key);
-  if (known !== undefined) {
-    return known;
+  let methods = decisions.byKey.get(key);
+  if (methods === undefined) {
+    methods = decide(segment, rules);
+    remember(decisions.byKey, key, methods);
   }
+  return methods;
+}
 
+function decide(
+  segment: Hl7Segment,
+  rules: readonly CompiledHl7Rule[],
+): ReadonlyArray<DeidMethod | undefined> {
   const methods: Array<DeidMethod | undefined> = [];
   const first = segment.name === 'MSH' ? 3 : 1;
   for (const { selector, method } of rules) {
@@ -208,11 +228,18 @@ function decideFields(
       methods[selector.field] ??= method;
     }
   }
-  if (decisions.byKey.size >= MAX_DECISIONS) {
-    decisions.byKey.clear();
-  }
-  decisions.byKey.set(key, methods);
   return methods;
+}
+
+function remember(
+  answers: Map<string, ReadonlyArray<DeidMethod | undefined>>,
+  key: string,
+  methods: ReadonlyArray<DeidMethod | undefined>,
+): void {
+  if (answers.size >= MAX_DECISIONS) {
+    answers.clear();
+  }
+  answers.set(key, methods);
 }
 
 /** What decides a rules list's answers, and the answers so far. */
@@ -222,6 +249,8 @@ interface Decisions {
   /** Fields that conditions read, in a fixed order. */
   conditionFields: number[];
   byKey: Map<string, ReadonlyArray<DeidMethod | undefined>>;
+  /** Answers by the one condition field as written, when that is all an answer depends on. */
+  byWritten: Map<string, ReadonlyArray<DeidMethod | undefined>>;
 }
 
 const DECISIONS = new WeakMap<readonly CompiledHl7Rule[], Decisions>();
