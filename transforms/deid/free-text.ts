@@ -74,17 +74,27 @@ interface Pattern {
   /** The capture group that is the identifier; 0 for the whole match. */
   group: number;
   /**
-   * Upper-case strings of which a text must hold one for the pattern to match; the pattern is
+   * Lower-case strings of which a text must hold one for the pattern to match; the pattern is
    * not run on other texts. A substring search is far cheaper than a pattern tried at every
-   * position (`\bSSN…` with `i` alone cost half of the pattern pass). Upper case, because
-   * that is how a pattern with `i` and no `u` compares letters (`ſ` matches `S`).
+   * position (`\bSSN…` with `i` alone cost half of the pattern pass). They are looked for in
+   * the lower-cased text: a pattern with `i` and no `u` matches an ASCII letter only by
+   * itself or its other case, and both lower-case to it.
    */
   hints?: readonly string[];
   /** Every match holds three digits in a row; texts without such a run skip the pattern. */
   needsDigitRun?: boolean;
+  /**
+   * False when the text cannot hold a match: a scan for what every match must contain, far
+   * cheaper than the pattern tried at every position.
+   */
+  possible?: (text: string) => boolean;
 }
 
 const withDigitRun = (item: Pattern): Pattern => ({ ...item, needsDigitRun: true });
+const withCheck = (item: Pattern, possible: Pattern['possible']): Pattern => ({
+  ...item,
+  possible,
+});
 const DIGIT_RUN_OF_THREE = /\d{3}/;
 
 const pattern = (
@@ -110,14 +120,17 @@ const PATTERNS: readonly Pattern[] = [
     String.raw`\b(?:(?:https?|ftp):\/\/|www\.)[^\s<>"'|^~\\]*[^\s<>"'|^~\\.,;:!?)\]]`,
     0,
     'gi',
-    ['://', 'WWW.'],
+    ['://', 'www.'],
   ),
-  pattern(
-    'ip',
-    String.raw`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b|\b(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}\b`,
+  withCheck(
+    pattern(
+      'ip',
+      String.raw`\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b|\b(?:[0-9A-Fa-f]{1,4}:){4,7}[0-9A-Fa-f]{1,4}\b`,
+    ),
+    mayHoldIpAddress,
   ),
   withDigitRun(pattern('ssn', String.raw`\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b`)),
-  withDigitRun(pattern('ssn', String.raw`\bSSN\s*:?\s*(\d{9})\b`, 1, 'gi', ['SSN'])),
+  withDigitRun(pattern('ssn', String.raw`\bSSN\s*:?\s*(\d{9})\b`, 1, 'gi', ['ssn'])),
   withDigitRun(
     pattern(
       'phone',
@@ -146,7 +159,7 @@ const PATTERNS: readonly Pattern[] = [
       String.raw`\b(?:zip|zip\s+code|postal\s+code)\s*:?\s*(\d{5}(?:-\d{4})?)\b`,
       1,
       'gi',
-      ['ZIP', 'POSTAL'],
+      ['zip', 'postal'],
     ),
   ),
   pattern('id', String.raw`\b${ID_KEYWORDS}\s*[:#]?\s*([A-Z0-9][A-Z0-9-]*\d[A-Z0-9-]*)`, 1, 'gi'),
@@ -155,6 +168,30 @@ const PATTERNS: readonly Pattern[] = [
 
 const PATTERNS_WITHOUT_DATES: readonly Pattern[] = PATTERNS.filter((p) => p.kind !== 'date');
 
+// What every IPv4 match holds (a digit, a dot, a digit) or every IPv6 one (a hex digit, a
+// colon, a hex digit). Sentences end in dots and times hold colons, so both neighbours are read.
+function mayHoldIpAddress(text: string): boolean {
+  return hasBetween(text, '.', isDigitCode) || hasBetween(text, ':', isHexCode);
+}
+
+// Whether `mark` occurs with a character on each side that passes the test.
+function hasBetween(text: string, mark: string, test: (code: number) => boolean): boolean {
+  for (let at = text.indexOf(mark, 1); at !== -1; at = text.indexOf(mark, at + 1)) {
+    if (test(text.charCodeAt(at - 1)) && test(text.charCodeAt(at + 1))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function isDigitCode(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+function isHexCode(code: number): boolean {
+  return isDigitCode(code) || (code >= 0x41 && code <= 0x46) || (code >= 0x61 && code <= 0x66);
+}
+
 // Patterns all need a digit, an `@` or a `www`; text without them skips the pattern pass.
 const PATTERN_HINT = /[0-9@]|www\./i;
 // Runs of digits and the separators phones are written with; compared with known phones.
@@ -162,13 +199,32 @@ const DIGIT_RUN = /\(?\d[\d\s().-]{5,16}\d/g;
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 /**
+ * Known identifiers that build their record's scrubber themselves, straight from the record
+ * (an HL7 v2 message), without filling the `KnownIdentifiers` lists first.
+ */
+export interface ScrubberSource {
+  /**
+   * Builds the scrubber, as `createTextScrubber` would from the lists.
+   *
+   * @param options - what the preset removes
+   */
+  createScrubber(options: ScrubOptions): TextScrubber;
+}
+
+/**
  * Builds a scrubber for one record's free text. Nothing is compiled per record: the record's
- * own identifiers are looked up as strings, so a scrubber costs a few sets to build.
+ * own identifiers are looked up as strings, so a scrubber costs a few arrays to build.
  *
  * @param known - identifiers from the record's structured fields
  * @param options - what the preset removes
  */
-export function createTextScrubber(known: KnownIdentifiers, options: ScrubOptions): TextScrubber {
+export function createTextScrubber(
+  known: KnownIdentifiers | (KnownIdentifiers & ScrubberSource),
+  options: ScrubOptions,
+): TextScrubber {
+  if ('createScrubber' in known) {
+    return known.createScrubber(options);
+  }
   // Most records (an Observation on its own NDJSON line) know nothing of the patient; they share
   // a scrubber of patterns alone.
   if (isEmpty(known)) {
@@ -180,7 +236,26 @@ export function createTextScrubber(known: KnownIdentifiers, options: ScrubOption
   const built = options.dates ? BUILT : BUILT_WITHOUT_DATES;
   let scrubber = built.get(known);
   if (scrubber === undefined) {
-    scrubber = new RecordScrubber(known, options);
+    const values = new KnownValues();
+    for (const name of known.names) {
+      values.addName(name);
+    }
+    for (const email of known.emails) {
+      values.addEmail(email);
+    }
+    for (const id of known.ids) {
+      values.addId(id);
+    }
+    for (const address of known.addresses) {
+      values.addAddress(address);
+    }
+    for (const zip of known.zips) {
+      values.addZip(zip);
+    }
+    for (const phone of known.phones) {
+      values.addPhone(phone);
+    }
+    scrubber = values.scrubber(options);
     built.set(known, scrubber);
   }
   return scrubber;
@@ -189,28 +264,165 @@ export function createTextScrubber(known: KnownIdentifiers, options: ScrubOption
 const BUILT = new WeakMap<KnownIdentifiers, TextScrubber>();
 const BUILT_WITHOUT_DATES = new WeakMap<KnownIdentifiers, TextScrubber>();
 
+/**
+ * A record's own identifiers as the scrubber looks them up: lower case, name parts split,
+ * values too short to mean anything left out, each kept once per kind. Fed one value at a time
+ * (by `createTextScrubber`, or by a `ScrubberSource` reading its record straight into it), then
+ * turned into the record's scrubber; add nothing after that.
+ */
+export class KnownValues {
+  // One list per kind, searched in this order: when two kinds hold the same value, the first
+  // kind's find comes first and wins the tie (`resolveOverlaps`), as when a value was kept only
+  // under its first kind. The lists need no sorting either: overlaps are resolved by position.
+  readonly names: string[] = [];
+  readonly emails: string[] = [];
+  readonly ids: string[] = [];
+  readonly addresses: string[] = [];
+  readonly zips: string[] = [];
+  /** As written; their digit forms are made only when a text holds a run of digits. */
+  readonly phones: string[] = [];
+
+  /**
+   * Adds a name's parts of two or more letters; initials would match every lone letter.
+   *
+   * @param name - a name or a name part, as read
+   */
+  addName(name: string): void {
+    // Most names are one part of ASCII letters: nothing to split or trim.
+    if (name.length >= 2 && isAsciiLetters(name)) {
+      addOnce(this.names, name.toLowerCase());
+      return;
+    }
+    for (const token of name.split(/[\s,^&]+/u)) {
+      // A token that starts and ends with an ASCII letter has nothing to trim.
+      const trimmed =
+        isAsciiLetter(token.charCodeAt(0)) && isAsciiLetter(token.charCodeAt(token.length - 1))
+          ? token
+          : token.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
+      if (hasCodePoints(trimmed, 2)) {
+        addValue(this.names, trimmed, 2);
+      }
+    }
+  }
+
+  /**
+   * Adds an e-mail address of three or more characters.
+   *
+   * @param email - an e-mail address, as read
+   */
+  addEmail(email: string): void {
+    addValue(this.emails, email, 3);
+  }
+
+  /**
+   * Adds an identifier of three or more characters.
+   *
+   * @param id - an identifier, as read
+   */
+  addId(id: string): void {
+    addValue(this.ids, id, 3);
+  }
+
+  /**
+   * Adds a street line or town of three or more characters.
+   *
+   * @param address - a street line or town, as read
+   */
+  addAddress(address: string): void {
+    addValue(this.addresses, address, 3);
+  }
+
+  /**
+   * Adds a postal code's first five characters when they are five digits.
+   *
+   * @param zip - a postal code, as read
+   */
+  addZip(zip: string): void {
+    if (zip.length >= 5 && isFiveDigits(zip)) {
+      addOnce(this.zips, zip.length === 5 ? zip : zip.slice(0, 5));
+    }
+  }
+
+  /**
+   * Adds a phone number, found in text written whole or as its local seven digits.
+   *
+   * @param phone - a phone number, as read
+   */
+  addPhone(phone: string): void {
+    this.phones.push(phone);
+  }
+
+  /**
+   * The scrubber for these values; the shared one of patterns alone when there are none.
+   *
+   * @param options - what the preset removes
+   */
+  scrubber(options: ScrubOptions): TextScrubber {
+    if (
+      this.names.length === 0 &&
+      this.emails.length === 0 &&
+      this.ids.length === 0 &&
+      this.addresses.length === 0 &&
+      this.zips.length === 0 &&
+      this.phones.length === 0
+    ) {
+      return options.dates ? PATTERN_SCRUBBER : PATTERN_SCRUBBER_WITHOUT_DATES;
+    }
+    return new RecordScrubber(this, options);
+  }
+}
+
+function addValue(list: string[], item: string, minLength: number): void {
+  const value = item.trim().toLowerCase();
+  if (hasCodePoints(value, minLength)) {
+    addOnce(list, value);
+  }
+}
+
+// A value a message repeats (its patient as guarantor and insured, one address for patient and
+// kin) is searched for once. The lists are short, so a scan beats a set.
+function addOnce(list: string[], value: string): void {
+  if (!list.includes(value)) {
+    list.push(value);
+  }
+}
+
 // A class rather than an object of closures: one is made per record that has free text.
 class RecordScrubber implements TextScrubber {
-  private readonly values: KnownValue[];
-  private readonly phones: Set<string>;
+  private readonly known: KnownValues;
+  /** Digit forms of the known phones, made on first use. */
+  private phoneForms: Set<string> | undefined;
   private readonly patterns: readonly Pattern[];
+  /** Whether any value (other than phones) is known. */
+  private readonly hasValues: boolean;
 
-  constructor(known: KnownIdentifiers, options: ScrubOptions) {
-    this.values = knownValues(known);
-    this.phones = new Set();
-    for (const phone of known.phones) {
-      addPhoneDigitForms(phone, this.phones);
-    }
+  constructor(known: KnownValues, options: ScrubOptions) {
+    this.known = known;
+    this.hasValues =
+      known.names.length > 0 ||
+      known.emails.length > 0 ||
+      known.ids.length > 0 ||
+      known.addresses.length > 0 ||
+      known.zips.length > 0;
     this.patterns = options.dates ? PATTERNS : PATTERNS_WITHOUT_DATES;
   }
 
   find(text: string): ScrubSpan[] {
     const spans: ScrubSpan[] = [];
-    if (this.values.length > 0) {
-      findKnownValues(text, this.values, spans);
+    const known = this.known;
+    let lower: string | undefined;
+    if (this.hasValues) {
+      lower = text.toLowerCase();
+      // Lower-casing changes the length of a few characters (İ); then only exact case is
+      // compared.
+      const haystack = lower.length === text.length ? lower : text;
+      findKnownValues(text, haystack, known.names, 'name', spans);
+      findKnownValues(text, haystack, known.emails, 'email', spans);
+      findKnownValues(text, haystack, known.ids, 'id', spans);
+      findKnownValues(text, haystack, known.addresses, 'address', spans);
+      findKnownValues(text, haystack, known.zips, 'zip', spans);
     }
     if (PATTERN_HINT.test(text)) {
-      const upper = text.toUpperCase();
       let digitRun: boolean | undefined;
       for (const item of this.patterns) {
         if (item.needsDigitRun) {
@@ -219,12 +431,19 @@ class RecordScrubber implements TextScrubber {
             continue;
           }
         }
-        if (item.hints === undefined || item.hints.some((hint) => upper.includes(hint))) {
-          collect(item, text, spans);
+        if (item.possible !== undefined && !item.possible(text)) {
+          continue;
         }
+        if (item.hints !== undefined) {
+          lower ??= text.toLowerCase();
+          if (!includesAny(lower, item.hints)) {
+            continue;
+          }
+        }
+        collect(item, text, spans);
       }
-      if (this.phones.size > 0) {
-        findKnownPhones(text, this.phones, spans);
+      if (known.phones.length > 0) {
+        this.findKnownPhones(text, spans);
       }
     }
     return resolveOverlaps(spans);
@@ -243,12 +462,26 @@ class RecordScrubber implements TextScrubber {
     }
     return out + text.slice(at);
   }
+
+  private findKnownPhones(text: string, spans: ScrubSpan[]): void {
+    DIGIT_RUN.lastIndex = 0;
+    for (let match = DIGIT_RUN.exec(text); match !== null; match = DIGIT_RUN.exec(text)) {
+      if (this.phoneForms === undefined) {
+        this.phoneForms = new Set();
+        for (const phone of this.known.phones) {
+          addPhoneDigitForms(phone, this.phoneForms);
+        }
+      }
+      const digits = match[0].replace(/\D/g, '');
+      if (this.phoneForms.has(digits) || this.phoneForms.has(digits.replace(/^1(?=\d{10}$)/, ''))) {
+        spans.push({ start: match.index, end: match.index + match[0].length, kind: 'phone' });
+      }
+    }
+  }
 }
 
-const PATTERN_SCRUBBER = new RecordScrubber(emptyKnownIdentifiers(), { dates: true });
-const PATTERN_SCRUBBER_WITHOUT_DATES = new RecordScrubber(emptyKnownIdentifiers(), {
-  dates: false,
-});
+const PATTERN_SCRUBBER = new RecordScrubber(new KnownValues(), { dates: true });
+const PATTERN_SCRUBBER_WITHOUT_DATES = new RecordScrubber(new KnownValues(), { dates: false });
 
 function isEmpty(known: KnownIdentifiers): boolean {
   return (
@@ -262,6 +495,15 @@ function isEmpty(known: KnownIdentifiers): boolean {
   );
 }
 
+function includesAny(text: string, parts: readonly string[]): boolean {
+  for (const part of parts) {
+    if (text.includes(part)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function collect(item: Pattern, text: string, spans: ScrubSpan[]): void {
   item.regex.lastIndex = 0;
   for (let match = item.regex.exec(text); match !== null; match = item.regex.exec(text)) {
@@ -271,47 +513,6 @@ function collect(item: Pattern, text: string, spans: ScrubSpan[]): void {
     }
     if (match[0].length === 0) {
       item.regex.lastIndex++;
-    }
-  }
-}
-
-interface KnownValue {
-  /** Lower case. */
-  value: string;
-  kind: IdentifierKind;
-}
-
-// One per record: plain arrays and one set, sorted once.
-function knownValues(known: KnownIdentifiers): KnownValue[] {
-  const values: KnownValue[] = [];
-  const seen = new Set<string>();
-  addKnown(values, seen, 'name', nameTokens(known.names), 2);
-  addKnown(values, seen, 'email', known.emails, 3);
-  addKnown(values, seen, 'id', known.ids, 3);
-  addKnown(values, seen, 'address', known.addresses, 3);
-  for (const zip of known.zips) {
-    const five = zip.slice(0, 5);
-    if (/^\d{5}$/.test(five)) {
-      addKnown(values, seen, 'zip', [five], 5);
-    }
-  }
-  // Longest first, so a street line wins over a name inside it (the sort is stable: equal
-  // lengths keep the order they were found in).
-  return values.sort((a, b) => b.value.length - a.value.length);
-}
-
-function addKnown(
-  values: KnownValue[],
-  seen: Set<string>,
-  kind: IdentifierKind,
-  list: string[],
-  minLength: number,
-): void {
-  for (const item of list) {
-    const value = item.trim().toLowerCase();
-    if (hasCodePoints(value, minLength) && !seen.has(value)) {
-      seen.add(value);
-      values.push({ value, kind });
     }
   }
 }
@@ -329,11 +530,14 @@ function hasCodePoints(text: string, count: number): boolean {
 }
 
 // Every occurrence that is not part of a longer word, compared without case.
-function findKnownValues(text: string, values: KnownValue[], spans: ScrubSpan[]): void {
-  const lower = text.toLowerCase();
-  // Lower-casing changes the length of a few characters (İ); then only exact case is compared.
-  const haystack = lower.length === text.length ? lower : text;
-  for (const { value, kind } of values) {
+function findKnownValues(
+  text: string,
+  haystack: string,
+  values: string[],
+  kind: IdentifierKind,
+  spans: ScrubSpan[],
+): void {
+  for (const value of values) {
     for (let at = haystack.indexOf(value); at !== -1; at = haystack.indexOf(value, at + 1)) {
       const end = at + value.length;
       if (!WORD_CHAR.test(text[at - 1] ?? '') || !WORD_CHAR.test(value[0])) {
@@ -341,16 +545,6 @@ function findKnownValues(text: string, values: KnownValue[], spans: ScrubSpan[])
           spans.push({ start: at, end, kind });
         }
       }
-    }
-  }
-}
-
-function findKnownPhones(text: string, phones: Set<string>, spans: ScrubSpan[]): void {
-  DIGIT_RUN.lastIndex = 0;
-  for (let match = DIGIT_RUN.exec(text); match !== null; match = DIGIT_RUN.exec(text)) {
-    const digits = match[0].replace(/\D/g, '');
-    if (phones.has(digits) || phones.has(digits.replace(/^1(?=\d{10}$)/, ''))) {
-      spans.push({ start: match.index, end: match.index + match[0].length, kind: 'phone' });
     }
   }
 }
@@ -374,22 +568,23 @@ function resolveOverlaps(spans: ScrubSpan[]): ScrubSpan[] {
   return kept;
 }
 
-/** Name parts of two or more letters; initials would match every lone letter in the text. */
-function nameTokens(names: string[]): string[] {
-  const tokens: string[] = [];
-  for (const name of names) {
-    for (const token of name.split(/[\s,^&]+/u)) {
-      // A token that starts and ends with an ASCII letter has nothing to trim.
-      const trimmed =
-        isAsciiLetter(token.charCodeAt(0)) && isAsciiLetter(token.charCodeAt(token.length - 1))
-          ? token
-          : token.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, '');
-      if (hasCodePoints(trimmed, 2)) {
-        tokens.push(trimmed);
-      }
+function isAsciiLetters(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    if (!isAsciiLetter(text.charCodeAt(index))) {
+      return false;
     }
   }
-  return tokens;
+  return true;
+}
+
+function isFiveDigits(text: string): boolean {
+  for (let index = 0; index < 5; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x30 || code > 0x39) {
+      return false;
+    }
+  }
+  return true;
 }
 
 function isAsciiLetter(code: number): boolean {

@@ -1,8 +1,8 @@
 import type { Hl7Delimiters } from '../hl7/delimiters.js';
 import type { Hl7Message, Hl7Segment } from '../hl7/message.js';
 import { unescapeHl7 } from '../hl7/escape.js';
-import { emptyKnownIdentifiers } from './free-text.js';
-import type { KnownIdentifiers } from './free-text.js';
+import { emptyKnownIdentifiers, KnownValues } from './free-text.js';
+import type { KnownIdentifiers, ScrubberSource, ScrubOptions, TextScrubber } from './free-text.js';
 
 /*
  * The identifiers an HL7 v2 message's structured fields carry about the patient and relatives:
@@ -48,20 +48,68 @@ const FIELDS: Readonly<Record<string, SegmentFields>> = {
 };
 
 /**
- * Collects the identifiers of one message from the fields above. Call it before the message is
- * de-identified.
+ * The identifiers of one message, from the fields above. They are read on first use, from the
+ * message as it is then, so do not change the message while the result is in use (de-identifying
+ * it does not). A scrubber for the message's free text is built straight from its fields
+ * (`createTextScrubber` asks for it), without the lists: most messages are scrubbed, and few
+ * are leak-checked.
  *
  * @param message - a parsed message
  */
-export function collectHl7Identifiers(message: Hl7Message): KnownIdentifiers {
-  const known = emptyKnownIdentifiers();
-  for (const segment of message.segments) {
-    const fields = FIELDS[segment.name];
-    if (fields !== undefined) {
-      collectSegment(segment, fields, known, message);
-    }
+export function collectHl7Identifiers(message: Hl7Message): KnownIdentifiers & ScrubberSource {
+  return new MessageIdentifiers(message);
+}
+
+// A class with getters rather than closures: one is made per message.
+class MessageIdentifiers implements KnownIdentifiers, ScrubberSource {
+  private readonly message: Hl7Message;
+  private collected: KnownIdentifiers | undefined;
+
+  constructor(message: Hl7Message) {
+    this.message = message;
   }
-  return known;
+
+  get names(): string[] {
+    return this.all().names;
+  }
+
+  get ids(): string[] {
+    return this.all().ids;
+  }
+
+  get phones(): string[] {
+    return this.all().phones;
+  }
+
+  get addresses(): string[] {
+    return this.all().addresses;
+  }
+
+  get zips(): string[] {
+    return this.all().zips;
+  }
+
+  get dates(): string[] {
+    return this.all().dates;
+  }
+
+  get emails(): string[] {
+    return this.all().emails;
+  }
+
+  createScrubber(options: ScrubOptions): TextScrubber {
+    const values = new KnownValues();
+    collectMessage(this.message, new ValuesSink(values));
+    return values.scrubber(options);
+  }
+
+  private all(): KnownIdentifiers {
+    if (this.collected === undefined) {
+      this.collected = emptyKnownIdentifiers();
+      collectMessage(this.message, new ListsSink(this.collected));
+    }
+    return this.collected;
+  }
 }
 
 /**
@@ -97,52 +145,179 @@ export function hl7BaselineText(message: Hl7Message): string {
   return parts.join('|');
 }
 
+/** Where collected values go; each gets a value as read (unescaped), or null for `""`. */
+interface IdentifierSink {
+  /** False skips date fields. */
+  readonly wantsDates: boolean;
+  name(value: string | null): void;
+  id(value: string | null): void;
+  phone(value: string | null): void;
+  email(value: string | null): void;
+  address(value: string | null): void;
+  zip(value: string | null): void;
+  /** An ISO date, `YYYY-MM-DD`. */
+  date(value: string): void;
+}
+
+// Fills the `KnownIdentifiers` lists, trimmed, empty values left out.
+class ListsSink implements IdentifierSink {
+  readonly wantsDates = true;
+  private readonly known: KnownIdentifiers;
+
+  constructor(known: KnownIdentifiers) {
+    this.known = known;
+  }
+
+  name(value: string | null): void {
+    pushValue(this.known.names, value);
+  }
+
+  id(value: string | null): void {
+    pushValue(this.known.ids, value);
+  }
+
+  phone(value: string | null): void {
+    pushValue(this.known.phones, value);
+  }
+
+  email(value: string | null): void {
+    pushValue(this.known.emails, value);
+  }
+
+  address(value: string | null): void {
+    pushValue(this.known.addresses, value);
+  }
+
+  zip(value: string | null): void {
+    pushValue(this.known.zips, value);
+  }
+
+  date(value: string): void {
+    this.known.dates.push(value);
+  }
+}
+
+// Feeds the scrubber's values the same trimmed values the lists would hold. Free text is not
+// searched for the record's dates (the date patterns find them), so dates are not read.
+class ValuesSink implements IdentifierSink {
+  readonly wantsDates = false;
+  private readonly values: KnownValues;
+
+  constructor(values: KnownValues) {
+    this.values = values;
+  }
+
+  name(value: string | null): void {
+    const trimmed = trimmedValue(value);
+    if (trimmed !== '') {
+      this.values.addName(trimmed);
+    }
+  }
+
+  id(value: string | null): void {
+    const trimmed = trimmedValue(value);
+    if (trimmed !== '') {
+      this.values.addId(trimmed);
+    }
+  }
+
+  phone(value: string | null): void {
+    const trimmed = trimmedValue(value);
+    if (trimmed !== '') {
+      this.values.addPhone(trimmed);
+    }
+  }
+
+  email(value: string | null): void {
+    const trimmed = trimmedValue(value);
+    if (trimmed !== '') {
+      this.values.addEmail(trimmed);
+    }
+  }
+
+  address(value: string | null): void {
+    const trimmed = trimmedValue(value);
+    if (trimmed !== '') {
+      this.values.addAddress(trimmed);
+    }
+  }
+
+  zip(value: string | null): void {
+    const trimmed = trimmedValue(value);
+    if (trimmed !== '') {
+      this.values.addZip(trimmed);
+    }
+  }
+
+  date(): void {
+    // Not read: `wantsDates` is false.
+  }
+}
+
+function collectMessage(message: Hl7Message, sink: IdentifierSink): void {
+  let reader: FieldReader | undefined;
+  for (const segment of message.segments) {
+    const fields = FIELDS[segment.name];
+    if (fields !== undefined) {
+      reader ??= new FieldReader(message);
+      collectSegment(segment, fields, reader, sink);
+    }
+  }
+}
+
 // Fields are read by scanning for separators, without splitting them into arrays: this runs
 // for every message, and what it allocates is most of its cost. A component is read whole
 // (subcomponents joined as written), as `Hl7Repetition.get` reads it.
 function collectSegment(
   segment: Hl7Segment,
   fields: SegmentFields,
-  known: KnownIdentifiers,
-  message: Hl7Message,
+  reader: FieldReader,
+  sink: IdentifierSink,
 ): void {
-  const reader = new FieldReader(message);
-  for (const field of fields.names ?? []) {
+  for (const field of fields.names ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      pushValue(known.names, reader.component(1));
-      pushValue(known.names, reader.component(2));
-      pushValue(known.names, reader.component(3));
+      sink.name(reader.component(1));
+      sink.name(reader.component(2));
+      sink.name(reader.component(3));
     }
   }
-  for (const field of fields.ids ?? []) {
+  for (const field of fields.ids ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      pushValue(known.ids, reader.component(1, true));
+      sink.id(reader.component(1, true));
     }
   }
-  for (const field of fields.phones ?? []) {
+  for (const field of fields.phones ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      pushValue(known.phones, reader.component(1));
-      pushValue(known.phones, `${reader.component(6) ?? ''}${reader.component(7) ?? ''}`);
-      pushValue(known.emails, reader.component(4));
+      // In rising order, so each is found from the one before (e-mail and phones are kept apart).
+      sink.phone(reader.component(1));
+      sink.email(reader.component(4));
+      const area = reader.component(6) ?? '';
+      const local = reader.component(7) ?? '';
+      sink.phone(area === '' ? local : local === '' ? area : area + local);
     }
   }
-  for (const field of fields.addresses ?? []) {
+  for (const field of fields.addresses ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      pushValue(known.addresses, reader.component(1, true));
-      pushValue(known.addresses, reader.component(2));
-      pushValue(known.addresses, reader.component(3));
-      pushValue(known.zips, reader.component(5));
+      sink.address(reader.component(1, true));
+      sink.address(reader.component(2));
+      sink.address(reader.component(3));
+      sink.zip(reader.component(5));
     }
   }
-  for (const field of fields.dates ?? []) {
+  if (!sink.wantsDates) {
+    return;
+  }
+  for (const field of fields.dates ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
       const match = /^(\d{4})(\d{2})(\d{2})/.exec(reader.component(1) ?? '');
       if (match !== null) {
-        known.dates.push(`${match[1]}-${match[2]}-${match[3]}`);
+        sink.date(`${match[1]}-${match[2]}-${match[3]}`);
       }
     }
   }
 }
+
+const NONE: readonly number[] = [];
 
 // Walks the repetitions of one field at a time and reads their components in place.
 class FieldReader {
@@ -152,6 +327,9 @@ class FieldReader {
   /** Bounds of the repetition in hand within `text`. */
   private from = 0;
   private to = -1;
+  /** The last component read in this repetition, and where it starts. */
+  private cursorPosition = 1;
+  private cursorStart = 0;
 
   constructor(message: Hl7Message) {
     this.d = message.delimiters;
@@ -174,22 +352,34 @@ class FieldReader {
       return false;
     }
     this.from = this.to + 1;
+    this.cursorPosition = 1;
+    this.cursorStart = this.from;
     const end = this.text.indexOf(this.d.repetition, this.from);
     this.to = end === -1 ? this.text.length : end;
     return true;
   }
 
-  /** A component of the repetition in hand, unescaped; its first subcomponent only if asked. */
+  /**
+   * A component of the repetition in hand, unescaped; its first subcomponent only if asked.
+   * Components read in rising order are found from the last one read, not from the start.
+   */
   component(position: number, firstSubcomponent = false): string | null {
     const separator = this.d.component;
+    let skipped = 1;
     let start = this.from;
-    for (let skipped = 1; skipped < position; skipped++) {
+    if (position >= this.cursorPosition) {
+      skipped = this.cursorPosition;
+      start = this.cursorStart;
+    }
+    for (; skipped < position; skipped++) {
       const at = this.text.indexOf(separator, start);
       if (at === -1 || at >= this.to) {
         return '';
       }
       start = at + 1;
     }
+    this.cursorPosition = position;
+    this.cursorStart = start;
     let end = this.text.indexOf(separator, start);
     if (end === -1 || end > this.to) {
       end = this.to;
@@ -201,13 +391,21 @@ class FieldReader {
       }
     }
     const raw = this.text.slice(start, end);
-    return raw === '""' ? null : unescapeHl7(raw, this.d, this.charset);
+    if (raw === '""') {
+      return null;
+    }
+    // Most values hold no escape: no call into the unescaper for them.
+    return raw.indexOf(this.d.escape) === -1 ? raw : unescapeHl7(raw, this.d, this.charset);
   }
 }
 
 function pushValue(list: string[], value: string | null): void {
-  const trimmed = value?.trim() ?? '';
+  const trimmed = trimmedValue(value);
   if (trimmed !== '') {
     list.push(trimmed);
   }
+}
+
+function trimmedValue(value: string | null): string {
+  return value === null ? '' : value.trim();
 }
