@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { dateOffsetDays, shiftHl7Date } from '../../transforms/deid/date-shift.js';
 import { DEFAULT_DATE_SHIFT_RANGE_DAYS } from '../../transforms/deid/rules.js';
-import { EMBEDDED_DOCUMENT_MARKER } from '../../transforms/hl7/index.js';
+import { EMBEDDED_DOCUMENT_MARKER, parseHl7, patientMrnOf } from '../../transforms/hl7/index.js';
 import type { Hl7JsonRecord } from '../../transforms/hl7/index.js';
 import { pseudonymize } from '../../transforms/pseudonym.js';
 import { deidentifiedRecord, recordText } from '../helpers/hl7-record.js';
@@ -162,5 +162,35 @@ describe('deidentifyHl7ToJson', () => {
       ['LAB', 'text', 'html', 'A', '[embedded document removed]'],
     ]);
     expect(message.record.segments[2].fields['OBX-5']).toBe('kept as sent');
+  });
+});
+
+describe('patientMrnOf', () => {
+  const MSH = 'MSH|^~\\&|APP|FAC|RAPP|RFAC|20240101120000||ADT^A01|C1|P|2.5.1';
+
+  function mrnOf(pid: string): string | undefined {
+    const parsed = parseHl7(`${MSH}\r${pid}`);
+    if (!parsed.ok) {
+      throw new Error(`test message did not parse: ${parsed.code}`);
+    }
+    return patientMrnOf(parsed.message);
+  }
+
+  it('takes the PID-3 repetition typed MR, wherever it stands', () => {
+    expect(mrnOf('PID|1||SSN1^^^SSA^SS~ MRN7 ^^^HOSP^ mr ~MRN8^^^HOSP^MR')).toBe('MRN7');
+  });
+
+  it('takes the first repetition when none is typed MR, unescaped and whole', () => {
+    expect(mrnOf('PID|1||A\\T\\1&X^^^HOSP^AN~B2^^^HOSP^PI')).toBe('A&1&X');
+  });
+
+  it('falls back to PID-2, then PID-4, when PID-3 gives nothing', () => {
+    expect(mrnOf('PID|1|OLD1^^^HOSP|""~^^^^MR')).toBe('OLD1');
+    expect(mrnOf('PID|1|||ALT4^^^HOSP')).toBe('ALT4');
+    expect(mrnOf('PID|1||   ')).toBeUndefined();
+  });
+
+  it('is undefined for a message without PID', () => {
+    expect(mrnOf('EVN|A01|20240101120000')).toBeUndefined();
   });
 });

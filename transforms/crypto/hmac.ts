@@ -18,6 +18,7 @@ const IPAD = 0x36;
 const OPAD = 0x5c;
 // Longer messages (none of the identifiers this is for) take the `createHmac` path.
 const MAX_MESSAGE_BYTES = 1024;
+const UTF8 = new TextEncoder();
 
 // `crypto.hash` arrived in Node 20.12; older runtimes take the `createHmac` path throughout.
 const oneShotHash: typeof nodeCrypto.hash | undefined = (
@@ -29,6 +30,8 @@ export class HmacSha256 {
   private readonly key: nodeCrypto.KeyObject;
   private readonly inner = Buffer.alloc(BLOCK_BYTES + MAX_MESSAGE_BYTES);
   private readonly outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES);
+  /** Where the message goes in `inner`, after the key's block. */
+  private readonly messageArea = this.inner.subarray(BLOCK_BYTES);
   /** Views of `inner` by length, so a call makes no new view for a length seen before. */
   private readonly views: Buffer[] = [];
 
@@ -56,14 +59,20 @@ export class HmacSha256 {
     if (oneShotHash === undefined || message.length * 3 > MAX_MESSAGE_BYTES) {
       return nodeCrypto.createHmac('sha256', this.key).update(message).digest('hex');
     }
-    const length = BLOCK_BYTES + this.inner.write(message, BLOCK_BYTES, 'utf8');
+    const length =
+      BLOCK_BYTES + UTF8.encodeInto(message, this.messageArea).written;
     let view = this.views[length];
     if (view === undefined) {
       view = this.inner.subarray(0, length);
       this.views[length] = view;
     }
-    // 'binary' is latin1: one character per byte, written back as the same bytes.
-    this.outer.write(oneShotHash('sha256', view, 'binary'), BLOCK_BYTES, 'latin1');
-    return oneShotHash('sha256', this.outer, 'hex');
+    // 'binary' is latin1: one character per byte, copied back as the same bytes. A loop of 32
+    // is cheaper here than `Buffer.write`, which dispatches on its encoding argument.
+    const inner = oneShotHash('sha256', view, 'binary');
+    const outer = this.outer;
+    for (let index = 0; index < DIGEST_BYTES; index++) {
+      outer[BLOCK_BYTES + index] = inner.charCodeAt(index);
+    }
+    return oneShotHash('sha256', outer, 'hex');
   }
 }

@@ -10,6 +10,7 @@ import { pseudonymize } from '../pseudonym.js';
 import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
 import type { DeidContext } from '../types.js';
 import type { Hl7Delimiters } from './delimiters.js';
+import { unescapeHl7 } from './escape.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
 import { NULL_VALUE } from './repetition.js';
 import { canonicalField, fieldParts, hl7ToJson } from './to-json.js';
@@ -60,19 +61,58 @@ export function deidentifyHl7ToJson(message: Hl7Message, ctx: DeidContext): Hl7J
  * @param message - a parsed message, before de-identification
  */
 export function patientMrnOf(message: Hl7Message): string | undefined {
-  const pid = message.segments.find((segment) => segment.name === 'PID');
+  let pid: Hl7Segment | undefined;
+  for (const segment of message.segments) {
+    if (segment.name === 'PID') {
+      pid = segment;
+      break;
+    }
+  }
   if (pid === undefined) {
     return undefined;
   }
-  const ids = pid.repetitions(3);
-  const chosen = ids.find((id) => (id.get(5) ?? '').trim().toUpperCase() === 'MR') ?? ids[0];
-  for (const candidate of [chosen?.get(1), pid.getValue(2, 1, 1), pid.getValue(4, 1, 1)]) {
+  // Read in place, every message: the repetitions are scanned, not split into objects.
+  const d = message.delimiters;
+  const ids = pid.getFieldText(3);
+  let chosen: string | undefined;
+  for (let from = 0; from <= ids.length && ids !== ''; ) {
+    const end = ids.indexOf(d.repetition, from);
+    const to = end === -1 ? ids.length : end;
+    const id = ids.slice(from, to);
+    chosen ??= id;
+    if ((componentOf(id, 5, message) ?? '').trim().toUpperCase() === 'MR') {
+      chosen = id;
+      break;
+    }
+    from = to + 1;
+  }
+  for (const candidate of [
+    chosen === undefined ? undefined : componentOf(chosen, 1, message),
+    pid.getValue(2, 1, 1),
+    pid.getValue(4, 1, 1),
+  ]) {
     const value = candidate?.trim();
     if (value) {
       return value;
     }
   }
   return undefined;
+}
+
+/** A component of one repetition as written, unescaped (subcomponents and all); null for `""`. */
+function componentOf(repetition: string, position: number, message: Hl7Message): string | null {
+  const separator = message.delimiters.component;
+  let start = 0;
+  for (let skipped = 1; skipped < position; skipped++) {
+    const at = repetition.indexOf(separator, start);
+    if (at === -1) {
+      return '';
+    }
+    start = at + 1;
+  }
+  const end = repetition.indexOf(separator, start);
+  const part = repetition.slice(start, end === -1 ? repetition.length : end);
+  return part === NULL_VALUE ? null : unescapeHl7(part, message.delimiters, message.charset);
 }
 
 // Applies the rules to one message's fields as they are converted. One per message; its
