@@ -20,8 +20,10 @@ export function pseudonymize(
   value: string,
 ): string {
   const trimmed = value.trim();
-  const memo = keyedMemo<string>(pseudonymKey, namespace);
-  const known = memo.get(trimmed);
+  // A message control id is unique by definition: remembering it would only push out MRNs and
+  // references, which do come back.
+  const memo = namespace === 'message' ? undefined : keyedMemo<string>(pseudonymKey, namespace);
+  const known = memo?.get(trimmed);
   if (known !== undefined) {
     return known;
   }
@@ -29,7 +31,9 @@ export function pseudonymize(
   const pseudonym = hmacOf(pseudonymKey)
     .hex(`${namespace}\u0000${trimmed}`)
     .slice(0, PSEUDONYM_HEX_CHARS);
-  remember(memo, trimmed, pseudonym);
+  if (memo !== undefined) {
+    remember(memo, trimmed, pseudonym);
+  }
   return pseudonym;
 }
 

@@ -169,7 +169,7 @@ describe('patientMrnOf', () => {
   const MSH = 'MSH|^~\\&|APP|FAC|RAPP|RFAC|20240101120000||ADT^A01|C1|P|2.5.1';
 
   function mrnOf(pid: string): string | undefined {
-    const parsed = parseHl7(`${MSH}\r${pid}`);
+    const parsed = parseHl7(`${MSH}\r${pid}`, 0);
     if (!parsed.ok) {
       throw new Error(`test message did not parse: ${parsed.code}`);
     }

@@ -376,6 +376,18 @@ function applyToLeaf(
       return HAS_DIGIT.test(text) ? '' : text;
     case 'scrub':
       return record.scrubber().scrub(text);
+    case 'generalize':
+      if (method.to === 'year' || method.to === 'birth-year') {
+        // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
+        const year = /^\s*(\d{4})/.exec(text)?.[1];
+        if (year === undefined) {
+          return '';
+        }
+        return method.to === 'year'
+          ? year
+          : String(foldBirthYear(Number(year), record.referenceYear));
+      }
+      return undefined;
     default:
       return undefined;
   }
