@@ -1,7 +1,8 @@
 import { HmacSha256 } from './crypto/hmac.js';
 
 /** Namespaces keep a value that is both an MRN and, say, an account number apart. */
-export type PseudonymNamespace = 'patient-id' | 'account' | 'visit' | 'resource' | 'message' | 'other';
+export type PseudonymNamespace =
+  'patient-id' | 'account' | 'visit' | 'resource' | 'message' | 'other';
 
 const PSEUDONYM_HEX_CHARS = 24;
 

@@ -21,9 +21,8 @@ const MAX_MESSAGE_BYTES = 1024;
 const UTF8 = new TextEncoder();
 
 // `crypto.hash` arrived in Node 20.12; older runtimes take the `createHmac` path throughout.
-const oneShotHash: typeof nodeCrypto.hash | undefined = (
-  nodeCrypto as Partial<typeof nodeCrypto>
-).hash;
+const oneShotHash: typeof nodeCrypto.hash | undefined = (nodeCrypto as Partial<typeof nodeCrypto>)
+  .hash;
 
 /** HMAC-SHA256 under one key, for many calls on one thread. */
 export class HmacSha256 {
@@ -59,8 +58,7 @@ export class HmacSha256 {
     if (oneShotHash === undefined || message.length * 3 > MAX_MESSAGE_BYTES) {
       return nodeCrypto.createHmac('sha256', this.key).update(message).digest('hex');
     }
-    const length =
-      BLOCK_BYTES + UTF8.encodeInto(message, this.messageArea).written;
+    const length = BLOCK_BYTES + UTF8.encodeInto(message, this.messageArea).written;
     let view = this.views[length];
     if (view === undefined) {
       view = this.inner.subarray(0, length);

@@ -8,16 +8,7 @@
 
 /** What a scrubbed span was. */
 export type IdentifierKind =
-  | 'name'
-  | 'id'
-  | 'phone'
-  | 'address'
-  | 'zip'
-  | 'date'
-  | 'email'
-  | 'url'
-  | 'ip'
-  | 'ssn';
+  'name' | 'id' | 'phone' | 'address' | 'zip' | 'date' | 'email' | 'url' | 'ip' | 'ssn';
 
 /** Identifiers a record's structured fields carry, as read (unescaped). */
 export interface KnownIdentifiers {
@@ -58,15 +49,84 @@ export function emptyKnownIdentifiers(): KnownIdentifiers {
   return { names: [], ids: [], phones: [], addresses: [], zips: [], dates: [], emails: [] };
 }
 
+/**
+ * Known identifiers collected from their record only when first read: most records never are
+ * (their scrubber is built another way, or they have no free text). Subclasses say how to
+ * collect; a class with getters rather than closures, since one is made per record. The lists
+ * are getters, so spreading or serialising the object gives `{}`.
+ */
+export abstract class KnownOnRead implements KnownIdentifiers {
+  private collected: KnownIdentifiers | undefined;
+
+  /** Reads the record's identifiers; called once, on first use. */
+  protected abstract collect(): KnownIdentifiers;
+
+  get names(): string[] {
+    return this.all().names;
+  }
+
+  get ids(): string[] {
+    return this.all().ids;
+  }
+
+  get phones(): string[] {
+    return this.all().phones;
+  }
+
+  get addresses(): string[] {
+    return this.all().addresses;
+  }
+
+  get zips(): string[] {
+    return this.all().zips;
+  }
+
+  get dates(): string[] {
+    return this.all().dates;
+  }
+
+  get emails(): string[] {
+    return this.all().emails;
+  }
+
+  private all(): KnownIdentifiers {
+    this.collected ??= this.collect();
+    return this.collected;
+  }
+}
+
 const MONTH =
   '(?:January|February|March|April|May|June|July|August|September|October|November|December|' +
   'Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)';
 const LABEL = String.raw`(?:\s+(?:number|num|no\.?|#))?`;
 const ID_KEYWORDS =
-  '(?:MRN|MR#|medical\\s+record' + LABEL + '|record' + LABEL + '|acct' + LABEL + '|account' + LABEL +
-  '|policy' + LABEL + '|member\\s+id|subscriber\\s+id|claim' + LABEL + '|chart' + LABEL +
-  '|patient\\s+id|visit' + LABEL + '|encounter' + LABEL + '|licen[cs]e' + LABEL +
-  '|certificate' + LABEL + '|serial' + LABEL + '|device\\s+id|plate' + LABEL + '|VIN|ID)';
+  '(?:MRN|MR#|medical\\s+record' +
+  LABEL +
+  '|record' +
+  LABEL +
+  '|acct' +
+  LABEL +
+  '|account' +
+  LABEL +
+  '|policy' +
+  LABEL +
+  '|member\\s+id|subscriber\\s+id|claim' +
+  LABEL +
+  '|chart' +
+  LABEL +
+  '|patient\\s+id|visit' +
+  LABEL +
+  '|encounter' +
+  LABEL +
+  '|licen[cs]e' +
+  LABEL +
+  '|certificate' +
+  LABEL +
+  '|serial' +
+  LABEL +
+  '|device\\s+id|plate' +
+  LABEL +
+  '|VIN|ID)';
 
 interface Pattern {
   kind: IdentifierKind;

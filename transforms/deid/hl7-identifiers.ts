@@ -1,7 +1,7 @@
 import type { Hl7Delimiters } from '../hl7/delimiters.js';
 import type { Hl7Message, Hl7Segment } from '../hl7/message.js';
 import { unescapeHl7 } from '../hl7/escape.js';
-import { emptyKnownIdentifiers, KnownValues } from './free-text.js';
+import { emptyKnownIdentifiers, KnownOnRead, KnownValues } from './free-text.js';
 import type { KnownIdentifiers, ScrubberSource, ScrubOptions, TextScrubber } from './free-text.js';
 
 /*
@@ -60,41 +60,13 @@ export function collectHl7Identifiers(message: Hl7Message): KnownIdentifiers & S
   return new MessageIdentifiers(message);
 }
 
-// A class with getters rather than closures: one is made per message.
-class MessageIdentifiers implements KnownIdentifiers, ScrubberSource {
+// Its lists are read only by the leak checker; de-identification asks for the scrubber.
+class MessageIdentifiers extends KnownOnRead implements ScrubberSource {
   private readonly message: Hl7Message;
-  private collected: KnownIdentifiers | undefined;
 
   constructor(message: Hl7Message) {
+    super();
     this.message = message;
-  }
-
-  get names(): string[] {
-    return this.all().names;
-  }
-
-  get ids(): string[] {
-    return this.all().ids;
-  }
-
-  get phones(): string[] {
-    return this.all().phones;
-  }
-
-  get addresses(): string[] {
-    return this.all().addresses;
-  }
-
-  get zips(): string[] {
-    return this.all().zips;
-  }
-
-  get dates(): string[] {
-    return this.all().dates;
-  }
-
-  get emails(): string[] {
-    return this.all().emails;
   }
 
   createScrubber(options: ScrubOptions): TextScrubber {
@@ -103,12 +75,10 @@ class MessageIdentifiers implements KnownIdentifiers, ScrubberSource {
     return values.scrubber(options);
   }
 
-  private all(): KnownIdentifiers {
-    if (this.collected === undefined) {
-      this.collected = emptyKnownIdentifiers();
-      collectMessage(this.message, new ListsSink(this.collected));
-    }
-    return this.collected;
+  protected collect(): KnownIdentifiers {
+    const known = emptyKnownIdentifiers();
+    collectMessage(this.message, new ListsSink(known));
+    return known;
   }
 }
 

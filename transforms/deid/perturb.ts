@@ -27,6 +27,6 @@ export function perturbNumber(
   const unit = Number.parseInt(digest.slice(0, 8), 16) / 0xffffffff;
   const number = Number(trimmed);
   const moved = number * (1 + (unit * 2 - 1) * span);
-  const decimals = roundTo ?? (trimmed.split('.')[1]?.length ?? 0);
+  const decimals = roundTo ?? trimmed.split('.')[1]?.length ?? 0;
   return moved.toFixed(decimals);
 }

@@ -75,7 +75,7 @@ export function patientMrnOf(message: Hl7Message): string | undefined {
   const d = message.delimiters;
   const ids = pid.getFieldText(3);
   let chosen: string | undefined;
-  for (let from = 0; from <= ids.length && ids !== ''; ) {
+  for (let from = 0; from <= ids.length && ids !== '';) {
     const end = ids.indexOf(d.repetition, from);
     const to = end === -1 ? ids.length : end;
     const id = ids.slice(from, to);
