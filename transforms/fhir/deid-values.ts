@@ -105,7 +105,16 @@ export function foldAgeQuantity(element: JsonObject): JsonObject {
  * @param record - the record's offset
  */
 export function shiftIfDate(value: string, record: RecordDeid): string {
-  const offsetDays = record.offsetDays;
+  return shiftDateBy(value, record.offsetDays);
+}
+
+/**
+ * `shiftIfDate` with the offset already read.
+ *
+ * @param value - a string element
+ * @param offsetDays - the patient's offset
+ */
+export function shiftDateBy(value: string, offsetDays: number): string {
   return shiftFullFhirDate(value, offsetDays) ?? shiftFhirDate(value, offsetDays) ?? value;
 }
 

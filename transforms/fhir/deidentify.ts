@@ -21,7 +21,7 @@ import {
   generalizeValue,
   MASKED_DATA_EXTENSION,
   scrubNarrative,
-  shiftIfDate,
+  shiftDateBy,
 } from './deid-values.js';
 import { applyFhirPathRules, isHandled, REDACTED } from './fhirpath-rules.js';
 import type { HandledNodes } from './fhirpath-rules.js';
@@ -58,10 +58,16 @@ const HYPHEN = 0x2d;
 const NO_IDENTITIES: IdentityMap = new Map();
 // An NDJSON line comes with no options and is no Bundle entry; these spare an object per line.
 const NO_OPTIONS: DeidOptions = Object.freeze({});
-const TOP_LEVEL = Object.freeze({ fullUrl: undefined, contained: false });
-// The element tables as maps: most names are in no table, and a map answers that fastest.
-const ELEMENT_RULE_MAPS = new Map<string, ReadonlyMap<string, ElementRule>>();
+// The element tables as maps, one per resource type: most names are in no table, and a map
+// answers that fastest. A name with no rule gets its text kind in the same map when first met,
+// so one lookup tells what to do with a top-level element; names come from the input, so each
+// map stops growing at a bound.
+const ELEMENT_RULE_MAPS = new Map<string, Map<string, TopLevelRule>>();
 const MAX_RULE_MAPS = 256;
+const MAX_TOP_LEVEL_NAMES = 1024;
+
+/** A top-level element's rule, or the text kind of an element with none. */
+type TopLevelRule = ElementRule | number;
 
 // Far deeper than any real resource; a guard against crafted input exhausting the stack.
 const MAX_DEPTH = 256;
@@ -80,15 +86,26 @@ const NAME_KINDS: ReadonlyMap<string, number> = new Map([
   ...[...DATE_ELEMENTS].map((name) => [name, DATE_ELEMENT] as const),
 ]);
 
+// Every name the walk has met, with its kind: a feed uses a few hundred element names, and one
+// lookup then answers what a table lookup and three suffix tests did. Names come from the input,
+// so the map stops growing at a bound; names past it are worked out each time.
+const KNOWN_NAME_KINDS = new Map<string, number>(NAME_KINDS);
+const MAX_KNOWN_NAMES = 4096;
+
 /** What an element's name says about its value: a table, then the `…Date(Time)` suffixes. */
 function kindOfName(name: string): number {
-  const kind = NAME_KINDS.get(name);
-  if (kind !== undefined) {
-    return kind;
+  const known = KNOWN_NAME_KINDS.get(name);
+  if (known !== undefined) {
+    return known;
   }
-  return name.endsWith('DateTime') || name.endsWith('Date') || name.endsWith('Instant')
-    ? DATE_ELEMENT
-    : PLAIN;
+  const kind =
+    name.endsWith('DateTime') || name.endsWith('Date') || name.endsWith('Instant')
+      ? DATE_ELEMENT
+      : PLAIN;
+  if (KNOWN_NAME_KINDS.size < MAX_KNOWN_NAMES) {
+    KNOWN_NAME_KINDS.set(name, kind);
+  }
+  return kind;
 }
 
 /** What every step of the walk needs. */
@@ -189,9 +206,7 @@ export function deidentifyResource(
         compiled.rules.preset === 'limited-data-set' ? LIMITED_DATA_SET_POLICY : SAFE_HARBOR_POLICY,
       handled,
     };
-    const fullUrl = options.fullUrl;
-    const place = fullUrl === undefined ? TOP_LEVEL : { fullUrl, contained: false };
-    return deidResource(input, walk, place, 0);
+    return deidResource(input, walk, options.fullUrl, false, 0);
   } catch (error) {
     if (error instanceof DepthLimitError || error instanceof RangeError) {
       return undefined;
@@ -200,10 +215,22 @@ export function deidentifyResource(
   }
 }
 
-function elementRuleMapFor(resourceType: string): ReadonlyMap<string, ElementRule> {
+function topLevelRuleOf(rules: Map<string, TopLevelRule>, name: string): TopLevelRule {
+  const known = rules.get(name);
+  if (known !== undefined) {
+    return known;
+  }
+  const kind = textKindOf(name);
+  if (rules.size < MAX_TOP_LEVEL_NAMES) {
+    rules.set(name, kind);
+  }
+  return kind;
+}
+
+function elementRuleMapFor(resourceType: string): Map<string, TopLevelRule> {
   let rules = ELEMENT_RULE_MAPS.get(resourceType);
   if (rules === undefined) {
-    rules = new Map(Object.entries(elementRulesFor(resourceType)));
+    rules = new Map<string, TopLevelRule>(Object.entries(elementRulesFor(resourceType)));
     // Resource types come from the input; unknown ones are not kept.
     if (ELEMENT_RULE_MAPS.size < MAX_RULE_MAPS && isR4ResourceType(resourceType)) {
       ELEMENT_RULE_MAPS.set(resourceType, rules);
@@ -212,10 +239,12 @@ function elementRuleMapFor(resourceType: string): ReadonlyMap<string, ElementRul
   return rules;
 }
 
+// `fullUrl` is the Bundle entry's; `contained` tells a resource inside another's `contained`.
 function deidResource(
   resource: JsonObject,
   outer: Walk,
-  place: { fullUrl: string | undefined; contained: boolean },
+  fullUrl: string | undefined,
+  contained: boolean,
   depth: number,
 ): JsonObject {
   if (depth > MAX_DEPTH) {
@@ -228,8 +257,8 @@ function deidResource(
       : outer;
   const rules = elementRuleMapFor(resourceType);
   // Contained ids are local to their container (`#p1`) and identify nothing outside it.
-  const replacesId = rules.get('id') === 'resource-id' && !place.contained;
-  const pseudonymId = replacesId ? pseudonymousIdOf(resource, walk, place.fullUrl) : undefined;
+  const replacesId = rules.get('id') === 'resource-id' && !contained;
+  const pseudonymId = replacesId ? pseudonymousIdOf(resource, walk, fullUrl) : undefined;
   const result: JsonObject = {};
 
   for (const name in resource) {
@@ -244,12 +273,14 @@ function deidResource(
     } else if (name === 'id' && replacesId) {
       setIfDefined(result, name, pseudonymId);
     } else if (name === 'contained' && Array.isArray(value)) {
-      const inside = { fullUrl: undefined, contained: true };
       result.contained = value
         .filter(isJsonObject)
-        .map((item) => deidResource(item, walk, inside, depth + 1));
+        .map((item) => deidResource(item, walk, undefined, true, depth + 1));
     } else {
-      setIfNotDropped(result, name, applyRule(rules.get(name), name, value, walk, depth + 1));
+      const output = applyRule(topLevelRuleOf(rules, name), name, value, walk, depth + 1);
+      if (output !== DROP) {
+        result[name] = output;
+      }
     }
   }
 
@@ -271,14 +302,14 @@ function pseudonymousIdOf(
 }
 
 function applyRule(
-  rule: ElementRule | undefined,
+  rule: TopLevelRule,
   name: string,
   value: unknown,
   walk: Walk,
   depth: number,
 ): unknown {
-  if (rule === undefined) {
-    return deidValue(value, walk, depth, textKindOf(name));
+  if (typeof rule === 'number') {
+    return deidValue(value, walk, depth, rule);
   }
   switch (rule) {
     case 'drop':
@@ -329,13 +360,21 @@ function deidValue(value: unknown, walk: Walk, depth: number, kind = PLAIN): unk
   if (Array.isArray(value)) {
     return deidArray(value, walk, depth, kind);
   }
-  if (walk.handled !== undefined && walk.handled.objects.has(value)) {
-    return copyDecided(value);
-  }
+  return deidObject(value as JsonObject, walk, depth);
+}
 
-  const element = value as JsonObject;
+// An object value (not an array), already checked against the depth limit.
+function deidObject(element: JsonObject, walk: Walk, depth: number): unknown {
+  if (walk.handled !== undefined && walk.handled.objects.has(element)) {
+    return copyDecided(element);
+  }
+  // Most elements (a Coding, a Period, a Quantity) have none of the names that make an object a
+  // resource, Reference, extension or attachment; their names say so without reading them.
+  if (!hasMarkingName(element)) {
+    return deidElement(element, walk, depth, false);
+  }
   if (typeof element.resourceType === 'string') {
-    return deidResource(element, walk, { fullUrl: undefined, contained: false }, depth);
+    return deidResource(element, walk, undefined, false, depth);
   }
   if (isReference(element)) {
     return deidReference(element, walk, depth);
@@ -343,15 +382,40 @@ function deidValue(value: unknown, walk: Walk, depth: number, kind = PLAIN): unk
   if (typeof element.url === 'string') {
     return deidExtension(element, walk, depth);
   }
-  return deidElement(element, walk, depth);
+  return deidElement(element, walk, depth, isAttachmentWithData(element));
+}
+
+// Whether an object has one of the names `deidObject` reads to tell what it is. Property names
+// from JSON.parse are internalised, so each comparison is one of references.
+function hasMarkingName(element: JsonObject): boolean {
+  for (const name in element) {
+    if (
+      name === 'resourceType' ||
+      name === 'reference' ||
+      name === 'identifier' ||
+      name === 'url' ||
+      name === 'data'
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // Elements are copied on write: one that nothing below changes is returned as it came.
-function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject {
-  const attachment = isAttachmentWithData(element);
+// `attachment` tells an Attachment with embedded data, from `isAttachmentWithData`.
+function deidElement(
+  element: JsonObject,
+  walk: Walk,
+  depth: number,
+  attachment: boolean,
+): JsonObject {
   let result: JsonObject | undefined = attachment ? {} : undefined;
+  // Only an element with a `system` can be an age to fold.
+  let hasSystem = false;
   for (const name in element) {
     const value = element[name];
+    hasSystem ||= name === 'system';
     let output: unknown;
     if (walk.handled !== undefined && isHandled(walk.handled, element, name)) {
       output = copyDecided(value);
@@ -365,6 +429,11 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
       } else if (typeof value === 'string' && depth < MAX_DEPTH) {
         // Most values are strings: no call into deidValue just to find that out.
         output = deidString(value, walk, kind);
+      } else if (typeof value === 'object' && value !== null && depth < MAX_DEPTH) {
+        // Then objects and arrays, straight to the walk that fits them.
+        output = Array.isArray(value)
+          ? deidArray(value, walk, depth + 1, kind)
+          : deidObject(value as JsonObject, walk, depth + 1);
       } else {
         output = deidValue(value, walk, depth + 1, kind);
       }
@@ -380,7 +449,7 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
     }
   }
   if (result === undefined) {
-    return walk.policy.foldAges ? foldAgeQuantity(element) : element;
+    return hasSystem && walk.policy.foldAges ? foldAgeQuantity(element) : element;
   }
   if (attachment) {
     // Embedded documents cannot be scrubbed (Synthea notes name the patient): the bytes go and
@@ -393,7 +462,7 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
       result.extension = [...extension, MASKED_DATA_EXTENSION];
     }
   }
-  return walk.policy.foldAges ? foldAgeQuantity(result) : result;
+  return hasSystem && walk.policy.foldAges ? foldAgeQuantity(result) : result;
 }
 
 // Dates move by the patient's offset; free-text elements are scrubbed. A date element whose
@@ -401,8 +470,10 @@ function deidElement(element: JsonObject, walk: Walk, depth: number): JsonObject
 // shifted, so it goes rather than pass as sent; a year alone is kept, as Safe Harbor allows.
 function deidString(value: string, walk: Walk, kind: number): string | typeof DROP {
   // Every date starts `YYYY-`; the character check spares the full check most strings.
-  if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN && isFhirDateForm(value)) {
-    return shiftIfDate(value, walk.record);
+  if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN) {
+    if (value === lastDate.value || value === otherDate.value || isFhirDateForm(value)) {
+      return shiftDate(value, walk.record.offsetDays);
+    }
   }
   if (kind === DATE_ELEMENT) {
     return !walk.policy.shiftDates || YEAR_ONLY.test(value) ? value : DROP;
@@ -419,6 +490,30 @@ function textKindOf(name: string): number {
 }
 
 const YEAR_ONLY = /^\d{4}$/;
+
+// The last two dates shifted and what they gave: a patient's resources repeat their time stamps
+// (an Encounter's start is its Observations' effective time), so the next date is usually one of
+// them. Only dates in form are remembered, so a value found here is one.
+let lastDate = { value: '', offsetDays: 0, shifted: '' };
+let otherDate = { value: '', offsetDays: 0, shifted: '' };
+
+function shiftDate(value: string, offsetDays: number): string {
+  if (value === lastDate.value && offsetDays === lastDate.offsetDays) {
+    return lastDate.shifted;
+  }
+  if (value === otherDate.value && offsetDays === otherDate.offsetDays) {
+    return otherDate.shifted;
+  }
+  const shifted = shiftDateBy(value, offsetDays);
+  // The older entry makes way.
+  const entry = otherDate;
+  otherDate = lastDate;
+  lastDate = entry;
+  entry.value = value;
+  entry.offsetDays = offsetDays;
+  entry.shifted = shifted;
+  return shifted;
+}
 
 function setEmbeddedBinary(result: JsonObject, data: string, walk: Walk): void {
   if (walk.record.compiled.rules.embeddedDocuments === 'encrypt') {
@@ -525,9 +620,15 @@ function deidExtension(extension: JsonObject, walk: Walk, depth: number): unknow
   }
   if (isJsonObject(extension.valueAddress)) {
     const valueAddress = deidAddress(extension.valueAddress, walk, depth);
-    return valueAddress === DROP ? DROP : { ...deidElement(extension, walk, depth), valueAddress };
+    if (valueAddress === DROP) {
+      return DROP;
+    }
+    return {
+      ...deidElement(extension, walk, depth, isAttachmentWithData(extension)),
+      valueAddress,
+    };
   }
-  return deidElement(extension, walk, depth);
+  return deidElement(extension, walk, depth, isAttachmentWithData(extension));
 }
 
 function deidAddress(address: unknown, walk: Walk, depth: number): JsonObject | typeof DROP {
@@ -582,7 +683,7 @@ function deidIdentifier(
   const result: JsonObject = {};
   for (const name in identifier) {
     const value = identifier[name];
-    if (isHandled(walk.handled, identifier, name)) {
+    if (walk.handled !== undefined && isHandled(walk.handled, identifier, name)) {
       setIfNotDropped(result, name, copyDecided(value));
     } else if (name === 'value') {
       if (typeof value === 'string') {
@@ -607,7 +708,7 @@ function deidBundleEntry(entry: unknown, walk: Walk, depth: number): unknown {
       setIfDefined(result, name, rewritten.reference);
     } else if (name === 'resource' && isJsonObject(value)) {
       const fullUrl = typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined;
-      result.resource = deidResource(value, walk, { fullUrl, contained: false }, depth + 1);
+      result.resource = deidResource(value, walk, fullUrl, false, depth + 1);
     } else if (name !== 'request' && name !== 'response' && name !== 'search' && name !== 'link') {
       setIfNotDropped(result, name, deidValue(value, walk, depth + 1));
     }
@@ -633,7 +734,13 @@ function withNestedEntries(bundle: JsonObject, walk: Walk): IdentityMap {
 
 // FHIR elements must hold a value or children; what de-identification empties goes entirely.
 function dropIfEmpty(element: JsonObject): JsonObject | typeof DROP {
-  return Object.keys(element).length === 0 ? DROP : element;
+  // What Object.keys(element).length === 0 tells, without making the array.
+  for (const name in element) {
+    if (Object.hasOwn(element, name)) {
+      return element;
+    }
+  }
+  return DROP;
 }
 
 function mapItems(value: unknown, map: (item: unknown) => unknown): unknown {
@@ -689,6 +796,7 @@ function deidArray(items: unknown[], walk: Walk, depth: number, kind: number): u
   let result: unknown[] | undefined;
   for (let index = 0; index < items.length; index++) {
     const item: unknown = items[index];
+    // Strings and objects go straight to their walk, as in `deidElement`.
     const output = deidValue(item, walk, depth + 1, kind);
     if (result === undefined) {
       if (output === item) {

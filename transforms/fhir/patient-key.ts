@@ -1,5 +1,6 @@
 import { keyedMemo, pseudonymize, remember } from '../pseudonym.js';
 import { isJsonObject } from './json.js';
+import { simpleReferenceSlash } from './references.js';
 import type { JsonObject } from './json.js';
 
 /*
@@ -136,14 +137,15 @@ function referencedPatient(
     if (remembered !== undefined) {
       return remembered;
     }
-    const literal = PATIENT_REFERENCE.exec(target);
+    const id = patientIdOf(target);
     const known =
-      patientKeys?.get(target) ?? (literal ? patientKeys?.get(`Patient/${literal[1]}`) : undefined);
+      patientKeys?.get(target) ??
+      (id !== undefined ? patientKeys?.get(`Patient/${id}`) : undefined);
     if (known !== undefined) {
       return known;
     }
-    if (literal !== null) {
-      const pseudonym = pseudonymize(pseudonymKey, 'resource', `Patient/${literal[1]}`);
+    if (id !== undefined) {
+      const pseudonym = pseudonymize(pseudonymKey, 'resource', `Patient/${id}`);
       if (memo !== undefined) {
         remember(memo, target, pseudonym);
       }
@@ -156,6 +158,16 @@ function referencedPatient(
   }
   return undefined;
 }
+
+// The Patient id a reference names: `Patient/id` read directly, any other form by the pattern.
+function patientIdOf(target: string): string | undefined {
+  if (simpleReferenceSlash(target) === PATIENT_TYPE.length && target.startsWith(PATIENT_TYPE)) {
+    return target.slice(PATIENT_TYPE.length + 1);
+  }
+  return PATIENT_REFERENCE.exec(target)?.[1];
+}
+
+const PATIENT_TYPE = 'Patient';
 
 function isMedicalRecordNumber(identifier: JsonObject): boolean {
   const type = identifier.type;

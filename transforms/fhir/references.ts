@@ -122,13 +122,16 @@ export function rewriteReference(
 }
 
 function rewriteUnresolved(reference: string, pseudonymKey: Uint8Array): RewrittenReference {
-  const literal = LITERAL_REFERENCE.exec(reference);
-  if (literal !== null && isR4ResourceType(literal[1])) {
-    const [, targetType, id] = literal;
+  // `Type/id`, the usual form, is read without the pattern; it is then its own `Type/id`.
+  const slash = simpleReferenceSlash(reference);
+  const literal = slash > 0 ? undefined : LITERAL_REFERENCE.exec(reference);
+  const targetType = slash > 0 ? reference.slice(0, slash) : literal?.[1];
+  if (targetType !== undefined && isR4ResourceType(targetType)) {
     if (!IDENTITY_RESOURCE_TYPES.has(targetType)) {
       return { reference, targetType };
     }
-    const pseudonymId = pseudonymize(pseudonymKey, 'resource', `${targetType}/${id}`);
+    const typeAndId = literal ? `${targetType}/${literal[2]}` : reference;
+    const pseudonymId = pseudonymize(pseudonymKey, 'resource', typeAndId);
     return { reference: `${targetType}/${pseudonymId}`, targetType };
   }
 
@@ -144,6 +147,54 @@ function rewriteUnresolved(reference: string, pseudonymKey: Uint8Array): Rewritt
     return { reference: `urn:pseudonym:${pseudonymUrn}`, targetType: undefined };
   }
   return { reference, targetType: undefined };
+}
+
+/**
+ * Returns where the slash of a reference of the form `Type/id` is, when it is exactly that: one
+ * slash, a type of `[A-Z][A-Za-z]+` and an id of 1 to 64 of `[A-Za-z0-9-.]`; otherwise -1. Such
+ * a reference matches the literal reference pattern with those two parts, and most do; the
+ * pattern is left for the others.
+ *
+ * @param reference - a Reference string
+ */
+export function simpleReferenceSlash(reference: string): number {
+  const slash = reference.indexOf('/');
+  const idLength = reference.length - slash - 1;
+  if (slash < 2 || idLength < 1 || idLength > 64) {
+    return -1;
+  }
+  const first = reference.charCodeAt(0);
+  if (first < UPPER_A || first > UPPER_Z) {
+    return -1;
+  }
+  for (let index = 1; index < slash; index++) {
+    if (!isLetter(reference.charCodeAt(index))) {
+      return -1;
+    }
+  }
+  for (let index = slash + 1; index < reference.length; index++) {
+    const code = reference.charCodeAt(index);
+    if (
+      !isLetter(code) &&
+      !(code >= DIGIT_0 && code <= DIGIT_9) &&
+      code !== 0x2d &&
+      code !== 0x2e
+    ) {
+      return -1;
+    }
+  }
+  return slash;
+}
+
+const UPPER_A = 0x41;
+const UPPER_Z = 0x5a;
+const LOWER_A = 0x61;
+const LOWER_Z = 0x7a;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+
+function isLetter(code: number): boolean {
+  return (code >= UPPER_A && code <= UPPER_Z) || (code >= LOWER_A && code <= LOWER_Z);
 }
 
 function rewriteResolved(

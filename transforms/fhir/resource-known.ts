@@ -1,5 +1,5 @@
 import { collectFhirIdentifiers } from '../deid/fhir-identifiers.js';
-import { emptyKnownIdentifiers } from '../deid/free-text.js';
+import { emptyKnownIdentifiers, KnownOnRead } from '../deid/free-text.js';
 import type { KnownIdentifiers } from '../deid/free-text.js';
 import type { JsonObject } from './json.js';
 import { IDENTITY_RESOURCE_TYPES } from './references.js';
@@ -22,45 +22,16 @@ export function knownOfResource(resource: JsonObject): KnownIdentifiers {
   return new CollectedOnRead(resource);
 }
 
-// A class with getters rather than closures: one is made per person resource.
-class CollectedOnRead implements KnownIdentifiers {
+// One is made per person resource.
+class CollectedOnRead extends KnownOnRead {
   private readonly resource: JsonObject;
-  private collected: KnownIdentifiers | undefined;
 
   constructor(resource: JsonObject) {
+    super();
     this.resource = resource;
   }
 
-  get names(): string[] {
-    return this.all().names;
-  }
-
-  get ids(): string[] {
-    return this.all().ids;
-  }
-
-  get phones(): string[] {
-    return this.all().phones;
-  }
-
-  get addresses(): string[] {
-    return this.all().addresses;
-  }
-
-  get zips(): string[] {
-    return this.all().zips;
-  }
-
-  get dates(): string[] {
-    return this.all().dates;
-  }
-
-  get emails(): string[] {
-    return this.all().emails;
-  }
-
-  private all(): KnownIdentifiers {
-    this.collected ??= collectFhirIdentifiers([this.resource]);
-    return this.collected;
+  protected collect(): KnownIdentifiers {
+    return collectFhirIdentifiers([this.resource]);
   }
 }
