@@ -115,6 +115,14 @@ describe('HL7 v2 identifiers for the free-text scrubber', () => {
     });
   });
 
+  it('serialises as its lists, not as an empty object', () => {
+    const known = collectHl7Identifiers(parse(MESSAGE));
+    const copy = JSON.parse(JSON.stringify(known)) as Record<string, string[]>;
+
+    expect(copy.names).toEqual(['Fakename', 'Romeo', 'J', 'Testpatient', 'Tango']);
+    expect(copy.ids).toEqual(['MRN123456', 'ACCT998877']);
+  });
+
   it("scrubs the message's own identifiers from its free text", () => {
     const scrubber = createTextScrubber(collectHl7Identifiers(parse(MESSAGE)), { dates: true });
     expect(

@@ -165,6 +165,32 @@ describe('deidentifyHl7ToJson', () => {
   });
 });
 
+describe('OBX-5 rules chosen by OBX-2', () => {
+  // The same OBX-2 text reads as `TX` under `^` and as `TX^X` where `#` separates components.
+  const standard = [
+    'MSH|^~\\&|APP|FAC|RAPP|RFAC|20240101120000||ORU^R01|C1|P|2.5.1',
+    'PID|1||MRN1^^^HOSP^MR||DOE^JANE',
+    'OBX|1|TX^X|11329-0^History^LN||Jane Doe called from MRN1',
+  ].join('\r');
+  const otherDelimiters = [
+    'MSH|#~\\&|APP|FAC|RAPP|RFAC|20240101120000||ORU#R01|C2|P|2.5.1',
+    'PID|1||MRN2###HOSP#MR||ROE#JOHN',
+    'OBX|1|TX^X|11329-0#History#LN||Plain note^kept',
+  ].join('\r');
+
+  it('reads the condition with each message its own delimiters, whatever came before', () => {
+    for (let round = 0; round < 2; round++) {
+      const other = deidentifiedRecord(otherDelimiters, ctx);
+      const scrubbed = deidentifiedRecord(standard, ctx);
+
+      expect(recordText(scrubbed, 'OBX-5')).toBe('[NAME] [NAME] called from [ID]');
+      // `TX^X` is no free-text type there: no rule names the field, so it stays as sent.
+      const obx = other.segments.find((segment) => segment.segment === 'OBX');
+      expect(obx?.fields['OBX-5']).toBe('Plain note^kept');
+    }
+  });
+});
+
 describe('patientMrnOf', () => {
   const MSH = 'MSH|^~\\&|APP|FAC|RAPP|RFAC|20240101120000||ADT^A01|C1|P|2.5.1';
 

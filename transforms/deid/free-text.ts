@@ -53,7 +53,8 @@ export function emptyKnownIdentifiers(): KnownIdentifiers {
  * Known identifiers collected from their record only when first read: most records never are
  * (their scrubber is built another way, or they have no free text). Subclasses say how to
  * collect; a class with getters rather than closures, since one is made per record. The lists
- * are getters, so spreading or serialising the object gives `{}`.
+ * are getters: spreading the object gives `{}` (read the lists, or `toJSON`), so it is made and
+ * used on one thread and never copied.
  */
 export abstract class KnownOnRead implements KnownIdentifiers {
   private collected: KnownIdentifiers | undefined;
@@ -87,6 +88,11 @@ export abstract class KnownOnRead implements KnownIdentifiers {
 
   get emails(): string[] {
     return this.all().emails;
+  }
+
+  /** The lists as plain data, so that serialising the object does not give `{}`. */
+  toJSON(): KnownIdentifiers {
+    return this.all();
   }
 
   private all(): KnownIdentifiers {

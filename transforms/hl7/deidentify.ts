@@ -75,7 +75,7 @@ export function patientMrnOf(message: Hl7Message): string | undefined {
   const d = message.delimiters;
   const ids = pid.getFieldText(3);
   let chosen: string | undefined;
-  for (let from = 0; from <= ids.length && ids !== '';) {
+  for (let from = 0; ids !== '' && from <= ids.length;) {
     const end = ids.indexOf(d.repetition, from);
     const to = end === -1 ? ids.length : end;
     const id = ids.slice(from, to);
@@ -123,8 +123,6 @@ class RuleEditor implements Hl7FieldEditor {
   private readonly charset: string | undefined;
   /** The method deciding each field of the segment in hand, by field number. */
   private methods: ReadonlyArray<DeidMethod | undefined> = [];
-  /** Repetition, component, subcomponent and escape characters, filled on first use. */
-  private readonly delimiterCodes: number[] = [];
 
   constructor(record: RecordDeid, message: Hl7Message) {
     this.record = record;
@@ -137,7 +135,7 @@ class RuleEditor implements Hl7FieldEditor {
     if (rules.length === 0) {
       return false;
     }
-    this.methods = decideFields(segment, rules);
+    this.methods = decideFields(segment, rules, this.d);
     return true;
   }
 
@@ -157,23 +155,7 @@ class RuleEditor implements Hl7FieldEditor {
 
   /** True when the field is one value with nothing to unescape: its text is its leaf. */
   private isLeaf(text: string): boolean {
-    const { repetition, component, subcomponent, escape } = this.d;
-    const codes = this.delimiterCodes;
-    if (codes.length === 0) {
-      codes.push(
-        repetition.charCodeAt(0),
-        component.charCodeAt(0),
-        subcomponent.charCodeAt(0),
-        escape.charCodeAt(0),
-      );
-    }
-    for (let at = 0; at < text.length; at++) {
-      const code = text.charCodeAt(at);
-      if (code === codes[0] || code === codes[1] || code === codes[2] || code === codes[3]) {
-        return false;
-      }
-    }
-    return true;
+    return isPlainValue(text, this.d);
   }
 
   /** The field split to its leaves, unescaped. */
@@ -212,6 +194,7 @@ class RuleEditor implements Hl7FieldEditor {
 function decideFields(
   segment: Hl7Segment,
   rules: readonly CompiledHl7Rule[],
+  d: Hl7Delimiters,
 ): ReadonlyArray<DeidMethod | undefined> {
   let decisions = DECISIONS.get(rules);
   if (decisions === undefined) {
@@ -224,15 +207,18 @@ function decideFields(
     DECISIONS.set(rules, decisions);
   }
   // The commonest case (OBX-5 rules that read OBX-2): one condition field and no `*`. Its
-  // answer follows the field as written, which needs no trimming or upper-casing to look up.
+  // answer follows the field as written when the field holds no delimiter or escape (then the
+  // text is the value whatever the message's delimiters), with no trimming or upper-casing.
   if (!decisions.anyField && decisions.conditionFields.length === 1) {
     const written = segment.getFieldText(decisions.conditionFields[0]);
-    let methods = decisions.byWritten.get(written);
-    if (methods === undefined) {
-      methods = decide(segment, rules);
-      remember(decisions.byWritten, written, methods);
+    if (isPlainValue(written, d)) {
+      let methods = decisions.byWritten.get(written);
+      if (methods === undefined) {
+        methods = decide(segment, rules);
+        rememberDecision(decisions.byWritten, written, methods);
+      }
+      return methods;
     }
-    return methods;
   }
 
   let key = decisions.anyField ? String(segment.fieldCount) : '';
@@ -244,7 +230,7 @@ function decideFields(
   let methods = decisions.byKey.get(key);
   if (methods === undefined) {
     methods = decide(segment, rules);
-    remember(decisions.byKey, key, methods);
+    rememberDecision(decisions.byKey, key, methods);
   }
   return methods;
 }
@@ -271,7 +257,7 @@ function decide(
   return methods;
 }
 
-function remember(
+function rememberDecision(
   answers: Map<string, ReadonlyArray<DeidMethod | undefined>>,
   key: string,
   methods: ReadonlyArray<DeidMethod | undefined>,
@@ -282,6 +268,16 @@ function remember(
   answers.set(key, methods);
 }
 
+/** True when a field holds no repetition, component, subcomponent or escape character. */
+function isPlainValue(text: string, d: Hl7Delimiters): boolean {
+  return (
+    !text.includes(d.repetition) &&
+    !text.includes(d.component) &&
+    !text.includes(d.subcomponent) &&
+    !text.includes(d.escape)
+  );
+}
+
 /** What decides a rules list's answers, and the answers so far. */
 interface Decisions {
   /** A rule selects every field, so the answer depends on the field count. */
@@ -289,7 +285,7 @@ interface Decisions {
   /** Fields that conditions read, in a fixed order. */
   conditionFields: number[];
   byKey: Map<string, ReadonlyArray<DeidMethod | undefined>>;
-  /** Answers by the one condition field as written, when that is all an answer depends on. */
+  /** Answers by the one condition field as written, for fields without delimiters or escapes. */
   byWritten: Map<string, ReadonlyArray<DeidMethod | undefined>>;
 }
 
