@@ -5,6 +5,7 @@ import { checkFhirPath } from '../../transforms/deid/compile.js';
 import { dateOffsetDays, shiftFhirDate } from '../../transforms/deid/date-shift.js';
 import { decryptField, deriveFieldKeys } from '../../transforms/deid/field-crypto.js';
 import {
+  DEFAULT_DATE_SHIFT_RANGE_DAYS,
   hashDeidRules,
   parseDeidRulesFile,
   resolveDeidRules,
@@ -257,5 +258,65 @@ describe('reproducibility on the generated samples', () => {
       transformFhirDocument(bundle, contextFor('safe-harbor', {}, OTHER_KEY)),
     );
     expect([...pseudonymsIn(otherKeyText)].filter((value) => hl7Pseudonyms.has(value))).toEqual([]);
+  });
+});
+
+describe('HL7 v2 fields that are one plain value', () => {
+  // A plain field is edited without being split; the same value followed by an empty component
+  // takes the split path. Both must come out the same.
+  const ctx = contextFor('safe-harbor', {
+    hl7: [
+      { path: 'OBX-13', method: 'redact' },
+      { path: 'OBX-15', method: 'cryptoHash', namespace: 'other' },
+      { path: 'OBX-16', method: 'cryptoHash', namespace: 'other', part: 'id' },
+      { path: 'OBX-17', method: 'dateShift' },
+      { path: 'OBX-18', method: 'generalize', to: 'birth-year' },
+      { path: 'OBX-19', method: 'generalize', to: 'year' },
+      { path: 'OBX-20', method: 'scrub' },
+    ],
+  });
+
+  function obxFields(value: string): Record<string, unknown> {
+    const fields = Array.from({ length: 20 }, (_, index) => (index >= 12 ? value : ''));
+    fields[0] = '1';
+    fields[1] = 'NM';
+    const message = [
+      'MSH|^~\\&|APP|FAC|DEST|DEST|20240301080000||ORU^R01|C1|P|2.5.1',
+      'PID|1||MRN0042^^^HOSP^MR||Fakename^Bravo',
+      `OBX|${fields.join('|')}`,
+    ].join('\r');
+    const obx = deidentifiedRecord(message, ctx).segments.find((s) => s.segment === 'OBX');
+    return obx?.fields ?? {};
+  }
+
+  it('gives what the split path gives, method by method', () => {
+    for (const value of ['20240301', '19200105120000', 'Aug 15, 1942', 'N/A', 'MRN0042 seen']) {
+      const plain = obxFields(value);
+      const split = obxFields(`${value}^`);
+      for (const field of ['OBX-13', 'OBX-16', 'OBX-17', 'OBX-18', 'OBX-19', 'OBX-20']) {
+        expect(plain[field], `${field} of ${value}`).toEqual(split[field]);
+      }
+    }
+  });
+
+  it('edits each value as its rule says', () => {
+    const date = obxFields('19200105120000');
+    expect(date['OBX-13']).toBeUndefined();
+    expect(date['OBX-15']).toBe(pseudonymize(KEY, 'other', '19200105120000'));
+    expect(date['OBX-16']).toBe(pseudonymize(KEY, 'other', '19200105120000'));
+    const offset = dateOffsetDays(
+      KEY,
+      pseudonymize(KEY, 'patient-id', 'MRN0042'),
+      DEFAULT_DATE_SHIFT_RANGE_DAYS,
+    );
+    const shifted = new Date(Date.UTC(1920, 0, 5) + offset * 86_400_000);
+    expect(date['OBX-17']).toBe(`${shifted.toISOString().slice(0, 10).replaceAll('-', '')}120000`);
+    expect(date['OBX-18']).toBe('1936');
+    expect(date['OBX-19']).toBe('1920');
+    expect(obxFields('Aug 15, 1942')['OBX-17']).toBeUndefined();
+    expect(obxFields('N/A')['OBX-17']).toBe('N/A');
+    expect(obxFields('MRN0042 seen')['OBX-20']).toBe('[ID] seen');
+    expect(obxFields('   ')['OBX-15']).toBe('   ');
+    expect(obxFields('   ')['OBX-16']).toBeUndefined();
   });
 });

@@ -115,21 +115,19 @@ export function hl7BaselineText(message: Hl7Message): string {
   return parts.join('|');
 }
 
-/** Where collected values go; each gets a value as read (unescaped), or null for `""`. */
+/** The lists a collected value goes to (dates have their own call). */
+type ValueKind = Exclude<keyof KnownIdentifiers, 'dates'>;
+
+/** Where collected values go: trimmed, never empty. */
 interface IdentifierSink {
   /** False skips date fields. */
   readonly wantsDates: boolean;
-  name(value: string | null): void;
-  id(value: string | null): void;
-  phone(value: string | null): void;
-  email(value: string | null): void;
-  address(value: string | null): void;
-  zip(value: string | null): void;
+  add(kind: ValueKind, value: string): void;
   /** An ISO date, `YYYY-MM-DD`. */
   date(value: string): void;
 }
 
-// Fills the `KnownIdentifiers` lists, trimmed, empty values left out.
+// Fills the `KnownIdentifiers` lists.
 class ListsSink implements IdentifierSink {
   readonly wantsDates = true;
   private readonly known: KnownIdentifiers;
@@ -138,28 +136,8 @@ class ListsSink implements IdentifierSink {
     this.known = known;
   }
 
-  name(value: string | null): void {
-    pushValue(this.known.names, value);
-  }
-
-  id(value: string | null): void {
-    pushValue(this.known.ids, value);
-  }
-
-  phone(value: string | null): void {
-    pushValue(this.known.phones, value);
-  }
-
-  email(value: string | null): void {
-    pushValue(this.known.emails, value);
-  }
-
-  address(value: string | null): void {
-    pushValue(this.known.addresses, value);
-  }
-
-  zip(value: string | null): void {
-    pushValue(this.known.zips, value);
+  add(kind: ValueKind, value: string): void {
+    this.known[kind].push(value);
   }
 
   date(value: string): void {
@@ -167,8 +145,8 @@ class ListsSink implements IdentifierSink {
   }
 }
 
-// Feeds the scrubber's values the same trimmed values the lists would hold. Free text is not
-// searched for the record's dates (the date patterns find them), so dates are not read.
+// Feeds the scrubber's values what the lists would hold. Free text is not searched for the
+// record's dates (the date patterns find them), so dates are not read.
 class ValuesSink implements IdentifierSink {
   readonly wantsDates = false;
   private readonly values: KnownValues;
@@ -177,50 +155,33 @@ class ValuesSink implements IdentifierSink {
     this.values = values;
   }
 
-  name(value: string | null): void {
-    const trimmed = trimmedValue(value);
-    if (trimmed !== '') {
-      this.values.addName(trimmed);
-    }
-  }
-
-  id(value: string | null): void {
-    const trimmed = trimmedValue(value);
-    if (trimmed !== '') {
-      this.values.addId(trimmed);
-    }
-  }
-
-  phone(value: string | null): void {
-    const trimmed = trimmedValue(value);
-    if (trimmed !== '') {
-      this.values.addPhone(trimmed);
-    }
-  }
-
-  email(value: string | null): void {
-    const trimmed = trimmedValue(value);
-    if (trimmed !== '') {
-      this.values.addEmail(trimmed);
-    }
-  }
-
-  address(value: string | null): void {
-    const trimmed = trimmedValue(value);
-    if (trimmed !== '') {
-      this.values.addAddress(trimmed);
-    }
-  }
-
-  zip(value: string | null): void {
-    const trimmed = trimmedValue(value);
-    if (trimmed !== '') {
-      this.values.addZip(trimmed);
+  add(kind: ValueKind, value: string): void {
+    switch (kind) {
+      case 'names':
+        return this.values.addName(value);
+      case 'ids':
+        return this.values.addId(value);
+      case 'phones':
+        return this.values.addPhone(value);
+      case 'emails':
+        return this.values.addEmail(value);
+      case 'addresses':
+        return this.values.addAddress(value);
+      case 'zips':
+        return this.values.addZip(value);
     }
   }
 
   date(): void {
     // Not read: `wantsDates` is false.
+  }
+}
+
+// Hands a value as read (unescaped, null for `""`) to the sink, trimmed, unless it is empty.
+function put(sink: IdentifierSink, kind: ValueKind, value: string | null): void {
+  const trimmed = value === null ? '' : value.trim();
+  if (trimmed !== '') {
+    sink.add(kind, trimmed);
   }
 }
 
@@ -246,32 +207,32 @@ function collectSegment(
 ): void {
   for (const field of fields.names ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      sink.name(reader.component(1));
-      sink.name(reader.component(2));
-      sink.name(reader.component(3));
+      put(sink, 'names', reader.component(1));
+      put(sink, 'names', reader.component(2));
+      put(sink, 'names', reader.component(3));
     }
   }
   for (const field of fields.ids ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      sink.id(reader.component(1, true));
+      put(sink, 'ids', reader.component(1, true));
     }
   }
   for (const field of fields.phones ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
       // In rising order, so each is found from the one before (e-mail and phones are kept apart).
-      sink.phone(reader.component(1));
-      sink.email(reader.component(4));
+      put(sink, 'phones', reader.component(1));
+      put(sink, 'emails', reader.component(4));
       const area = reader.component(6) ?? '';
       const local = reader.component(7) ?? '';
-      sink.phone(area === '' ? local : local === '' ? area : area + local);
+      put(sink, 'phones', area === '' ? local : local === '' ? area : area + local);
     }
   }
   for (const field of fields.addresses ?? NONE) {
     for (let rep = reader.start(segment, field); rep; rep = reader.next()) {
-      sink.address(reader.component(1, true));
-      sink.address(reader.component(2));
-      sink.address(reader.component(3));
-      sink.zip(reader.component(5));
+      put(sink, 'addresses', reader.component(1, true));
+      put(sink, 'addresses', reader.component(2));
+      put(sink, 'addresses', reader.component(3));
+      put(sink, 'zips', reader.component(5));
     }
   }
   if (!sink.wantsDates) {
@@ -289,8 +250,8 @@ function collectSegment(
 
 const NONE: readonly number[] = [];
 
-// Walks the repetitions of one field at a time and reads their components in place.
-class FieldReader {
+/** Walks the repetitions of one field at a time and reads their components in place. */
+export class FieldReader {
   private readonly d: Hl7Delimiters;
   private readonly charset: string | undefined;
   private text = '';
@@ -301,12 +262,20 @@ class FieldReader {
   private cursorPosition = 1;
   private cursorStart = 0;
 
+  /**
+   * @param message - the message whose segments are read; its delimiters and character set
+   */
   constructor(message: Hl7Message) {
     this.d = message.delimiters;
     this.charset = message.charset;
   }
 
-  /** Moves to the field's first repetition; false when the field is empty. */
+  /**
+   * Moves to the field's first repetition; false when the field is empty.
+   *
+   * @param segment - a segment of the message
+   * @param field - field number
+   */
   start(segment: Hl7Segment, field: number): boolean {
     this.text = segment.getFieldText(field);
     if (this.text === '') {
@@ -332,6 +301,9 @@ class FieldReader {
   /**
    * A component of the repetition in hand, unescaped; its first subcomponent only if asked.
    * Components read in rising order are found from the last one read, not from the start.
+   *
+   * @param position - component number, from 1
+   * @param firstSubcomponent - read only up to the first subcomponent separator
    */
   component(position: number, firstSubcomponent = false): string | null {
     const separator = this.d.component;
@@ -367,15 +339,4 @@ class FieldReader {
     // Most values hold no escape: no call into the unescaper for them.
     return raw.indexOf(this.d.escape) === -1 ? raw : unescapeHl7(raw, this.d, this.charset);
   }
-}
-
-function pushValue(list: string[], value: string | null): void {
-  const trimmed = trimmedValue(value);
-  if (trimmed !== '') {
-    list.push(trimmed);
-  }
-}
-
-function trimmedValue(value: string | null): string {
-  return value === null ? '' : value.trim();
 }

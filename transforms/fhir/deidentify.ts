@@ -471,7 +471,11 @@ function deidElement(
 function deidString(value: string, walk: Walk, kind: number): string | typeof DROP {
   // Every date starts `YYYY-`; the character check spares the full check most strings.
   if (walk.policy.shiftDates && value.charCodeAt(4) === HYPHEN) {
-    if (value === lastDate.value || value === otherDate.value || isFhirDateForm(value)) {
+    if (
+      value === recentDates.last.value ||
+      value === recentDates.other.value ||
+      isFhirDateForm(value)
+    ) {
       return shiftDate(value, walk.record.offsetDays);
     }
   }
@@ -494,24 +498,27 @@ const YEAR_ONLY = /^\d{4}$/;
 // The last two dates shifted and what they gave: a patient's resources repeat their time stamps
 // (an Encounter's start is its Observations' effective time), so the next date is usually one of
 // them. Only dates in form are remembered, so a value found here is one.
-let lastDate = { value: '', offsetDays: 0, shifted: '' };
-let otherDate = { value: '', offsetDays: 0, shifted: '' };
+// One constant holder rather than module-level `let`s.
+const recentDates = {
+  last: { value: '', offsetDays: 0, shifted: '' },
+  other: { value: '', offsetDays: 0, shifted: '' },
+};
 
 function shiftDate(value: string, offsetDays: number): string {
-  if (value === lastDate.value && offsetDays === lastDate.offsetDays) {
-    return lastDate.shifted;
+  const { last, other } = recentDates;
+  if (value === last.value && offsetDays === last.offsetDays) {
+    return last.shifted;
   }
-  if (value === otherDate.value && offsetDays === otherDate.offsetDays) {
-    return otherDate.shifted;
+  if (value === other.value && offsetDays === other.offsetDays) {
+    return other.shifted;
   }
   const shifted = shiftDateBy(value, offsetDays);
   // The older entry makes way.
-  const entry = otherDate;
-  otherDate = lastDate;
-  lastDate = entry;
-  entry.value = value;
-  entry.offsetDays = offsetDays;
-  entry.shifted = shifted;
+  recentDates.other = last;
+  recentDates.last = other;
+  other.value = value;
+  other.offsetDays = offsetDays;
+  other.shifted = shifted;
   return shifted;
 }
 
@@ -796,7 +803,6 @@ function deidArray(items: unknown[], walk: Walk, depth: number, kind: number): u
   let result: unknown[] | undefined;
   for (let index = 0; index < items.length; index++) {
     const item: unknown = items[index];
-    // Strings and objects go straight to their walk, as in `deidElement`.
     const output = deidValue(item, walk, depth + 1, kind);
     if (result === undefined) {
       if (output === item) {

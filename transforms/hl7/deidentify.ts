@@ -1,7 +1,7 @@
 import type { CompiledHl7Rule } from '../deid/compile.js';
 import { shiftHl7Date } from '../deid/date-shift.js';
 import { encryptField } from '../deid/field-crypto.js';
-import { collectHl7Identifiers } from '../deid/hl7-identifiers.js';
+import { collectHl7Identifiers, FieldReader } from '../deid/hl7-identifiers.js';
 import { perturbNumber } from '../deid/perturb.js';
 import { compiledRulesOf, createRecordDeid } from '../deid/record-context.js';
 import type { RecordDeid } from '../deid/record-context.js';
@@ -10,7 +10,6 @@ import { pseudonymize } from '../pseudonym.js';
 import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
 import type { DeidContext } from '../types.js';
 import type { Hl7Delimiters } from './delimiters.js';
-import { unescapeHl7 } from './escape.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
 import { NULL_VALUE } from './repetition.js';
 import { canonicalField, fieldParts, hl7ToJson } from './to-json.js';
@@ -72,47 +71,25 @@ export function patientMrnOf(message: Hl7Message): string | undefined {
     return undefined;
   }
   // Read in place, every message: the repetitions are scanned, not split into objects.
-  const d = message.delimiters;
-  const ids = pid.getFieldText(3);
-  let chosen: string | undefined;
-  for (let from = 0; ids !== '' && from <= ids.length;) {
-    const end = ids.indexOf(d.repetition, from);
-    const to = end === -1 ? ids.length : end;
-    const id = ids.slice(from, to);
-    chosen ??= id;
-    if ((componentOf(id, 5, message) ?? '').trim().toUpperCase() === 'MR') {
-      chosen = id;
+  const reader = new FieldReader(message);
+  let chosen: string | null | undefined;
+  for (let rep = reader.start(pid, 3); rep; rep = reader.next()) {
+    if ((reader.component(5) ?? '').trim().toUpperCase() === 'MR') {
+      chosen = reader.component(1);
       break;
     }
-    from = to + 1;
+    // The first repetition, unless one typed MR comes later.
+    if (chosen === undefined) {
+      chosen = reader.component(1);
+    }
   }
-  for (const candidate of [
-    chosen === undefined ? undefined : componentOf(chosen, 1, message),
-    pid.getValue(2, 1, 1),
-    pid.getValue(4, 1, 1),
-  ]) {
+  for (const candidate of [chosen, pid.getValue(2, 1, 1), pid.getValue(4, 1, 1)]) {
     const value = candidate?.trim();
     if (value) {
       return value;
     }
   }
   return undefined;
-}
-
-/** A component of one repetition as written, unescaped (subcomponents and all); null for `""`. */
-function componentOf(repetition: string, position: number, message: Hl7Message): string | null {
-  const separator = message.delimiters.component;
-  let start = 0;
-  for (let skipped = 1; skipped < position; skipped++) {
-    const at = repetition.indexOf(separator, start);
-    if (at === -1) {
-      return '';
-    }
-    start = at + 1;
-  }
-  const end = repetition.indexOf(separator, start);
-  const part = repetition.slice(start, end === -1 ? repetition.length : end);
-  return part === NULL_VALUE ? null : unescapeHl7(part, message.delimiters, message.charset);
 }
 
 // Applies the rules to one message's fields as they are converted. One per message; its
@@ -144,18 +121,13 @@ class RuleEditor implements Hl7FieldEditor {
     if (method === undefined || method.method === 'keep' || text === '' || text === NULL_VALUE) {
       return undefined;
     }
-    if (this.isLeaf(text)) {
+    if (isPlainValue(text, this.d)) {
       const edited = applyToLeaf(text, method, this.record);
       if (edited !== undefined) {
         return edited;
       }
     }
     return applyMethod(segment, field, text, method, this);
-  }
-
-  /** True when the field is one value with nothing to unescape: its text is its leaf. */
-  private isLeaf(text: string): boolean {
-    return isPlainValue(text, this.d);
   }
 
   /** The field split to its leaves, unescaped. */
@@ -366,24 +338,13 @@ function applyToLeaf(
       }
       return pseudonymize(record.pseudonymKey, method.namespace ?? 'other', text);
     case 'dateShift':
-      if (startsWithYear(text)) {
-        return shiftHl7Date(text, record.offsetDays);
-      }
-      return HAS_DIGIT.test(text) ? '' : text;
+      return shiftedDate(text, record);
     case 'scrub':
       return record.scrubber().scrub(text);
     case 'generalize':
-      if (method.to === 'year' || method.to === 'birth-year') {
-        // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
-        const year = /^\s*(\d{4})/.exec(text)?.[1];
-        if (year === undefined) {
-          return '';
-        }
-        return method.to === 'year'
-          ? year
-          : String(foldBirthYear(Number(year), record.referenceYear));
-      }
-      return undefined;
+      return method.to === 'year' || method.to === 'birth-year'
+        ? yearOf(text, method.to, record.referenceYear)
+        : undefined;
     default:
       return undefined;
   }
@@ -443,15 +404,20 @@ function shiftDates(parts: Hl7FieldParts, record: RecordDeid): Hl7JsonValue {
         if (value === null) {
           continue;
         }
-        if (startsWithYear(value)) {
-          subcomponents[index] = shiftHl7Date(value, record.offsetDays);
-        } else if (HAS_DIGIT.test(value)) {
-          subcomponents[index] = '';
-        }
+        subcomponents[index] = shiftedDate(value, record);
       }
     }
   }
   return canonicalField(parts);
+}
+
+// One value of a date field, shifted; one with digits that does not start with a year cannot
+// be, so it goes; one without digits (a precision code) stays.
+function shiftedDate(value: string, record: RecordDeid): string {
+  if (startsWithYear(value)) {
+    return shiftHl7Date(value, record.offsetDays);
+  }
+  return HAS_DIGIT.test(value) ? '' : value;
 }
 
 const HAS_DIGIT = /\d/;
@@ -498,13 +464,8 @@ function generalizeRepetition(
       return [[zip3(editor.joined(components[0])) ?? '']];
     case 'year':
     case 'birth-year': {
-      // A date that does not start with a year (`Aug 15, 1942`) is dropped, not guessed at.
-      const year = /^\s*(\d{4})/.exec(editor.joined(components[0]) ?? '')?.[1];
-      if (year === undefined) {
-        return [];
-      }
-      const referenceYear = editor.rec.referenceYear;
-      return [[to === 'birth-year' ? String(foldBirthYear(Number(year), referenceYear)) : year]];
+      const year = yearOf(editor.joined(components[0]) ?? '', to, editor.rec.referenceYear);
+      return year === '' ? [] : [[year]];
     }
     case 'age': {
       const age = Number((editor.joined(components[0]) ?? '').trim());
@@ -512,6 +473,16 @@ function generalizeRepetition(
       return components;
     }
   }
+}
+
+// The year a date starts with, folded for a birth year; '' for a date that does not start with
+// a year (`Aug 15, 1942`), which is dropped rather than guessed at.
+function yearOf(value: string, to: 'year' | 'birth-year', referenceYear: number): string {
+  const year = /^\s*(\d{4})/.exec(value)?.[1];
+  if (year === undefined) {
+    return '';
+  }
+  return to === 'year' ? year : String(foldBirthYear(Number(year), referenceYear));
 }
 
 function scrub(parts: Hl7FieldParts, editor: RuleEditor): Hl7JsonValue {
