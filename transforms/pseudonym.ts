@@ -21,17 +21,25 @@ export function pseudonymize(
   value: string,
 ): string {
   const trimmed = value.trim();
-  // A message control id is unique by definition: remembering it would only push out MRNs and
-  // references, which do come back.
-  const memo = namespace === 'message' ? undefined : keyedMemo<string>(pseudonymKey, namespace);
+  const state = stateOf(pseudonymKey);
+  let space = state.namespaces.get(namespace);
+  if (space === undefined) {
+    space = {
+      hmac: new HmacSha256(pseudonymKey, `${namespace}\u0000`),
+      // A message control id is unique by definition: remembering it would only push out MRNs
+      // and references, which do come back.
+      memo: namespace === 'message' ? undefined : new Map(),
+    };
+    state.namespaces.set(namespace, space);
+  }
+  const memo = space.memo;
   const known = memo?.get(trimmed);
   if (known !== undefined) {
     return known;
   }
 
-  const pseudonym = hmacOf(pseudonymKey)
-    .hex(`${namespace}\u0000${trimmed}`)
-    .slice(0, PSEUDONYM_HEX_CHARS);
+  // The HMAC of `namespace NUL value`; the instance holds the namespace's bytes.
+  const pseudonym = space.hmac.hex(trimmed).slice(0, PSEUDONYM_HEX_CHARS);
   if (memo !== undefined) {
     remember(memo, trimmed, pseudonym);
   }
@@ -84,6 +92,8 @@ export function remember<T>(memo: Map<string, T>, key: string, value: T): void {
 interface KeyState {
   hmac: HmacSha256;
   memos: Map<string, Map<string, unknown>>;
+  /** Per pseudonym namespace: its HMAC, which holds the namespace, and its memo. */
+  namespaces: Map<PseudonymNamespace, { hmac: HmacSha256; memo?: Map<string, string> }>;
 }
 
 // A feed repeats the same MRNs and references many times, within a task and across the tasks of
@@ -101,7 +111,7 @@ function stateOf(pseudonymKey: Uint8Array): KeyState {
   let state = known;
   if (state === undefined || !sameBytes) {
     current.keyBytes = Buffer.from(pseudonymKey);
-    state = { hmac: new HmacSha256(pseudonymKey), memos: new Map() };
+    state = { hmac: new HmacSha256(pseudonymKey), memos: new Map(), namespaces: new Map() };
     current.state = state;
   }
   current.keyObject = pseudonymKey;

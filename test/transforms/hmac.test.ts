@@ -57,4 +57,15 @@ describe('HmacSha256', () => {
     expect(second).toBe(reference(key, 'short'));
     expect(first).not.toBe(second);
   });
+
+  it('with a prefix, gives the HMAC of the prefix and the message, on both paths', () => {
+    const key = new Uint8Array(32).map((_, index) => index * 11);
+    for (const prefix of ['patient-id\u0000', 'é\u0000', '']) {
+      const hmac = new HmacSha256(key, prefix);
+      // The last message is long enough for the `createHmac` path.
+      for (const message of ['MRN-0001', '', 'Zoë', 'w'.repeat(2000)]) {
+        expect(hmac.hex(message)).toBe(reference(key, prefix + message));
+      }
+    }
+  });
 });

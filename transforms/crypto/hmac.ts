@@ -27,18 +27,25 @@ const oneShotHash: typeof nodeCrypto.hash | undefined = (nodeCrypto as Partial<t
 /** HMAC-SHA256 under one key, for many calls on one thread. */
 export class HmacSha256 {
   private readonly key: nodeCrypto.KeyObject;
-  private readonly inner = Buffer.alloc(BLOCK_BYTES + MAX_MESSAGE_BYTES);
+  /** Bytes every message starts with (a namespace), written once after the key's block. */
+  private readonly prefix: Buffer;
+  private readonly inner: Buffer;
   private readonly outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES);
-  /** Where the message goes in `inner`, after the key's block. */
-  private readonly messageArea = this.inner.subarray(BLOCK_BYTES);
+  /** Where the message goes in `inner`, after the key's block and the prefix. */
+  private readonly messageArea: Buffer;
   /** Views of `inner` by length, so a call makes no new view for a length seen before. */
   private readonly views: Buffer[] = [];
 
   /**
    * @param key - the secret key; keys longer than a block are hashed first, as RFC 2104 says
+   * @param prefix - text every message of this instance starts with, such as a namespace and a
+   *   separator: `hex(m)` is the HMAC of `prefix + m`, and the prefix is encoded once, not per call
    */
-  constructor(key: Uint8Array) {
+  constructor(key: Uint8Array, prefix = '') {
     this.key = nodeCrypto.createSecretKey(Buffer.from(key));
+    this.prefix = Buffer.from(prefix, 'utf8');
+    this.inner = Buffer.alloc(BLOCK_BYTES + this.prefix.length + MAX_MESSAGE_BYTES);
+    this.messageArea = this.inner.subarray(BLOCK_BYTES + this.prefix.length);
     const block =
       key.length > BLOCK_BYTES ? nodeCrypto.createHash('sha256').update(key).digest() : key;
     for (let index = 0; index < BLOCK_BYTES; index++) {
@@ -46,19 +53,25 @@ export class HmacSha256 {
       this.inner[index] = byte ^ IPAD;
       this.outer[index] = byte ^ OPAD;
     }
+    this.prefix.copy(this.inner, BLOCK_BYTES);
   }
 
   /**
-   * The HMAC of a message, as 64 lower-case hex digits.
+   * The HMAC of the prefix and a message, as 64 lower-case hex digits.
    *
    * @param message - encoded as UTF-8
    */
   hex(message: string): string {
     // A UTF-8 character takes at most three bytes per UTF-16 unit.
     if (oneShotHash === undefined || message.length * 3 > MAX_MESSAGE_BYTES) {
-      return nodeCrypto.createHmac('sha256', this.key).update(message).digest('hex');
+      return nodeCrypto
+        .createHmac('sha256', this.key)
+        .update(this.prefix)
+        .update(message)
+        .digest('hex');
     }
-    const length = BLOCK_BYTES + UTF8.encodeInto(message, this.messageArea).written;
+    const start = BLOCK_BYTES + this.prefix.length;
+    const length = start + UTF8.encodeInto(message, this.messageArea).written;
     let view = this.views[length];
     if (view === undefined) {
       view = this.inner.subarray(0, length);
@@ -73,7 +86,7 @@ export class HmacSha256 {
     }
     const digest = oneShotHash('sha256', outer, 'hex');
     // The message is an identifier: it does not stay in this buffer after the call.
-    this.inner.fill(0, BLOCK_BYTES, length);
+    this.inner.fill(0, start, length);
     return digest;
   }
 }

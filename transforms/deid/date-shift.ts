@@ -1,4 +1,5 @@
 import { hmacOf, keyedMemo, remember } from '../pseudonym.js';
+import { digitsAt, pad2, pad4, shiftCivilDate } from './civil-days.js';
 
 /*
  * Date shifting keeps the intervals between one patient's events: every date of a patient moves
@@ -102,6 +103,10 @@ let lastFhir: { value: string; offsetDays: number; shifted: string | undefined }
 };
 
 function shiftHl7DateOnce(value: string, offsetDays: number): string {
+  const full = shiftFullHl7Date(value, offsetDays);
+  if (full !== undefined) {
+    return full;
+  }
   const match = HL7_DATE.exec(value.trim());
   if (match === null) {
     return '';
@@ -116,6 +121,35 @@ function shiftHl7DateOnce(value: string, offsetDays: number): string {
   }
   const [y, m, d] = shifted;
   return day === undefined ? `${y}${m}${rest}` : `${y}${m}${d}${rest}`;
+}
+
+// The commonest form, a full date with nothing around it to trim (`YYYYMMDD[HHMM...]`), with
+// integer arithmetic; `undefined` leaves every other value, and years below 100 (which `Date.UTC`
+// reads as 1900 onwards), to the pattern above. Gives what that path gives.
+function shiftFullHl7Date(value: string, offsetDays: number): string | undefined {
+  const last = value.charCodeAt(value.length - 1);
+  // Printable ASCII at the end and a digit at the start: `trim` would change nothing.
+  if (value.length < 8 || !(last > 0x20 && last < 0x7f)) {
+    return undefined;
+  }
+  const year = digitsAt(value, 0, 4);
+  const month = digitsAt(value, 4, 2);
+  const day = digitsAt(value, 6, 2);
+  if (year < 100 || month < 0 || day < 0) {
+    return undefined;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31) {
+    return '';
+  }
+
+  const shifted = shiftCivilDate(year, month, day, offsetDays);
+  const newYear = Math.floor(shifted / 10_000);
+  if (newYear < 1 || newYear > 9999) {
+    return '';
+  }
+  const newMonth = Math.floor(shifted / 100) % 100;
+  const rest = value.length === 8 ? '' : value.slice(8);
+  return `${pad4(newYear)}${pad2(newMonth)}${pad2(shifted % 100)}${rest}`;
 }
 
 function shiftFhirDateOnce(value: string, offsetDays: number): string | undefined {

@@ -5,6 +5,8 @@
  * leaves every other form, and the years `Date.UTC` reads differently (0-99), to that function.
  */
 
+import { digitsAt as digits, pad2, pad4, shiftCivilDate } from '../deid/civil-days.js';
+
 const ZERO = 0x30;
 const HYPHEN = 0x2d;
 const T = 0x54;
@@ -12,9 +14,6 @@ const Z = 0x5a;
 const COLON = 0x3a;
 const DOT = 0x2e;
 const PLUS = 0x2b;
-// Days from 0000-03-01 to 1970-01-01 in the proleptic Gregorian calendar.
-const EPOCH_SHIFT = 719_468;
-const DAYS_PER_ERA = 146_097;
 
 /**
  * Shifts a full date or dateTime by whole days, keeping the time and zone as written; returns
@@ -43,7 +42,7 @@ export function shiftFullFhirDate(value: string, offsetDays: number): string | u
     return value;
   }
 
-  const shifted = civilFromDays(daysFromCivil(year, month, 1) + day - 1 + offsetDays);
+  const shifted = shiftCivilDate(year, month, day, offsetDays);
   const newYear = Math.floor(shifted / 10_000);
   if (newYear < 1 || newYear > 9999) {
     return value;
@@ -51,63 +50,6 @@ export function shiftFullFhirDate(value: string, offsetDays: number): string | u
   const newMonth = Math.floor(shifted / 100) % 100;
   const newDay = shifted % 100;
   return `${pad4(newYear)}-${pad2(newMonth)}-${pad2(newDay)}${value.slice(10)}`;
-}
-
-// The decimal value of `count` ASCII digits at `start`, or -1 when one is not a digit.
-function digits(value: string, start: number, count: number): number {
-  let result = 0;
-  for (let index = start; index < start + count; index++) {
-    // Past the end, charCodeAt gives NaN, which fails this test too.
-    const digit = value.charCodeAt(index) - ZERO;
-    if (!(digit >= 0 && digit <= 9)) {
-      return -1;
-    }
-    result = result * 10 + digit;
-  }
-  return result;
-}
-
-// Days since 1970-01-01; http://howardhinnant.github.io/date_algorithms.html#days_from_civil
-function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra =
-    yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * DAYS_PER_ERA + dayOfEra - EPOCH_SHIFT;
-}
-
-// The date of a day count as YYYYMMDD; http://howardhinnant.github.io/date_algorithms.html#civil_from_days
-function civilFromDays(days: number): number {
-  const z = days + EPOCH_SHIFT;
-  const era = Math.floor(z / DAYS_PER_ERA);
-  const dayOfEra = z - era * DAYS_PER_ERA;
-  const yearOfEra = Math.floor(
-    (dayOfEra -
-      Math.floor(dayOfEra / 1460) +
-      Math.floor(dayOfEra / 36_524) -
-      Math.floor(dayOfEra / 146_096)) /
-      365,
-  );
-  const dayOfYear =
-    dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const shiftedMonth = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * shiftedMonth + 2) / 5) + 1;
-  const month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
-  return year * 10_000 + month * 100 + day;
-}
-
-function pad2(value: number): string {
-  return value < 10 ? `0${value}` : String(value);
-}
-
-function pad4(value: number): string {
-  if (value >= 1000) {
-    return String(value);
-  }
-  return value >= 100 ? `0${value}` : value >= 10 ? `00${value}` : `000${value}`;
 }
 
 /**
