@@ -49,8 +49,9 @@ export function inThreadRunner(): TaskRunner {
 /**
  * The transform stage of one file as `writeBatchVersion` runs it, minus storage and with the
  * file as one window: the window task (detect, split), transform tasks in parallel (parse,
- * de-identify, serialise, compress, and the archive pieces), then each part and the archive
- * sealed on this thread (encrypt, SHA-256), as `SealedBlobWriter` seals them before upload.
+ * de-identify, serialise, compress, and the archive pieces), and each part and the archive
+ * sealed on this thread (encrypt, SHA-256) as the outcomes come back in order, as
+ * `SealedBlobWriter` seals them before upload.
  *
  * @param runner - in-thread or a pool
  * @param source - the file, in shared memory
@@ -103,8 +104,6 @@ export async function transformBatch(
       }),
     );
   }
-  const outcomes = await Promise.all(tasks);
-
   const envelope: EncryptEnvelopeOptions = {
     dek: new Uint8Array(randomBytes(32)),
     kek: KEK,
@@ -117,7 +116,12 @@ export async function transformBatch(
   const closed: BlobSealer[] = [];
   let records = 0;
   let archivePieces = 0;
-  for (const outcome of outcomes) {
+  // Each outcome is sealed as soon as it and those before it are back, while later tasks still
+  // run, as `writeWindow` hands them to the batch's outputs in order. A failure of a later task
+  // while an earlier one is awaited is handled here, and thrown below when its turn comes.
+  void Promise.allSettled(tasks);
+  for (const task of tasks) {
+    const outcome = await task;
     if (outcome.status !== 'ok') {
       throw new Error(`A bench transform task failed (${outcome.code})`);
     }
