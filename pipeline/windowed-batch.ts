@@ -82,10 +82,7 @@ export function blobSource(client: BlobClient, etag: string, sizeBytes: number):
         return;
       }
       try {
-        const buffer = Buffer.from(target.buffer, target.byteOffset, target.byteLength);
-        await client.downloadToBuffer(buffer, offset, target.length, {
-          conditions: { ifMatch: etag },
-        });
+        await downloadInto(client, etag, offset, target);
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 412) {
           throw new PipelineError('BLOB_CHANGED', 'Inbound blob changed while being read', {
@@ -96,6 +93,44 @@ export function blobSource(client: BlobClient, etag: string, sizeBytes: number):
       }
     },
   };
+}
+
+/** Times a broken download body is resumed before the read fails (the SDK's default is 5). */
+const DOWNLOAD_RETRIES = 5;
+
+// One ranged GET whose body is copied chunk by chunk into `target`. The SDK's `downloadToBuffer`
+// copies with `Buffer.fill`, which cost more main-thread time than anything else in a batch's
+// download (about 1.6 ms per MB against 0.1 for `copy`). The body stream retries a broken
+// connection itself, on the same condition, from where it stopped.
+async function downloadInto(
+  client: BlobClient,
+  etag: string,
+  offset: number,
+  target: Uint8Array,
+): Promise<void> {
+  const response = await client.download(offset, target.length, {
+    conditions: { ifMatch: etag },
+    maxRetryRequests: DOWNLOAD_RETRIES,
+  });
+  const body = response.readableStreamBody;
+  if (body === undefined) {
+    throw new PipelineError('STORAGE_UNAVAILABLE', 'A blob download returned no body', {
+      retryable: true,
+    });
+  }
+  const into = Buffer.from(target.buffer, target.byteOffset, target.byteLength);
+  let filled = 0;
+  for await (const chunk of body) {
+    const bytes = chunk as Buffer;
+    const take = Math.min(bytes.length, into.length - filled);
+    bytes.copy(into, filled, 0, take);
+    filled += take;
+  }
+  if (filled !== target.length) {
+    throw new PipelineError('STORAGE_UNAVAILABLE', 'A blob download ended early', {
+      retryable: true,
+    });
+  }
 }
 
 /**

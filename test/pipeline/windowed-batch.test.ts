@@ -8,6 +8,7 @@ import { dropFiles } from '../../pipeline/drop.js';
 import { batchIdFor, type BatchManifest } from '../../pipeline/manifest.js';
 import type { RunReport } from '../../pipeline/orchestrator.js';
 import { writeBatchVersion, type BatchVersionResult } from '../../pipeline/process-batch.js';
+import { blobSource } from '../../pipeline/windowed-batch.js';
 import { decryptStored } from '../../pipeline/read-part.js';
 import { generateFhirNdjson, generateHl7Corpus } from '../../samples/index.js';
 import { splitHl7File } from '../../transforms/hl7/index.js';
@@ -213,6 +214,26 @@ describe('a file read in windows', () => {
       return texts;
     };
     expect(await byType(tiny)).toEqual(await byType(whole));
+  });
+
+  it('reads any range of the blob exactly, and refuses a blob rewritten since', async () => {
+    const client = env.app.storage.inbound.getBlockBlobClient('win-read/ranges.hl7');
+    const { etag } = await client.uploadData(hl7);
+    const source = blobSource(client, etag!, hl7.length);
+    for (const [offset, length] of [
+      [0, 1],
+      [0, hl7.length],
+      [12_345, 70_000],
+      [hl7.length - 10, 10],
+    ]) {
+      const target = new Uint8Array(new SharedArrayBuffer(length));
+      await source.read(offset, target);
+      expect(Buffer.from(target).equals(hl7.subarray(offset, offset + length))).toBe(true);
+    }
+
+    await client.uploadData(ndjson);
+    const read = source.read(0, new Uint8Array(100));
+    await expect(read).rejects.toMatchObject({ code: 'BLOB_CHANGED', retryable: true });
   });
 });
 
