@@ -3,7 +3,7 @@ import type { DeidMethod, DeidPreset, DeidRule, GeneralizeTarget } from './rules
 /*
  * The HL7 v2 side of the presets, as rules in the same form a rules file uses, so a feed's file
  * overrides them field by field. Positions are HL7 v2.5.1 (plus v2.7 telecom fields). The FHIR
- * side of the presets is the element walk in `transforms/fhir/deidentify.ts`; see
+ * side of the presets is the element walk in `transforms/fhir/deid-element.ts`; see
  * docs/deidentification.md for both, identifier by identifier.
  */
 

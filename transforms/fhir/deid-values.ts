@@ -8,7 +8,7 @@ import type { JsonObject } from './json.js';
 import { shiftFullFhirDate } from './shift-date.js';
 
 /*
- * Value-level methods shared by the preset walk (`deidentify.ts`) and FHIRPath rules
+ * Value-level methods shared by the preset walk (`deid-element.ts`) and FHIRPath rules
  * (`fhirpath-rules.ts`), so both give the same output for the same value.
  */
 

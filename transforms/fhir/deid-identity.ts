@@ -1,0 +1,231 @@
+import { pseudonymize } from '../pseudonym.js';
+import type { PseudonymNamespace } from '../pseudonym.js';
+import { deidElement, deidResource, deidValue, isAttachmentWithData } from './deid-element.js';
+import { DROPPED_EXTENSION_VALUES, DROPPED_EXTENSIONS } from './deid-rules.js';
+import { generalizeAddress } from './deid-values.js';
+import { copyBefore, copyDecided, DROP, setIfDefined, setIfNotDropped } from './deid-walk.js';
+import type { Walk } from './deid-walk.js';
+import { isHandled } from './fhirpath-rules.js';
+import { isJsonObject } from './json.js';
+import type { JsonObject } from './json.js';
+import { collectIdentityMap, IDENTITY_RESOURCE_TYPES, rewriteReference } from './references.js';
+import type { IdentityMap } from './references.js';
+
+/*
+ * The parts of the preset's walk that identify a person or point at one: identifiers become
+ * keyed pseudonyms, references are rewritten so they still join, a nested Bundle's entries
+ * resolve among themselves, and addresses, contacts and person extensions lose what names the
+ * person. What these elements hold otherwise goes back to the walk in `deid-element.ts`.
+ */
+
+// A literal reference, or a logical one: an Identifier with a type or display beside it.
+// Limitation: a Reference holding only a display is not recognised; that display, possibly a
+// name, stays unless it is free text the scrubber reads.
+export function isReference(value: JsonObject): boolean {
+  if (typeof value.reference === 'string') {
+    return true;
+  }
+  if (!isJsonObject(value.identifier)) {
+    return false;
+  }
+  return typeof value.type === 'string' || typeof value.display === 'string';
+}
+
+// Reference.display of a person is usually the name, so it goes unless the target is known.
+export function deidReference(reference: JsonObject, walk: Walk, depth: number): unknown {
+  const rewritten =
+    typeof reference.reference === 'string'
+      ? rewriteReference(reference.reference, walk.pseudonymKey, walk.identityMap)
+      : { reference: undefined, targetType: undefined };
+  const targetType =
+    rewritten.targetType ?? (typeof reference.type === 'string' ? reference.type : undefined);
+  const toPerson = targetType === undefined || IDENTITY_RESOURCE_TYPES.has(targetType);
+  let result: JsonObject | undefined;
+
+  for (const name in reference) {
+    const value = reference[name];
+    let output: unknown;
+    if (walk.handled !== undefined && isHandled(walk.handled, reference, name)) {
+      output = copyDecided(value);
+    } else if (name === 'reference') {
+      output = rewritten.reference ?? DROP;
+    } else if (name === 'display' || name === '_display') {
+      output = toPerson ? DROP : value;
+    } else if (name === 'identifier') {
+      const namespace = toPerson ? 'patient-id' : 'other';
+      output = deidIdentifier(value, walk, namespace, depth);
+    } else {
+      output = deidValue(value, walk, depth + 1);
+    }
+    if (result === undefined) {
+      if (output === value && name !== '__proto__') {
+        continue;
+      }
+      result = copyBefore(reference, name);
+    }
+    if (output !== DROP) {
+      result[name] = output;
+    }
+  }
+  return dropIfEmpty(result ?? reference);
+}
+
+export function deidExtension(extension: JsonObject, walk: Walk, depth: number): unknown {
+  const url = String(extension.url);
+  if (DROPPED_EXTENSIONS.has(url)) {
+    return DROP;
+  }
+  if (DROPPED_EXTENSION_VALUES.some((valueName) => valueName in extension)) {
+    return DROP;
+  }
+  if (isJsonObject(extension.valueAddress)) {
+    const valueAddress = deidAddress(extension.valueAddress, walk, depth);
+    if (valueAddress === DROP) {
+      return DROP;
+    }
+    return {
+      ...deidElement(extension, walk, depth, isAttachmentWithData(extension)),
+      valueAddress,
+    };
+  }
+  return deidElement(extension, walk, depth, isAttachmentWithData(extension));
+}
+
+export function deidAddress(address: unknown, walk: Walk, depth: number): JsonObject | typeof DROP {
+  if (!isJsonObject(address)) {
+    return DROP;
+  }
+  if (walk.handled?.objects.has(address)) {
+    return address;
+  }
+  // An inline arrow: a named one costs a `defineProperty` per address under tsx (keepNames).
+  return dropIfEmpty(
+    generalizeAddress(address, walk.policy.address, (value) => deidValue(value, walk, depth + 1)),
+  );
+}
+
+export function deidContact(contact: unknown, walk: Walk, depth: number): unknown {
+  if (!isJsonObject(contact)) {
+    return DROP;
+  }
+  if (walk.handled?.objects.has(contact)) {
+    return contact;
+  }
+  const result: JsonObject = {};
+  for (const name in contact) {
+    const value = contact[name];
+    if (isHandled(walk.handled, contact, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+      continue;
+    }
+    if (name === 'name' || name === 'telecom') {
+      continue;
+    }
+    const output =
+      name === 'address' ? deidAddress(value, walk, depth) : deidValue(value, walk, depth + 1);
+    setIfNotDropped(result, name, output);
+  }
+  return dropIfEmpty(result);
+}
+
+// A nested Bundle keeps its entries; their URLs and searches can name a person.
+export function deidBundleEntry(entry: unknown, walk: Walk, depth: number): unknown {
+  if (!isJsonObject(entry)) {
+    return DROP;
+  }
+  const result: JsonObject = {};
+  for (const [name, value] of Object.entries(entry)) {
+    if (name === 'fullUrl' && typeof value === 'string') {
+      const rewritten = rewriteReference(value, walk.pseudonymKey, walk.identityMap);
+      setIfDefined(result, name, rewritten.reference);
+    } else if (name === 'resource' && isJsonObject(value)) {
+      const fullUrl = typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined;
+      result.resource = deidResource(value, walk, fullUrl, false, depth + 1);
+    } else if (name !== 'request' && name !== 'response' && name !== 'search' && name !== 'link') {
+      setIfNotDropped(result, name, deidValue(value, walk, depth + 1));
+    }
+  }
+  return result;
+}
+
+// Entries of a nested Bundle resolve their urn:uuid references among themselves.
+export function withNestedEntries(bundle: JsonObject, walk: Walk): IdentityMap {
+  if (!Array.isArray(bundle.entry)) {
+    return walk.identityMap;
+  }
+  const entries = bundle.entry.filter(isJsonObject);
+  const fullUrls = entries.map((entry) =>
+    typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined,
+  );
+  const nested = collectIdentityMap(
+    entries.map((entry) => entry.resource),
+    fullUrls,
+  );
+  return new Map([...walk.identityMap, ...nested]);
+}
+
+// `mapItems` for identifiers, the most common case, without a closure per call.
+export function mapIdentifiers(
+  value: unknown,
+  walk: Walk,
+  namespace: PseudonymNamespace,
+  depth: number,
+): unknown {
+  if (!Array.isArray(value)) {
+    return deidIdentifier(value, walk, namespace, depth);
+  }
+  let result: unknown[] | undefined;
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    const output = deidIdentifier(item, walk, namespace, depth);
+    if (result === undefined) {
+      if (output === item) {
+        continue;
+      }
+      result = value.slice(0, index);
+    }
+    if (output !== DROP) {
+      result.push(output);
+    }
+  }
+  return result ?? value;
+}
+
+function deidIdentifier(
+  identifier: unknown,
+  walk: Walk,
+  namespace: PseudonymNamespace,
+  depth: number,
+): unknown {
+  if (!isJsonObject(identifier)) {
+    return DROP;
+  }
+  if (walk.handled?.objects.has(identifier)) {
+    return identifier;
+  }
+  const result: JsonObject = {};
+  for (const name in identifier) {
+    const value = identifier[name];
+    if (walk.handled !== undefined && isHandled(walk.handled, identifier, name)) {
+      setIfNotDropped(result, name, copyDecided(value));
+    } else if (name === 'value') {
+      if (typeof value === 'string') {
+        result.value = pseudonymize(walk.pseudonymKey, namespace, value);
+      }
+    } else if (name !== '_value' && name !== 'extension') {
+      setIfNotDropped(result, name, deidValue(value, walk, depth + 1));
+    }
+  }
+  return result;
+}
+
+// FHIR elements must hold a value or children; what de-identification empties goes entirely.
+function dropIfEmpty(element: JsonObject): JsonObject | typeof DROP {
+  // What Object.keys(element).length === 0 tells, without making the array.
+  for (const name in element) {
+    if (Object.hasOwn(element, name)) {
+      return element;
+    }
+  }
+  return DROP;
+}

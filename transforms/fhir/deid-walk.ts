@@ -1,0 +1,115 @@
+import type { RecordDeid } from '../deid/record-context.js';
+import { DATE_ELEMENTS, FREE_TEXT_ELEMENTS, NESTED_IDENTIFIER_ELEMENTS } from './deid-rules.js';
+import { REDACTED } from './fhirpath-rules.js';
+import type { HandledNodes } from './fhirpath-rules.js';
+import type { JsonObject } from './json.js';
+import type { IdentityMap } from './references.js';
+
+/*
+ * What the modules of the preset's walk share: its state, the marker for an element that goes,
+ * the depth guard, what an element's name says about its value, and the copy-on-write helpers.
+ * Nothing here calls back into the walk, so the walk's modules can all import it.
+ */
+
+/** What every step of the walk needs. */
+export interface Walk {
+  pseudonymKey: Uint8Array;
+  identityMap: IdentityMap;
+  /** The record's offset, scrubber and keys. */
+  record: RecordDeid;
+  /** What the preset does with dates, addresses and free text. */
+  policy: FhirPolicy;
+  /** Elements the feed's FHIRPath rules already decided. */
+  handled: HandledNodes | undefined;
+}
+
+/** The preset's choices the walk applies. */
+export interface FhirPolicy {
+  shiftDates: boolean;
+  generalizeBirthDates: boolean;
+  address: 'address-state' | 'address-town';
+  foldAges: boolean;
+}
+
+// Far deeper than any real resource; a guard against crafted input exhausting the stack.
+export const MAX_DEPTH = 256;
+
+// What an element's name says about its value, below the top level.
+export const PLAIN = 0;
+export const FREE_TEXT = 1;
+export const NARRATIVE_DIV = 2;
+export const NESTED_IDENTIFIER = 3;
+export const DATE_ELEMENT = 4;
+const NAME_KINDS: ReadonlyMap<string, number> = new Map([
+  ...[...FREE_TEXT_ELEMENTS].map(
+    (name) => [name, name === 'div' ? NARRATIVE_DIV : FREE_TEXT] as const,
+  ),
+  ...[...NESTED_IDENTIFIER_ELEMENTS].map((name) => [name, NESTED_IDENTIFIER] as const),
+  ...[...DATE_ELEMENTS].map((name) => [name, DATE_ELEMENT] as const),
+]);
+
+// Every name the walk has met, with its kind: a feed uses a few hundred element names, and one
+// lookup then answers what a table lookup and three suffix tests did. Names come from the input,
+// so the map stops growing at a bound; names past it are worked out each time.
+const KNOWN_NAME_KINDS = new Map<string, number>(NAME_KINDS);
+const MAX_KNOWN_NAMES = 4096;
+
+export class DepthLimitError extends Error {
+  override name = 'DepthLimitError';
+}
+
+export const DROP = Symbol('drop');
+
+/** What an element's name says about its value: a table, then the `…Date(Time)` suffixes. */
+export function kindOfName(name: string): number {
+  const known = KNOWN_NAME_KINDS.get(name);
+  if (known !== undefined) {
+    return known;
+  }
+  const kind =
+    name.endsWith('DateTime') || name.endsWith('Date') || name.endsWith('Instant')
+      ? DATE_ELEMENT
+      : PLAIN;
+  if (KNOWN_NAME_KINDS.size < MAX_KNOWN_NAMES) {
+    KNOWN_NAME_KINDS.set(name, kind);
+  }
+  return kind;
+}
+
+export function textKindOf(name: string): number {
+  const kind = kindOfName(name);
+  return kind === FREE_TEXT || kind === NARRATIVE_DIV || kind === DATE_ELEMENT ? kind : PLAIN;
+}
+
+// What a FHIRPath rule decided is copied as it is, less what it removed.
+export function copyDecided(value: unknown): unknown {
+  if (value === REDACTED) {
+    return DROP;
+  }
+  return Array.isArray(value) ? value.filter((item) => item !== REDACTED) : value;
+}
+
+// The copy an element gets at its first change: the properties before it, which stayed as sent.
+// `__proto__` never counts as unchanged, so a copy sets it the way the walk always has.
+export function copyBefore(element: JsonObject, stop: string): JsonObject {
+  const copy: JsonObject = {};
+  for (const name in element) {
+    if (name === stop) {
+      break;
+    }
+    copy[name] = element[name];
+  }
+  return copy;
+}
+
+export function setIfDefined(target: JsonObject, name: string, value: unknown): void {
+  if (value !== undefined) {
+    target[name] = value;
+  }
+}
+
+export function setIfNotDropped(target: JsonObject, name: string, value: unknown): void {
+  if (value !== DROP) {
+    target[name] = value;
+  }
+}
