@@ -34,9 +34,13 @@ export function loadFeedDeidRules(
   try {
     text = readFileSync(rulesFile, 'utf8');
   } catch (cause) {
-    throw new PipelineError('CONFIG_INVALID', `Rules file of feed ${feedId} cannot be read`, {
-      cause,
-    });
+    // The path comes from feeds.json, not from a feed's data, so it can be named.
+    const reason = (cause as { code?: unknown }).code;
+    throw new PipelineError(
+      'CONFIG_INVALID',
+      `Rules file of feed ${feedId} cannot be read (${typeof reason === 'string' ? reason : 'read failed'}): ${rulesFile}`,
+      { cause },
+    );
   }
   const format = extname(rulesFile).toLowerCase() === '.json' ? 'json' : 'yaml';
   const parsed = parseDeidRulesFile(text, format, checkFhirPath);

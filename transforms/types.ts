@@ -19,6 +19,8 @@ export interface Position {
   line?: number;
   /** Byte offset in the source file. */
   byteOffset?: number;
+  /** The feed's de-identification rule that failed, by its place in the rules file (`fhir.2`). */
+  rule?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export type RejectCode =
   | 'NDJSON_NOT_A_RESOURCE'
   | 'NDJSON_INVALID_JSON'
   | 'DEID_FAILED'
+  | 'DEID_RULE_FAILED'
   | 'FORMAT_UNKNOWN'
   | 'FILE_EMPTY'
   | 'FILE_TOO_LARGE'

@@ -3,6 +3,7 @@ import {
   collectIdentityMap,
   collectPatientKeys,
   deidentifyResource,
+  FhirPathRuleError,
   parseFhirDocument,
   parseNdjsonLine,
   resourceTypeOf,
@@ -14,6 +15,7 @@ import {
   parseHl7,
   splitHl7File,
 } from '../transforms/hl7/index.js';
+import type { DeidOptions } from '../transforms/fhir/index.js';
 import type { Hl7JsonRecord } from '../transforms/hl7/index.js';
 import type { DeidContext, Position, RejectCode } from '../transforms/types.js';
 import type {
@@ -25,7 +27,34 @@ import type {
 } from './task-types.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
-const DEID_FAILED = Object.freeze({ code: 'DEID_FAILED' as const, position: Object.freeze({}) });
+
+/** Why a resource could not be de-identified, as its reject code and position. */
+class DeidFailure {
+  readonly code: RejectCode;
+  readonly position: Position;
+
+  constructor(code: RejectCode, position: Position) {
+    this.code = code;
+    this.position = position;
+  }
+}
+
+const DEID_FAILED = Object.freeze(new DeidFailure('DEID_FAILED', Object.freeze({})));
+
+// A resource's de-identified copy, or why there is none: `DEID_FAILED` for what is not a
+// resource or nests too deeply, `DEID_RULE_FAILED` naming the feed's rule that failed on it.
+function deidentifyOrFailure(resource: unknown, ctx: DeidContext, options?: DeidOptions): unknown {
+  let deidentified: unknown;
+  try {
+    deidentified = deidentifyResource(resource, ctx, options);
+  } catch (error) {
+    if (error instanceof FhirPathRuleError) {
+      return new DeidFailure('DEID_RULE_FAILED', { rule: error.place });
+    }
+    throw error;
+  }
+  return deidentified === undefined ? DEID_FAILED : deidentified;
+}
 
 /**
  * Finds the HL7 messages of a file. Whole-file problems (no MSH, a batch trailer count that
@@ -181,16 +210,16 @@ export function transformFhirDocument(
       return;
     }
     const fullUrl = parsed.fullUrls[messageIndex];
-    const deidentified = deidentifyResource(resource, ctx, {
+    const deidentified = deidentifyOrFailure(resource, ctx, {
       identityMap,
       fullUrl,
       patientKeys,
       known,
     });
-    if (deidentified === undefined) {
+    if (deidentified instanceof DeidFailure) {
       rejects.push({
-        code: 'DEID_FAILED',
-        position: { messageIndex },
+        code: deidentified.code,
+        position: { ...deidentified.position, messageIndex },
         raw: JSON.stringify(resource),
       });
       return;
@@ -247,9 +276,9 @@ function transformNdjsonLine(
   if (!valid.ok) {
     return valid;
   }
-  const deidentified = deidentifyResource(parsed.resource, ctx);
-  if (deidentified === undefined) {
-    return DEID_FAILED;
+  const deidentified = deidentifyOrFailure(parsed.resource, ctx);
+  if (deidentified instanceof DeidFailure) {
+    return deidentified;
   }
   groups.add(resourceTypeOf(parsed.resource) ?? 'unknown', JSON.stringify(deidentified));
   return undefined;

@@ -30,7 +30,11 @@ export default function runTask(task: WorkerTask): WorkerOutcome {
     // A throw from pure code on given input happens again on every retry (a stack overflow on
     // absurdly nested JSON, say): report it as final so the file is quarantined at once. The
     // error's message may quote input, so only the code leaves this thread.
-    return failed('TRANSFORM_EXCEPTION', false);
+    const outcome = failed('TRANSFORM_EXCEPTION', false);
+    if (task.kind === 'transform') {
+      outcome.format = task.format;
+    }
+    return outcome;
   }
 }
 

@@ -210,6 +210,7 @@ describe('rules files', () => {
         'hl7.0.path: Not an HL7 field selector',
         'hl7.1.method: unknown method or parameters',
         '(root): unknown keys colour',
+        'fhir.0.path: not a valid FHIRPath expression',
       ],
     });
     const fhirOnly = parseDeidRulesFile(
@@ -220,6 +221,29 @@ describe('rules files', () => {
     expect(fhirOnly).toEqual({
       ok: false,
       problems: ['fhir.0.path: not a valid FHIRPath expression'],
+    });
+  });
+
+  it('places a syntax error by line and column without quoting the file', () => {
+    const yamlText = [
+      'hl7: []',
+      'fhir: []',
+      'hl7:',
+      '  - { path: PID-5, method: substitute, value: Zed Testperson }',
+    ].join('\n');
+    expect(parseDeidRulesFile(yamlText, 'yaml', checkFhirPath)).toEqual({
+      ok: false,
+      problems: ['(root): not valid YAML (line 3, column 1: DUPLICATE_KEY)'],
+    });
+    // Node names the position for most JSON errors (not all: then no place is given).
+    const jsonText = '{\n  "dateShift": { "rangeDays": 30, }\n}';
+    expect(parseDeidRulesFile(jsonText, 'json', checkFhirPath)).toEqual({
+      ok: false,
+      problems: ['(root): not valid JSON (line 2, column 35)'],
+    });
+    expect(parseDeidRulesFile('{"hl7": [', 'json', checkFhirPath)).toEqual({
+      ok: false,
+      problems: ['(root): not valid JSON (ends early)'],
     });
   });
 });

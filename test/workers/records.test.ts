@@ -152,3 +152,65 @@ describe('transformFhirDocument with several patients', () => {
     expect(notes).toEqual(['[NAME] walked today with [NAME] ([ID])', '[NAME] slept well']);
   });
 });
+
+describe('a FHIRPath rule that compiles but fails on the data', () => {
+  // `birthDate + 5` is valid syntax; fhirpath refuses it only when it meets a date.
+  const rules = resolveDeidRules('safe-harbor', {
+    fhir: [
+      { path: 'Observation.status', method: 'keep' },
+      { path: 'Patient.birthDate + 5', method: 'redact' },
+    ],
+  });
+  const ctx = { pseudonymKey: new Uint8Array(32).fill(4), rules, rulesHash: 'broken-rule' };
+  const patientLine = JSON.stringify({
+    resourceType: 'Patient',
+    id: 'p1',
+    name: [{ family: 'Testperson-Bad', given: ['Zed'] }],
+    birthDate: '1970-01-01',
+  });
+  const observationLine = JSON.stringify({
+    resourceType: 'Observation',
+    id: 'o1',
+    status: 'final',
+    code: { text: 'heart rate' },
+    subject: { reference: 'Patient/p1' },
+  });
+
+  it('rejects the resources it fails on as DEID_RULE_FAILED naming the rule, and goes on', () => {
+    const bytes = bytesOf(`${observationLine}\n${patientLine}\n`);
+    const { ranges } = prepareNdjson(bytes);
+    const outcome = transformRecords('ndjson', bytes, ranges, 0, ctx);
+
+    expect(outcome.messageCount).toBe(2);
+    expect(outcome.groups.map((group) => [group.recordType, group.recordCount])).toEqual([
+      ['Observation', 1],
+    ]);
+    expect(outcome.rejects).toHaveLength(1);
+    const [reject] = outcome.rejects;
+    expect(reject.code).toBe('DEID_RULE_FAILED');
+    expect(reject.position).toEqual({
+      rule: 'fhir.1',
+      messageIndex: 1,
+      byteOffset: observationLine.length + 1,
+    });
+    // The raw line goes to the encrypted reject part; nothing else carries the data.
+    expect(reject.raw).toBe(patientLine);
+    expect(JSON.stringify(reject.position)).not.toMatch(/Testperson|1970/);
+  });
+
+  it('does the same inside a Bundle, entry by entry', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: JSON.parse(patientLine) }, { resource: JSON.parse(observationLine) }],
+    };
+    const outcome = transformFhirDocument(bytesOf(JSON.stringify(bundle)), ctx);
+
+    expect(outcome.status).toBe('ok');
+    const ok = outcome as { groups: Array<{ recordType: string }>; rejects: unknown[] };
+    expect(ok.groups.map((group) => group.recordType)).toEqual(['Observation']);
+    expect(ok.rejects).toEqual([
+      { code: 'DEID_RULE_FAILED', position: { rule: 'fhir.1', messageIndex: 0 }, raw: patientLine },
+    ]);
+  });
+});

@@ -29,6 +29,8 @@ export interface CompiledFhirRule {
   resourceType: string | undefined;
   /** The field name bound into encrypted values as associated data. */
   field: string;
+  /** Where the rule is in the feed's rules file, such as `fhir.2`; named when it fails. */
+  place: string;
   evaluate: (resource: unknown) => FhirPathNode[];
   method: DeidMethod;
 }
@@ -105,7 +107,7 @@ export function checkFhirPath(expression: string): void {
 
 function compile(rules: DeidRules, hash: string): CompiledDeidRules {
   const hl7 = [...rules.hl7, ...hl7PresetRules(rules.preset)].map(compileHl7Rule);
-  const fhir = rules.fhir.map(compileFhirRule);
+  const fhir = rules.fhir.map((rule, index) => compileFhirRule(rule, index));
   const bySegment = new Map<string, readonly CompiledHl7Rule[]>();
   return {
     rules,
@@ -130,7 +132,7 @@ function compileHl7Rule(rule: DeidRule): CompiledHl7Rule {
   return { selector: parseHl7Selector(path), method: method as DeidMethod };
 }
 
-function compileFhirRule(rule: DeidRule): CompiledFhirRule {
+function compileFhirRule(rule: DeidRule, index: number): CompiledFhirRule {
   const { path, ...method } = rule;
   const { fhirpath, model } = loadFhirPath();
   const evaluate = fhirpath.compile(path, model, { resolveInternalTypes: false }) as (
@@ -138,7 +140,13 @@ function compileFhirRule(rule: DeidRule): CompiledFhirRule {
   ) => FhirPathNode[];
   const first = /^\s*([A-Z][A-Za-z]+)\b/.exec(path)?.[1];
   const resourceType = first !== undefined && isR4ResourceType(first) ? first : undefined;
-  return { resourceType, field: `fhir:${path}`, evaluate, method: method as DeidMethod };
+  return {
+    resourceType,
+    field: `fhir:${path}`,
+    place: `fhir.${index}`,
+    evaluate,
+    method: method as DeidMethod,
+  };
 }
 
 interface FhirPathModule {

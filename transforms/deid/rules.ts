@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 
 import { parseHl7Selector } from './hl7-selector.js';
@@ -71,8 +71,7 @@ export interface DeidRules {
 
 /** The outcome of reading a rules file: the rules, or every problem with its path. */
 export type DeidRulesParseResult =
-  | { ok: true; rules: DeidRulesFile }
-  | { ok: false; problems: string[] };
+  { ok: true; rules: DeidRulesFile } | { ok: false; problems: string[] };
 
 /** Default date shift range: up to a year either way. */
 export const DEFAULT_DATE_SHIFT_RANGE_DAYS = 365;
@@ -111,21 +110,22 @@ const methodSchema = z.discriminatedUnion('method', [
 
 const pathSchema = z.object({ path: z.string().min(1).max(500) });
 
-const hl7RuleSchema = z
-  .intersection(pathSchema, methodSchema)
-  .superRefine((rule, context) => {
-    try {
-      parseHl7Selector(rule.path);
-    } catch {
-      context.addIssue({ code: 'custom', path: ['path'], message: 'Not an HL7 field selector' });
-    }
-  });
+const hl7RuleSchema = z.intersection(pathSchema, methodSchema).superRefine((rule, context) => {
+  try {
+    parseHl7Selector(rule.path);
+  } catch {
+    context.addIssue({ code: 'custom', path: ['path'], message: 'Not an HL7 field selector' });
+  }
+});
 
 const fhirRuleSchema = z.intersection(pathSchema, methodSchema);
 
 const rulesFileSchema = z
   .object({
-    dateShift: z.object({ rangeDays: z.number().int().min(1).max(3650) }).strict().optional(),
+    dateShift: z
+      .object({ rangeDays: z.number().int().min(1).max(3650) })
+      .strict()
+      .optional(),
     embeddedDocuments: z.enum(['drop', 'encrypt']).optional(),
     hl7: z.array(hl7RuleSchema).max(1000).optional(),
     fhir: z.array(fhirRuleSchema).max(1000).optional(),
@@ -148,31 +148,55 @@ export function parseDeidRulesFile(
   let raw: unknown;
   try {
     raw = format === 'json' ? JSON.parse(text) : parseYaml(text);
-  } catch {
-    // The parser's message quotes the input; only the format is named.
-    return { ok: false, problems: [`(root): not valid ${format.toUpperCase()}`] };
+  } catch (error) {
+    // The parser's message quotes the input; only the format and the place are named.
+    const where = syntaxErrorPlace(error, text);
+    return { ok: false, problems: [`(root): not valid ${format.toUpperCase()}${where}`] };
   }
 
   const parsed = rulesFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`,
-    );
-    return { ok: false, problems };
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`,
+      );
+  // Expressions are checked even when other parts of the file are wrong, so one run of the
+  // check reports every problem.
+  const fhir = (raw as { fhir?: unknown } | null | undefined)?.fhir;
+  if (Array.isArray(fhir)) {
+    fhir.forEach((rule: unknown, index) => {
+      const path = (rule as { path?: unknown } | null | undefined)?.path;
+      if (typeof path !== 'string' || path.length === 0 || path.length > 500) {
+        return;
+      }
+      try {
+        checkFhirPath(path);
+      } catch {
+        problems.push(`fhir.${index}.path: not a valid FHIRPath expression`);
+      }
+    });
   }
-
-  const problems: string[] = [];
-  (parsed.data.fhir ?? []).forEach((rule, index) => {
-    try {
-      checkFhirPath(rule.path);
-    } catch {
-      problems.push(`fhir.${index}.path: not a valid FHIRPath expression`);
-    }
-  });
-  if (problems.length > 0) {
+  if (!parsed.success || problems.length > 0) {
     return { ok: false, problems };
   }
   return { ok: true, rules: parsed.data as DeidRulesFile };
+}
+
+// ` (line 3, column 7)` for a JSON or YAML syntax error (YAML's code too), from the parser's
+// position and code only.
+function syntaxErrorPlace(error: unknown, text: string): string {
+  if (error instanceof YAMLParseError && error.linePos !== undefined) {
+    const [start] = error.linePos;
+    return ` (line ${start.line}, column ${start.col}: ${error.code})`;
+  }
+  const offset = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  if (offset === undefined) {
+    return error instanceof SyntaxError && /end of JSON/.test(error.message) ? ' (ends early)' : '';
+  }
+  const before = text.slice(0, Number(offset));
+  const line = before.split('\n').length;
+  const column = Number(offset) - (before.lastIndexOf('\n') + 1) + 1;
+  return ` (line ${line}, column ${column})`;
 }
 
 /**

@@ -72,6 +72,7 @@ const LIMITED_DATA_SET_POLICY: FhirPolicy = {
  * @param options - the document's maps and the resource's `fullUrl`, when from a Bundle
  * @returns the de-identified copy, or `undefined` when the input is not a resource or nests too
  *   deeply; count that as `DEID_FAILED`
+ * @throws {FhirPathRuleError} when one of the feed's FHIRPath rules fails on the resource
  */
 export function deidentifyResource(
   resource: unknown,

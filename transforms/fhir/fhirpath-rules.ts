@@ -20,6 +20,24 @@ import type { JsonObject } from './json.js';
  * first rule to select an element decides, as in the HL7 rules.
  */
 
+/**
+ * A feed's FHIRPath rule that failed on a resource: an expression that compiles but cannot be
+ * evaluated on this data (`Patient.birthDate + 5`), or a method that cannot apply to what it
+ * selected. It names the rule's place in the rules file, never the data or fhirpath's message,
+ * which may quote it. The resource is rejected as `DEID_RULE_FAILED`; the rest of the batch goes
+ * on, and `reprocess` brings the rejected resources back once the rule is fixed.
+ */
+export class FhirPathRuleError extends Error {
+  /** The rule's place in the rules file, such as `fhir.2`. */
+  readonly place: string;
+
+  constructor(place: string) {
+    super(`De-identification rule ${place} failed on a resource`);
+    this.name = 'FhirPathRuleError';
+    this.place = place;
+  }
+}
+
 /** Stands in for an element a rule removed; the walk drops it. */
 export const REDACTED: unique symbol = Symbol('redacted');
 
@@ -47,9 +65,14 @@ export function applyFhirPathRules(
     if (rule.resourceType !== undefined && rule.resourceType !== resource.resourceType) {
       continue;
     }
-    for (const node of rule.evaluate(resource)) {
-      handled ??= { objects: new WeakSet(), properties: new WeakMap() };
-      applyToNode(node, rule, record, handled);
+    try {
+      for (const node of rule.evaluate(resource)) {
+        handled ??= { objects: new WeakSet(), properties: new WeakMap() };
+        applyToNode(node, rule, record, handled);
+      }
+    } catch {
+      // fhirpath's message may quote the resource; only the rule's place leaves.
+      throw new FhirPathRuleError(rule.place);
     }
   }
   return handled;
@@ -62,7 +85,11 @@ export function applyFhirPathRules(
  * @param parent - the element
  * @param name - the property
  */
-export function isHandled(handled: HandledNodes | undefined, parent: object, name: string): boolean {
+export function isHandled(
+  handled: HandledNodes | undefined,
+  parent: object,
+  name: string,
+): boolean {
   return handled?.properties.get(parent)?.has(name) ?? false;
 }
 
@@ -103,7 +130,12 @@ function applyToNode(
   }
 }
 
-function applyMethod(method: DeidMethod, value: unknown, field: string, record: RecordDeid): unknown {
+function applyMethod(
+  method: DeidMethod,
+  value: unknown,
+  field: string,
+  record: RecordDeid,
+): unknown {
   switch (method.method) {
     case 'keep':
       return value;
@@ -172,7 +204,11 @@ function encryptValue(value: unknown, field: string, record: RecordDeid): unknow
  * @param field - names the field for the associated data
  * @param record - the record's rules and keys
  */
-export function embeddedAttachment(attachment: JsonObject, field: string, record: RecordDeid): JsonObject {
+export function embeddedAttachment(
+  attachment: JsonObject,
+  field: string,
+  record: RecordDeid,
+): JsonObject {
   const { data, _data: _dropped, ...rest } = attachment;
   if (typeof data !== 'string') {
     return rest;

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, describe, expect, it } from 'vitest';
+
+import { loadFeedDeidRules } from '../../pipeline/deid-rules-file.js';
+import { PipelineError } from '../../pipeline/errors.js';
+import { hashDeidRules, resolveDeidRules } from '../../transforms/deid/rules.js';
+
+const folder = mkdtempSync(join(tmpdir(), 'phi-ingest-rules-'));
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+function errorOf(work: () => unknown): PipelineError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected a PipelineError');
+}
+
+describe('loadFeedDeidRules', () => {
+  it('names the file and the reason when the rules file cannot be read', () => {
+    const missing = join(folder, 'missing.yaml');
+    const error = errorOf(() => loadFeedDeidRules('safe-harbor', missing, 'adt'));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toBe(`Rules file of feed adt cannot be read (ENOENT): ${missing}`);
+  });
+
+  it('reports every problem of the file at once, FHIRPath ones included', () => {
+    const file = join(folder, 'bad.yaml');
+    writeFileSync(
+      file,
+      [
+        'hl7:',
+        '  - { path: PID-5, method: shuffle }',
+        'fhir:',
+        '  - { path: "Patient.name.where(", method: redact }',
+      ].join('\n'),
+    );
+    const error = errorOf(() => loadFeedDeidRules('safe-harbor', file, 'adt'));
+    expect(error.message).toBe(
+      'Rules file of feed adt is invalid: hl7.0.method: unknown method or parameters; ' +
+        'fhir.0.path: not a valid FHIRPath expression',
+    );
+  });
+
+  it('reads a valid file into the rules tasks carry, with their hash', () => {
+    const file = join(folder, 'good.json');
+    writeFileSync(file, JSON.stringify({ hl7: [{ path: 'PV1-3', method: 'keep' }] }));
+    const loaded = loadFeedDeidRules('limited-data-set', file, 'adt');
+    expect(loaded.rules.preset).toBe('limited-data-set');
+    expect(loaded.rules.hl7).toEqual([{ path: 'PV1-3', method: 'keep' }]);
+    expect(loaded.rulesHash).toBe(
+      hashDeidRules(
+        resolveDeidRules('limited-data-set', { hl7: [{ path: 'PV1-3', method: 'keep' }] }),
+      ),
+    );
+    expect(loaded.rulesHash).not.toBe(hashDeidRules(resolveDeidRules('limited-data-set')));
+  });
+});
