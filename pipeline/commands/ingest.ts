@@ -96,6 +96,12 @@ export function registerIngestCommands(program: Command): void {
           `${report.poisoned.length} queue messages poisoned`,
         ];
         process.stdout.write(formatBatchSummary(found.manifests, notes) + '\n');
+        const quarantined = found.manifests.filter((manifest) => manifest.status === 'quarantined');
+        if (quarantined.length > 0 || found.notFound > 0 || report.poisoned.length > 0) {
+          // Scripts and schedulers read the exit code: a file that gave no output is a failure.
+          // Rejected records inside a committed batch are not; the summary counts them.
+          process.exitCode = 1;
+        }
       });
     });
 }

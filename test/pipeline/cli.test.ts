@@ -100,6 +100,15 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     }
   });
 
+  it('exits 1 when a file it ingests is quarantined, and still prints the summary', async () => {
+    const empty = join(homeDir, 'empty.hl7');
+    writeFileSync(empty, '');
+    const ingest = await cli('ingest', '--feed', 'lab-feed', empty);
+    expect(ingest.code).toBe(1);
+    expect(ingest.stdout).toMatch(/1 batches: 0 in, 0 written, 0 rejected, 1 files quarantined/);
+    expect(ingest.stdout).toContain('FILE_EMPTY');
+  });
+
   it('drops files that a running orchestrator picks up, and stops cleanly on SIGTERM', async () => {
     const drop = await cli('drop', '--feed', 'adt-feed', samples.get('adt-feed/adt-batch.hl7')!);
     expect(drop.code).toBe(0);
