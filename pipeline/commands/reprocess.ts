@@ -105,7 +105,8 @@ export function formatPlan(plan: ReprocessPlan): string {
     '',
     `would reprocess ${totals.batches} batches, ${totals.sizeBytes} bytes of input, ` +
       `${totals.messageCount} messages in their current versions; ` +
-      `${totals.poisonMessages} poison messages would be removed, ${plan.skipped.length} skipped`,
+      `${totals.poisonMessages} poison messages would be removed once their batch succeeds, ` +
+      `${plan.skipped.length} skipped`,
   );
   return lines.join('\n') + '\n';
 }
