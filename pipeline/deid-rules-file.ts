@@ -35,10 +35,11 @@ export function loadFeedDeidRules(
     text = readFileSync(rulesFile, 'utf8');
   } catch (cause) {
     // The path comes from feeds.json, not from a feed's data, so it can be named.
-    const reason = (cause as { code?: unknown }).code;
+    const code = (cause as { code?: unknown }).code;
+    const reason = typeof code === 'string' ? code : 'read failed';
     throw new PipelineError(
       'CONFIG_INVALID',
-      `Rules file of feed ${feedId} cannot be read (${typeof reason === 'string' ? reason : 'read failed'}): ${rulesFile}`,
+      `Rules file of feed ${feedId} cannot be read (${reason}): ${rulesFile}`,
       { cause },
     );
   }
