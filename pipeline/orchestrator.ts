@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DequeuedMessageItem } from '@azure/storage-queue';
 import pLimit from 'p-limit';
 
+import { BATCH_LOCK_SECONDS } from './batch-lock.js';
 import { errorCodeOf, isRetryable } from './errors.js';
 import type { PipelineLogger } from './logger.js';
 import { processBatch, quarantineFile, type BatchDeps, type BatchResult } from './process-batch.js';
@@ -200,7 +201,10 @@ export class Orchestrator {
     if (!file) {
       return;
     }
-    if (!retryable || item.dequeueCount >= this.options.maxAttempts) {
+    // Another worker writing the batch is no failure of this file: wait for it however long.
+    const outOfAttempts =
+      item.dequeueCount >= this.options.maxAttempts && errorCode !== 'BATCH_IN_PROGRESS';
+    if (!retryable || outOfAttempts) {
       log.warn({ errorCode, dequeueCount: item.dequeueCount, retryable }, 'Batch failed');
       await this.giveUp(file, item, lease, retryable ? 'MAX_ATTEMPTS_EXCEEDED' : errorCode).catch(
         (giveUpError: unknown) => {
@@ -213,7 +217,11 @@ export class Orchestrator {
     // Come back soon rather than after the full visibility timeout; back off per attempt.
     this.report.retried++;
     this.deps.observer?.batchRetried(file.feedId, errorCode);
-    const backoffSec = Math.min(2 ** item.dequeueCount, this.options.visibilityTimeoutSec);
+    // A batch another worker holds is tried again once that worker's lock would have run out.
+    const backoffSec =
+      errorCode === 'BATCH_IN_PROGRESS'
+        ? BATCH_LOCK_SECONDS
+        : Math.min(2 ** item.dequeueCount, this.options.visibilityTimeoutSec);
     log.info({ errorCode, dequeueCount: item.dequeueCount }, 'Batch will be retried');
     await lease.release(backoffSec).catch(() => {});
   }
@@ -228,6 +236,11 @@ export class Orchestrator {
     try {
       const result = await quarantineFile(file, reasonCode, item.dequeueCount, this.deps);
       this.deps.observer?.batchFinished(file.feedId, result);
+      if (result.kind === 'already-done') {
+        // Another message for the same file saw it through: this one has nothing to report.
+        await lease.delete();
+        return;
+      }
       const batchId = result.kind === 'quarantined' ? result.manifest.batchId : undefined;
       if (result.kind === 'quarantined') {
         this.report.results.push(result);

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { compressionSuffix } from '../transforms/compression.js';
 import type { EncryptEnvelopeOptions } from '../transforms/crypto/index.js';
 import { batchTaskKeys } from './batch-keys.js';
+import { lockBatch } from './batch-lock.js';
 import { timedStage, type BatchObserver, type BatchStage } from './batch-observer.js';
 import { BatchOutputs } from './batch-outputs.js';
 import { PipelineError } from './errors.js';
@@ -112,7 +113,41 @@ export async function processBatch(
   if (claimed.kind !== 'claimed') {
     return claimed;
   }
-  const source = claimed.source;
+  return withBatchLock(claimed.source, deps, () => processClaimed(claimed.source, attempt, deps));
+}
+
+/**
+ * Runs `work` holding the batch's lock (`batch-lock.ts`). Another worker may have committed the
+ * batch between the first check and the lock; then there is nothing left to do.
+ */
+async function withBatchLock(
+  source: SourceBlob,
+  deps: BatchDeps,
+  work: () => Promise<BatchResult>,
+): Promise<BatchResult> {
+  const { feedId } = source.file;
+  const lock = await lockBatch(deps.storage, feedId, source.batchId);
+  try {
+    const existing = await getBatchRow(deps.storage, feedId, source.batchId);
+    if (existing) {
+      deps.log.info(
+        { feedId, batchId: source.batchId, status: existing.status },
+        'Batch already committed',
+      );
+      return { kind: 'already-done', batchId: source.batchId, status: existing.status };
+    }
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}
+
+async function processClaimed(
+  source: SourceBlob,
+  attempt: number,
+  deps: BatchDeps,
+): Promise<BatchResult> {
+  const file = source.file;
   const log = deps.log.child({ feedId: file.feedId, batchId: source.batchId });
 
   const startedAt = new Date();
@@ -312,17 +347,18 @@ export async function quarantineFile(
     return claimed;
   }
   const source = claimed.source;
-  if (source.sizeBytes > deps.settings.maxFileBytes) {
-    return quarantineInPlace(source, reasonCode, attempt, deps);
-  }
-
-  const reader = blobSource(
-    deps.storage.inbound.getBlobClient(file.blobName),
-    source.etag,
-    source.sizeBytes,
-  );
-  const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
-  return quarantine(source, reader, failure, deps, { startedAt: new Date(), attempt });
+  return withBatchLock(source, deps, async () => {
+    if (source.sizeBytes > deps.settings.maxFileBytes) {
+      return quarantineInPlace(source, reasonCode, attempt, deps);
+    }
+    const reader = blobSource(
+      deps.storage.inbound.getBlobClient(file.blobName),
+      source.etag,
+      source.sizeBytes,
+    );
+    const failure: FailedOutcome = { status: 'failed', code: reasonCode, retryable: false };
+    return quarantine(source, reader, failure, deps, { startedAt: new Date(), attempt });
+  });
 }
 
 /**

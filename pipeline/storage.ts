@@ -21,6 +21,8 @@ export const STORAGE_NAMES = {
   quarantineContainer: 'quarantine',
   /** Batch manifests (JSON, no PHI). */
   manifestsContainer: 'manifests',
+  /** One empty blob per batch being written, leased by the worker writing it (batch-lock.ts). */
+  locksContainer: 'locks',
   inboundQueue: 'inbound',
   poisonQueue: 'inbound-poison',
   /** One row per batch: partition key feed, row key batch id. */
@@ -45,6 +47,7 @@ export interface Storage {
   rejects: ContainerClient;
   quarantine: ContainerClient;
   manifests: ContainerClient;
+  locks: ContainerClient;
   inboundQueue: QueueClient;
   poisonQueue: QueueClient;
   batchesTable: TableClient;
@@ -100,6 +103,7 @@ export async function ensureStorageLayout(storage: Storage): Promise<void> {
     storage.rejects,
     storage.quarantine,
     storage.manifests,
+    storage.locks,
   ];
   await Promise.all([
     ...containers.map((container) => container.createIfNotExists()),
@@ -159,6 +163,7 @@ function assemble(
     rejects: container(STORAGE_NAMES.rejectsContainer),
     quarantine: container(STORAGE_NAMES.quarantineContainer),
     manifests: container(STORAGE_NAMES.manifestsContainer),
+    locks: container(STORAGE_NAMES.locksContainer),
     inboundQueue: queueService.getQueueClient(STORAGE_NAMES.inboundQueue),
     poisonQueue: queueService.getQueueClient(STORAGE_NAMES.poisonQueue),
     batchesTable: table(STORAGE_NAMES.batchesTable),
