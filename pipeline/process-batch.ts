@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+import pLimit from 'p-limit';
+
 import { compressionSuffix } from '../transforms/compression.js';
 import type { EncryptEnvelopeOptions } from '../transforms/crypto/index.js';
 import { batchTaskKeys } from './batch-keys.js';
 import { lockBatch } from './batch-lock.js';
 import { timedStage, type BatchObserver, type BatchStage } from './batch-observer.js';
-import { BatchOutputs } from './batch-outputs.js';
+import { BatchOutputs, type WrittenOutputs } from './batch-outputs.js';
 import { PipelineError } from './errors.js';
 import type { FeedCatalog } from './feeds.js';
 import type { KeyRing } from './key-store.js';
@@ -24,12 +26,14 @@ import {
 import type { FileRef } from './queue-message.js';
 import { STORAGE_NAMES, type Storage } from './storage.js';
 import { SealedBlobWriter } from './sealed-blob-writer.js';
+import { assertChainable } from './signed-chain.js';
 import {
   blobSource,
   hashSource,
   memorySource,
   transformInWindows,
   type SourceReader,
+  type WindowRunResult,
 } from './windowed-batch.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { FailedOutcome, Position } from '../workers/task-types.js';
@@ -275,7 +279,29 @@ export async function writeBatchVersion(
 
   const written = await timed(deps, 'write', () => outputs.finish());
   failpoint('after-outputs-written');
+  let manifest: BatchManifest;
+  try {
+    manifest = manifestOf(source, deps, run, transformed, written);
+    assertChainable(manifest);
+    failpoint('before-manifest-commit');
+  } catch (error) {
+    // Nothing of the manifest is written yet: what was stored would be left without one.
+    const archive = run.archive === undefined && written.archive ? [written.archive] : [];
+    await deleteStored(deps.storage, [...written.parts, ...written.rejectParts, ...archive]);
+    throw error;
+  }
+  await timed(deps, 'commit', () => commitManifest(deps.storage, manifest, deps.keyRing));
+  failpoint('after-manifest-committed');
+  return { kind: 'committed', manifest };
+}
 
+function manifestOf(
+  source: SourceBlob,
+  deps: BatchDeps,
+  run: BatchRun,
+  transformed: Extract<WindowRunResult, { status: 'ok' }>,
+  written: WrittenOutputs,
+): BatchManifest {
   const manifest = baseManifest(
     source,
     deps,
@@ -300,9 +326,21 @@ export async function writeBatchVersion(
     );
   }
   manifest.finishedAt = new Date().toISOString();
-  await timed(deps, 'commit', () => commitManifest(deps.storage, manifest, deps.keyRing));
-  failpoint('after-manifest-committed');
-  return { kind: 'committed', manifest };
+  return manifest;
+}
+
+async function deleteStored(storage: Storage, stored: StoredPart[]): Promise<void> {
+  const limit = pLimit(16);
+  await Promise.all(
+    stored.map((part) =>
+      limit(() =>
+        storage.blobService
+          .getContainerClient(part.container)
+          .getBlobClient(part.path)
+          .deleteIfExists(),
+      ),
+    ),
+  );
 }
 
 /**

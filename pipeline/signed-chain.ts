@@ -293,6 +293,24 @@ function refRowKey(refKey: string): string {
   return `ref-${refKey}`;
 }
 
+/**
+ * Throws `CHAIN_RECORD_TOO_LARGE` for a record that could not be chained, before anything is
+ * written for it. The chain's own fields (sequence, hashes, signature) are allowed for.
+ *
+ * @param record - the record as it will be appended, without its chain fields
+ */
+export function assertChainable(record: object): void {
+  if (
+    canonicalJson(record).length + CHAIN_FIELDS_CHARS >
+    BODY_PROPERTY_CHARS * MAX_BODY_PROPERTIES
+  ) {
+    throw new PipelineError('CHAIN_RECORD_TOO_LARGE', 'The record is too large to chain');
+  }
+}
+
+// More than the chain's fields and signature add to a record.
+const CHAIN_FIELDS_CHARS = 4096;
+
 function bodyProperties(record: ChainedRecord): Record<string, string | number> {
   const text = canonicalJson(record);
   const count = Math.ceil(text.length / BODY_PROPERTY_CHARS);
