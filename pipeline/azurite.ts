@@ -141,6 +141,9 @@ async function startAzurite(
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--loose',
+    // No access log: once the command that started it is gone (killed, say), a write to the
+    // closed pipe would end Azurite on the next request, in the middle of the next command.
+    '--silent',
   ];
   if (options.location) {
     args.push('--location', options.location);
