@@ -70,12 +70,16 @@ export interface ReprocessReport {
 export async function reprocess(app: App, options: ReprocessOptions): Promise<ReprocessReport> {
   const replace = options.replace ?? false;
   const selectionKey = selectionKeyOf(options.selection, replace);
-  const resumed = options.dryRun ? undefined : await findUnfinishedRun(app.storage, selectionKey);
+  // A dry run shows what the same command would do, so it shows the run it would resume.
+  const resumed = await findUnfinishedRun(app.storage, selectionKey);
   const plan = resumed ?? (await planReprocess(app.storage, options.selection, replace));
   const log = app.log.child({ runId: plan.runId });
 
   if (options.dryRun) {
-    await releasePoisonMessages(app.storage, claimedMessages(plan));
+    // A resumed plan's poison messages are the interrupted run's to delete: left as they are.
+    if (!resumed) {
+      await releasePoisonMessages(app.storage, claimedMessages(plan));
+    }
     return { plan, outcomes: [] };
   }
   if (!resumed) {

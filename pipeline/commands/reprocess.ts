@@ -86,12 +86,15 @@ export function registerReprocessCommand(program: Command): void {
  * @param plan - the plan
  */
 export function formatPlan(plan: ReprocessPlan): string {
-  const lines = ['feed  batch  date  version  from  bytes  messages'];
+  const lines = plan.resumed
+    ? [`resumes interrupted run ${plan.runId}`, 'feed  batch  date  version  from  bytes  messages']
+    : ['feed  batch  date  version  from  bytes  messages'];
   for (const batch of plan.batches) {
+    const done = plan.resumed && batch.state === 'done' ? ' (done in that run)' : '';
     const version =
       batch.targetVersion === batch.fromVersion
         ? `v${batch.fromVersion} (replayed already; remove poison message)`
-        : `v${batch.fromVersion} -> v${batch.targetVersion}`;
+        : `v${batch.fromVersion} -> v${batch.targetVersion}${done}`;
     lines.push(
       `${batch.feedId}  ${batch.batchId}  ${batch.ingestDate}  ${version}  ${batch.from}` +
         `  ${batch.sizeBytes}  ${batch.messageCount}`,
@@ -100,7 +103,7 @@ export function formatPlan(plan: ReprocessPlan): string {
   for (const item of plan.skipped) {
     lines.push(`${item.feedId ?? '-'}  ${item.batchId ?? '-'}  skipped ${item.reasonCode}`);
   }
-  const totals = planTotals(plan);
+  const totals = planTotals(plan, true);
   lines.push(
     '',
     `would reprocess ${totals.batches} batches, ${totals.sizeBytes} bytes of input, ` +
@@ -135,8 +138,14 @@ function formatReport(report: ReprocessReport): string {
   return lines.join('\n') + '\n';
 }
 
-function planTotals(plan: ReprocessPlan) {
-  const toWrite = plan.batches.filter((batch) => batch.targetVersion > batch.fromVersion);
+// For a dry run, batches an interrupted run already finished are not counted: it will not
+// write them again.
+function planTotals(plan: ReprocessPlan, dryRun: boolean) {
+  const toWrite = plan.batches.filter(
+    (batch) =>
+      batch.targetVersion > batch.fromVersion &&
+      !(dryRun && plan.resumed && batch.state === 'done'),
+  );
   return {
     batches: toWrite.length,
     sizeBytes: toWrite.reduce((sum, batch) => sum + batch.sizeBytes, 0),
@@ -154,7 +163,7 @@ function toJson(report: ReprocessReport, dryRun: boolean): unknown {
     runId: dryRun ? undefined : report.plan.runId,
     resumed: report.plan.resumed,
     dryRun,
-    totals: planTotals(report.plan),
+    totals: planTotals(report.plan, dryRun),
     batches: report.plan.batches.map(strip),
     skipped: report.plan.skipped.map(strip),
     outcomes: report.outcomes,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drain } from '../../pipeline/app.js';
 import { listAuditEvents } from '../../pipeline/audit.js';
 import { dropFiles } from '../../pipeline/drop.js';
+import { formatPlan } from '../../pipeline/commands/reprocess.js';
 import {
   getBatchRow,
   getManifest,
@@ -300,6 +301,18 @@ describe('reprocess after a kill', () => {
     const versionsAfterKill = (await rowsOf(env, 'kill-a')).map((row) => row.version).sort();
     expect(versionsAfterKill).toEqual([1, 2]);
     const firstDone = await listBlobs(env, 'manifests');
+
+    // A dry run now shows what the same command will do: resume that run, one batch left.
+    const preview = await reprocess(env.app, {
+      selection: { feedId: 'kill-a', fromDate: date, toDate: date },
+      dryRun: true,
+    });
+    expect(preview.plan.resumed).toBe(true);
+    expect(preview.plan.batches.map((batch) => batch.state).sort()).toEqual(['done', 'planned']);
+    const text = formatPlan(preview.plan);
+    expect(text).toContain(`resumes interrupted run ${preview.plan.runId}`);
+    expect(text).toContain('would reprocess 1 batches');
+    expect(text).toContain('(done in that run)');
 
     const report = await reprocess(env.app, {
       selection: { feedId: 'kill-a', fromDate: date, toDate: date },
