@@ -6,11 +6,14 @@ import {
   openSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { PipelineError } from './errors.js';
 
@@ -41,6 +44,8 @@ interface AzuriteState {
   blob: number;
   queue: number;
   table: number;
+  /** The phi-ingest process that stops it when it exits. */
+  ownerPid?: number;
 }
 
 /**
@@ -60,19 +65,33 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
   chmodSync(location, 0o700);
 
   const running = await readLiveState(statePath);
-  if (running) {
+  if (running && ownerAlive(running)) {
     return handleFor(running, false, async () => {});
   }
 
   const lockPath = join(homeDir, 'azurite.lock');
-  const lockFd = acquireStartLock(lockPath);
+  const lockFd = await acquireStartLock(lockPath);
   try {
     const raced = await readLiveState(statePath);
-    if (raced) {
+    if (raced && ownerAlive(raced)) {
       return handleFor(raced, false, async () => {});
     }
+    if (raced) {
+      // Its owner was killed before it could stop it: this process takes it over and stops it
+      // when it exits, rather than leave it running for good.
+      const adopted: AzuriteState = { ...raced, ownerPid: process.pid };
+      writeFileSync(statePath, JSON.stringify(adopted), { mode: 0o600 });
+      return handleFor(adopted, true, async () => {
+        rmSync(statePath, { force: true });
+        await stopProcess(adopted.pid);
+      });
+    }
     const started = await startAzurite({ location });
-    const state: AzuriteState = { pid: started.child.pid ?? 0, ...started.ports };
+    const state: AzuriteState = {
+      pid: started.child.pid ?? 0,
+      ...started.ports,
+      ownerPid: process.pid,
+    };
     writeFileSync(statePath, JSON.stringify(state), { mode: 0o600 });
     return handleFor(state, true, async () => {
       rmSync(statePath, { force: true });
@@ -82,6 +101,11 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
     closeSync(lockFd);
     rmSync(lockPath, { force: true });
   }
+}
+
+// A state file from before owners were recorded counts as owned by someone alive.
+function ownerAlive(state: AzuriteState): boolean {
+  return state.ownerPid === undefined || isAlive(state.ownerPid);
 }
 
 /**
@@ -223,13 +247,62 @@ async function readLiveState(statePath: string): Promise<AzuriteState | undefine
   return state;
 }
 
-function acquireStartLock(lockPath: string): number {
+/**
+ * Takes the lock on starting the home's Azurite. The lock file holds its taker's pid; a process
+ * that finds it held by a live process waits for it (two commands started together must end up
+ * with one Azurite), and one held by a dead process, or for longer than a start can take, is
+ * taken over.
+ */
+async function acquireStartLock(lockPath: string): Promise<number> {
+  const deadline = Date.now() + START_TIMEOUT_MS + 5000;
+  for (;;) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      return fd;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw error;
+      }
+    }
+    if (lockIsStale(lockPath) || Date.now() > deadline) {
+      rmSync(lockPath, { force: true });
+      continue;
+    }
+    await sleep(100);
+  }
+}
+
+function lockIsStale(lockPath: string): boolean {
+  let text: string;
+  let ageMs: number;
   try {
-    return openSync(lockPath, 'wx');
+    text = readFileSync(lockPath, 'utf8');
+    ageMs = Date.now() - statSync(lockPath).mtimeMs;
   } catch {
-    // A lock left by a process that died; starting is quick, so an old lock is stale.
-    rmSync(lockPath, { force: true });
-    return openSync(lockPath, 'wx');
+    // Gone since: not stale, the next try takes it.
+    return false;
+  }
+  const holder = Number(text);
+  if (text === '' || !Number.isInteger(holder) || holder <= 0) {
+    // Its taker may be between creating it and writing its pid.
+    return ageMs > 2000;
+  }
+  return !isAlive(holder);
+}
+
+async function stopProcess(pid: number): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 5000;
+  while (isAlive(pid) && Date.now() < deadline) {
+    await sleep(100);
+  }
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGKILL');
   }
 }
 

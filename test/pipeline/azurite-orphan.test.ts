@@ -7,55 +7,90 @@ import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { azuriteConnectionString } from '../../pipeline/azurite.js';
+import { azuriteConnectionString, ensureEmbeddedAzurite } from '../../pipeline/azurite.js';
 
 const AZURITE_MODULE = fileURLToPath(new URL('../../pipeline/azurite.ts', import.meta.url));
 
-describe('the embedded Azurite after the command that started it is killed', () => {
-  const home = mkdtempSync(join(tmpdir(), 'phi-ingest-orphan-'));
-  let azuritePid = 0;
+interface State {
+  pid: number;
+  blob: number;
+  queue: number;
+  table: number;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Starts a process that opens the home's embedded Azurite, as a phi-ingest command does, and
+ * stays up; resolves with it and the Azurite pid it was given.
+ */
+async function startCommand(home: string): Promise<{ kill(): Promise<void>; azuritePid: number }> {
+  const script = join(home, 'command.mts');
+  writeFileSync(
+    script,
+    `const { ensureEmbeddedAzurite } = await import(${JSON.stringify(AZURITE_MODULE)});\n` +
+      `const handle = await ensureEmbeddedAzurite(${JSON.stringify(home)});\n` +
+      "console.log('azurite ' + handle.pid);\nsetInterval(() => {}, 1000);\n",
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const azuritePid = await new Promise<number>((resolve, reject) => {
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const match = /azurite (\d+)/.exec(output);
+      if (match) {
+        resolve(Number(match[1]));
+      }
+    });
+    child.once('exit', () => reject(new Error('the command exited before Azurite was up')));
+  });
+  return {
+    azuritePid,
+    kill: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+describe('the embedded Azurite of a home folder', () => {
+  const homes: string[] = [];
+  const azuritePids = new Set<number>();
+  const newHome = (): string => {
+    const home = mkdtempSync(join(tmpdir(), 'phi-ingest-azurite-'));
+    homes.push(home);
+    return home;
+  };
 
   afterAll(() => {
-    if (azuritePid > 0) {
-      try {
-        process.kill(azuritePid, 'SIGKILL');
-      } catch {
-        // Already gone.
+    for (const pid of azuritePids) {
+      if (alive(pid)) {
+        process.kill(pid, 'SIGKILL');
       }
     }
-    rmSync(home, { recursive: true, force: true });
+    for (const home of homes) {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
-  it('keeps serving the next command', async () => {
-    const script = join(home, 'start.mts');
-    writeFileSync(
-      script,
-      `const { ensureEmbeddedAzurite } = await import(${JSON.stringify(AZURITE_MODULE)});\n` +
-        `await ensureEmbeddedAzurite(${JSON.stringify(home)});\n` +
-        `console.log('ready');\nsetInterval(() => {}, 1000);\n`,
-    );
-    const parent = spawn(process.execPath, ['--import', 'tsx', script], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      parent.stdout.on('data', (chunk: Buffer) => {
-        if (chunk.toString('utf8').includes('ready')) {
-          resolve();
-        }
-      });
-      parent.once('exit', () => reject(new Error('the starting process exited early')));
-    });
-    const exited = new Promise((resolve) => parent.once('exit', resolve));
-    parent.kill('SIGKILL');
-    await exited;
+  it('keeps serving after its command is killed, and the next command takes it over', async () => {
+    const home = newHome();
+    const command = await startCommand(home);
+    azuritePids.add(command.azuritePid);
+    await command.kill();
 
-    const state = JSON.parse(readFileSync(join(home, 'azurite.json'), 'utf8')) as {
-      pid: number;
-      blob: number;
-      queue: number;
-      table: number;
-    };
-    azuritePid = state.pid;
+    const state = JSON.parse(readFileSync(join(home, 'azurite.json'), 'utf8')) as State;
+    expect(state.pid).toBe(command.azuritePid);
     const blobs = BlobServiceClient.fromConnectionString(azuriteConnectionString(state));
     // Before --silent, the first request made Azurite log to the closed pipe and die.
     for (let round = 0; round < 3; round++) {
@@ -67,6 +102,19 @@ describe('the embedded Azurite after the command that started it is killed', () 
       names.push(container.name);
     }
     expect(names).toEqual(['round-0', 'round-1', 'round-2']);
-    expect(() => process.kill(state.pid, 0)).not.toThrow();
+
+    // Its owner is gone: this process adopts it, and stops it like one it started.
+    const adopted = await ensureEmbeddedAzurite(home);
+    expect(adopted).toMatchObject({ pid: state.pid, owned: true });
+    await adopted.stop();
+    expect(alive(state.pid)).toBe(false);
+  });
+
+  it('is started once when two commands open it at the same moment', async () => {
+    const home = newHome();
+    const [first, second] = await Promise.all([startCommand(home), startCommand(home)]);
+    azuritePids.add(first.azuritePid).add(second.azuritePid);
+    expect(second.azuritePid).toBe(first.azuritePid);
+    await Promise.all([first.kill(), second.kill()]);
   });
 });
