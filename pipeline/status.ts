@@ -116,17 +116,30 @@ export function formatPipelineStatus(status: PipelineStatus): string {
     lines.push(`poison reasons (first ${status.poison.sampledMessages}): ${reasons.join(', ')}`);
   }
   lines.push('');
-  lines.push('window     batches  quarantined  reprocessed  in  written  rejected  msg/s');
-  for (const [name, window] of [
+  // Counts right-aligned under their headings, however many digits they grow to.
+  const headings = ['batches', 'quarantined', 'reprocessed', 'in', 'written', 'rejected', 'msg/s'];
+  const rows = [
     ['last hour', status.lastHour],
     ['last day', status.lastDay],
-  ] as const) {
-    lines.push(
-      `${name.padEnd(9)}  ${String(window.batches).padStart(7)}  ${String(window.quarantined).padStart(11)}` +
-        `  ${String(window.reprocessed).padStart(11)}  ${window.messagesIn}  ${window.written}` +
-        `  ${window.rejected}  ${window.messagesPerSecond}`,
-    );
-  }
+  ] as const;
+  const cells = rows.map(([, window]) =>
+    [
+      window.batches,
+      window.quarantined,
+      window.reprocessed,
+      window.messagesIn,
+      window.written,
+      window.rejected,
+      window.messagesPerSecond,
+    ].map(String),
+  );
+  const widths = headings.map((heading, column) =>
+    Math.max(heading.length, ...cells.map((row) => row[column].length)),
+  );
+  const line = (first: string, values: readonly string[]): string =>
+    [first.padEnd(9), ...values.map((value, column) => value.padStart(widths[column]))].join('  ');
+  lines.push(line('window', headings));
+  rows.forEach(([name], index) => lines.push(line(name, cells[index])));
   const rejects = Object.entries(status.lastDay.rejectsByReason).map(
     ([code, count]) => `${code}:${count}`,
   );

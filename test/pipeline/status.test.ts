@@ -7,7 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { drain } from '../../pipeline/app.js';
 import { dropFiles } from '../../pipeline/drop.js';
-import { getPipelineStatus, type PipelineStatus } from '../../pipeline/status.js';
+import {
+  formatPipelineStatus,
+  getPipelineStatus,
+  type PipelineStatus,
+} from '../../pipeline/status.js';
 import { listSampleIdentifiers } from '../../samples/generate.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
@@ -120,5 +124,24 @@ describe('status', () => {
     });
     expect(later.lastHour.batches).toBe(0);
     expect(later.lastDay.batches).toBe(4);
+  });
+
+  it('right-aligns each count of the window table under its heading', async () => {
+    const status = await getPipelineStatus(env.app.storage);
+    const text = formatPipelineStatus(status);
+    const [heading, hour, day] = text
+      .split('\n')
+      .filter((line) => /^(window|last hour|last day) /.test(line));
+    const ends = (line: string): number[] =>
+      [...line.matchAll(/\S+/g)].map((match) => match.index + match[0].length);
+    // `last hour` is two words, so the first end of each row is the window's name.
+    expect(ends(hour).slice(2)).toEqual(ends(heading).slice(1));
+    expect(ends(day).slice(2)).toEqual(ends(heading).slice(1));
+    expect(hour.trim().split(/\s+/).slice(2, 5)).toEqual(['4', '2', '0']);
+    expect(day.trim().split(/\s+/).slice(5, 8)).toEqual([
+      String(status.lastDay.messagesIn),
+      String(status.lastDay.written),
+      String(status.lastDay.rejected),
+    ]);
   });
 });
