@@ -61,8 +61,8 @@ export async function lockBatch(
 
   let renewing: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    // A failed renewal is seen by the next writer as a free lock; the queue message's own
-    // visibility renewal fails the same way, and the retry is idempotent.
+    // Limitation: a renewal that fails (storage unreachable for 15 s) lets another worker take
+    // the batch while this one still writes it; its queue message would be back by then too.
     renewing = lease.renewLease().catch(() => undefined);
   }, RENEW_EVERY_MS);
   timer.unref();
@@ -71,7 +71,11 @@ export async function lockBatch(
     release: async () => {
       clearInterval(timer);
       await renewing;
-      await lease.releaseLease().catch(() => undefined);
+      // Deleted rather than released, so the container holds only batches being written.
+      await blob
+        .delete({ conditions: { leaseId: lease.leaseId } })
+        .catch(() => lease.releaseLease())
+        .catch(() => undefined);
     },
   };
 }

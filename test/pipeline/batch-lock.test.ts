@@ -34,6 +34,7 @@ describe('one batch is written by one worker at a time', () => {
     const kinds = report.results.map((result) => result.kind).sort();
     expect(kinds).toEqual(['already-done', 'committed']);
     expect((await listBlobs(env, 'manifests')).size).toBe(1);
+    expect((await listBlobs(env, 'locks')).size).toBe(0);
     const verified = await verifyStorage(env.app);
     expect(verified.findings).toEqual([]);
     expect(verified.manifests).toBe(1);
@@ -55,5 +56,7 @@ describe('one batch is written by one worker at a time', () => {
     const second = await lockBatch(env.app.storage, 'adt-feed', 'batch-a');
     await second.release();
     await other.release();
+    // Released locks leave nothing behind.
+    expect((await listBlobs(env, 'locks')).size).toBe(0);
   });
 });
