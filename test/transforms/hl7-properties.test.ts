@@ -16,6 +16,7 @@ import {
   nextSegment,
   textUnits,
 } from '../../transforms/hl7/segment-breaks.js';
+import { canonicalField, fieldParts, fieldToJson } from '../../transforms/hl7/to-json.js';
 
 /*
  * Property tests of the parser's core promises:
@@ -336,6 +337,34 @@ describe('isHl7Number', () => {
         expect(isHl7Number(value)).toBe(NUMBER.test(value));
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe('fieldToJson', () => {
+  it('gives what the general path gives for any field, components-only ones included', () => {
+    const fieldUnder = delimitersArbitrary().chain((d) =>
+      fc.tuple(
+        fc.constant(d),
+        fc.oneof(
+          rawField(d),
+          // Composites without repetitions or subcomponents, the fast path's fields.
+          fc
+            .array(
+              fc.array(rawPiece(d), { maxLength: 3 }).map((pieces) => pieces.join('')),
+              { minLength: 2, maxLength: 6 },
+            )
+            .map((components) => components.join(d.component)),
+        ),
+      ),
+    );
+    fc.assert(
+      fc.property(fieldUnder, ([d, text]) => {
+        expect(fieldToJson(text, d, undefined)).toStrictEqual(
+          canonicalField(fieldParts(text, d, undefined)),
+        );
+      }),
+      { numRuns: 2000 },
     );
   });
 });
