@@ -104,23 +104,44 @@ export async function manifestsOfDropped(
   feedId: string,
   dropped: DroppedFile[],
   since: Date,
-): Promise<{ manifests: BatchManifest[]; alreadyIngested: number; notFound: number }> {
+): Promise<{
+  manifests: BatchManifest[];
+  alreadyIngested: number;
+  notFound: number;
+  inputs: DroppedInput[];
+}> {
   const manifests: BatchManifest[] = [];
+  const inputs: DroppedInput[] = [];
   let alreadyIngested = 0;
   let notFound = 0;
   for (const file of dropped) {
+    const contentSha256 = /\/([0-9a-f]{32})(?:\.|$)/.exec(file.blobName)?.[1] ?? '';
     const row = await getSourceRow(storage, feedId, file.blobName);
     const batch = row ? await getBatchRow(storage, feedId, row.batchId) : undefined;
     if (!batch) {
       notFound++;
+      inputs.push({ contentSha256, outcome: 'not found' });
       continue;
     }
     const manifest = await getManifest(storage, batch.manifestPath);
     if (new Date(manifest.finishedAt) < since) {
       alreadyIngested++;
+      inputs.push({ contentSha256, batchId: manifest.batchId, outcome: 'ingested before' });
       continue;
     }
     manifests.push(manifest);
+    const outcome =
+      manifest.status === 'quarantined' ? `quarantined ${manifest.reasonCode ?? ''}`.trim() : 'ok';
+    inputs.push({ contentSha256, batchId: manifest.batchId, outcome });
   }
-  return { manifests, alreadyIngested, notFound };
+  return { manifests, alreadyIngested, notFound, inputs };
+}
+
+/** Which batch one dropped file became, named by its content, never by its local name. */
+export interface DroppedInput {
+  /** The first 32 hex digits of the file's SHA-256, as `sha256sum` prints it. */
+  contentSha256: string;
+  batchId?: string;
+  /** `ok`, `quarantined <reason>`, `ingested before` or `not found`. */
+  outcome: string;
 }

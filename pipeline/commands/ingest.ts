@@ -96,6 +96,18 @@ export function registerIngestCommands(program: Command): void {
           `${report.poisoned.length} queue messages poisoned`,
         ];
         process.stdout.write(formatBatchSummary(found.manifests, notes) + '\n');
+        // Local names can carry a patient's name: inputs are told apart by their content hash.
+        process.stdout.write(
+          '\nInputs by content (first 32 hex digits of `sha256sum <file>`):\n' +
+            found.inputs
+              .map(
+                (input) =>
+                  `  ${input.contentSha256}  batch ${input.batchId?.slice(0, 12) ?? '-'}` +
+                  `  ${input.outcome}`,
+              )
+              .join('\n') +
+            '\n',
+        );
         const quarantined = found.manifests.filter((manifest) => manifest.status === 'quarantined');
         if (quarantined.length > 0 || found.notFound > 0 || report.poisoned.length > 0) {
           // Scripts and schedulers read the exit code: a file that gave no output is a failure.

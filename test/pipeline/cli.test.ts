@@ -106,7 +106,12 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     const ingest = await cli('ingest', '--feed', 'lab-feed', empty);
     expect(ingest.code).toBe(1);
     expect(ingest.stdout).toMatch(/1 batches: 0 in, 0 written, 0 rejected, 1 files quarantined/);
-    expect(ingest.stdout).toContain('FILE_EMPTY');
+    // The input is named by its content hash (the empty file's), never by its local name.
+    const batch = /batch=([0-9a-f]{12})/.exec(ingest.stdout)?.[1];
+    expect(ingest.stdout).toContain(
+      `  e3b0c44298fc1c149afbf4c8996fb924  batch ${batch}  quarantined FILE_EMPTY\n`,
+    );
+    expect(ingest.stdout).not.toContain('empty.hl7');
   });
 
   it('drops files that a running orchestrator picks up, and stops cleanly on SIGTERM', async () => {
