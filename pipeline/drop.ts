@@ -13,6 +13,8 @@ export interface DroppedFile {
   localPath: string;
   blobName: string;
   sizeBytes: number;
+  /** The first 32 hex digits of its SHA-256 (the blob name's stem), as `sha256sum` prints it. */
+  contentSha256: string;
 }
 
 const FEED_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -85,7 +87,7 @@ export async function dropFiles(
 
     const response = await storage.inbound.getBlockBlobClient(blobName).uploadData(content);
     await storage.inboundQueue.sendMessage(encodeFileDropped(feedId, blobName, response.etag));
-    dropped.push({ localPath, blobName, sizeBytes: content.length });
+    dropped.push({ localPath, blobName, sizeBytes: content.length, contentSha256: digest });
   }
   return dropped;
 }
@@ -115,7 +117,7 @@ export async function manifestsOfDropped(
   let alreadyIngested = 0;
   let notFound = 0;
   for (const file of dropped) {
-    const contentSha256 = /\/([0-9a-f]{32})(?:\.|$)/.exec(file.blobName)?.[1] ?? '';
+    const { contentSha256 } = file;
     const row = await getSourceRow(storage, feedId, file.blobName);
     const batch = row ? await getBatchRow(storage, feedId, row.batchId) : undefined;
     if (!batch) {

@@ -300,25 +300,24 @@ function refRowKey(refKey: string): string {
  * @param record - the record as it will be appended, without its chain fields
  */
 export function assertChainable(record: object): void {
-  if (
-    canonicalJson(record).length + CHAIN_FIELDS_CHARS >
-    BODY_PROPERTY_CHARS * MAX_BODY_PROPERTIES
-  ) {
-    throw new PipelineError('CHAIN_RECORD_TOO_LARGE', 'The record is too large to chain');
-  }
+  checkChainableLength(canonicalJson(record).length + CHAIN_FIELDS_CHARS);
 }
 
 // More than the chain's fields and signature add to a record.
 const CHAIN_FIELDS_CHARS = 4096;
 
-function bodyProperties(record: ChainedRecord): Record<string, string | number> {
-  const text = canonicalJson(record);
-  const count = Math.ceil(text.length / BODY_PROPERTY_CHARS);
-  if (count > MAX_BODY_PROPERTIES) {
-    // Limitation: a record over ~900 KB of JSON cannot be chained; such a manifest would need
-    // thousands of parts, and fails its batch with this code instead.
+// Limitation: a record over ~900 KB of JSON cannot be chained; such a manifest would need
+// thousands of parts, and fails its batch with this code instead.
+function checkChainableLength(chars: number): void {
+  if (chars > BODY_PROPERTY_CHARS * MAX_BODY_PROPERTIES) {
     throw new PipelineError('CHAIN_RECORD_TOO_LARGE', 'The record is too large to chain');
   }
+}
+
+function bodyProperties(record: ChainedRecord): Record<string, string | number> {
+  const text = canonicalJson(record);
+  checkChainableLength(text.length);
+  const count = Math.ceil(text.length / BODY_PROPERTY_CHARS);
   const properties: Record<string, string | number> = { bodyParts: count };
   for (let index = 0; index < count; index++) {
     properties[`body${index}`] = text.slice(

@@ -3,6 +3,7 @@ import type { QueueClient } from '@azure/storage-queue';
 
 import { listRecentBatches, type BatchRow } from './manifest.js';
 import { decodePoisonMessage } from './poison-queue.js';
+import { table } from './summary.js';
 import { STORAGE_NAMES, type Storage } from './storage.js';
 
 /** One queue's backlog. */
@@ -116,30 +117,27 @@ export function formatPipelineStatus(status: PipelineStatus): string {
     lines.push(`poison reasons (first ${status.poison.sampledMessages}): ${reasons.join(', ')}`);
   }
   lines.push('');
-  // Counts right-aligned under their headings, however many digits they grow to.
-  const headings = ['batches', 'quarantined', 'reprocessed', 'in', 'written', 'rejected', 'msg/s'];
-  const rows = [
+  const windows = [
     ['last hour', status.lastHour],
     ['last day', status.lastDay],
   ] as const;
-  const cells = rows.map(([, window]) =>
-    [
-      window.batches,
-      window.quarantined,
-      window.reprocessed,
-      window.messagesIn,
-      window.written,
-      window.rejected,
-      window.messagesPerSecond,
-    ].map(String),
+  lines.push(
+    table([
+      ['window', 'batches', 'quarantined', 'reprocessed', 'in', 'written', 'rejected', 'msg/s'],
+      ...windows.map(([name, window]) =>
+        [
+          name,
+          window.batches,
+          window.quarantined,
+          window.reprocessed,
+          window.messagesIn,
+          window.written,
+          window.rejected,
+          window.messagesPerSecond,
+        ].map(String),
+      ),
+    ]),
   );
-  const widths = headings.map((heading, column) =>
-    Math.max(heading.length, ...cells.map((row) => row[column].length)),
-  );
-  const line = (first: string, values: readonly string[]): string =>
-    [first.padEnd(9), ...values.map((value, column) => value.padStart(widths[column]))].join('  ');
-  lines.push(line('window', headings));
-  rows.forEach(([name], index) => lines.push(line(name, cells[index])));
   const rejects = Object.entries(status.lastDay.rejectsByReason).map(
     ([code, count]) => `${code}:${count}`,
   );

@@ -157,7 +157,13 @@ function rejectText(rejected: number, byReason: Record<string, number>): string 
   return reasons.length > 0 ? `${rejected} (${reasons.join(', ')})` : String(rejected);
 }
 
-function table(rows: string[][]): string {
+/**
+ * Lays rows out in columns two spaces apart, each as wide as its widest cell; the first row is
+ * the header. Every table the CLI prints goes through it.
+ *
+ * @param rows - header, then rows, all of the same length
+ */
+export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   return rows
     .map((row) =>
