@@ -130,10 +130,9 @@ export class BatchOutputs {
       this.closePart(recordType, part);
     }
     const rejectPath = `${this.options.rejectFolder}/rejects-00000.ndjson${this.suffix()}.enc`;
-    const staged = await Promise.all(this.stagedParts);
-    await Promise.all(this.closed.map((writer) => writer.commit()));
+    // Parts, rejects and the archive end at once: each waits only for its own last blocks.
     const [parts, rejectParts, archive] = await Promise.all([
-      staged,
+      this.commitParts(),
       this.rejects ? this.finishOne(this.rejects, 'rejects', rejectPath, this.rejectCount) : [],
       this.archive && this.options.archivePath
         ? this.finishOne(this.archive, 'archive', this.options.archivePath, 1)
@@ -186,6 +185,13 @@ export class BatchOutputs {
     await Promise.all(
       this.committedPaths.map((path) => output.getBlobClient(path).deleteIfExists()),
     );
+  }
+
+  /** Waits for every closed part's last blocks, then commits them all. */
+  private async commitParts(): Promise<Array<StoredPart & { recordType: string }>> {
+    const staged = await Promise.all(this.stagedParts);
+    await Promise.all(this.closed.map((writer) => writer.commit()));
+    return staged;
   }
 
   private openPart(recordType: string): OpenPart {

@@ -37,8 +37,8 @@ const CLOCK_TICKS_PER_SECOND = 100;
 /**
  * End to end on an embedded Azurite (in memory, its own process): large files dropped as `drop`
  * does (upload, then a queue message), processed by the orchestrator in a process of its own
- * (as `phi-ingest run`, 2 threads), timed from the start of the drop to the last committed
- * manifest. The pipeline process reports its peak RSS. Before the timed files, one smaller file
+ * (as `phi-ingest run`, 2 threads), timed from the start of the drop to the moment the pipeline
+ * process reports the last manifest committed. The pipeline process reports its peak RSS. Before the timed files, one smaller file
  * of each format goes through untimed: an orchestrator runs for days, and a process that has
  * just started spends its first seconds starting its second thread and compiling its code on
  * both, which no later file pays.
@@ -75,26 +75,28 @@ export const endToEndSuite: BenchSuite = {
       const storage = fromConnectionString(azurite.connectionString);
       try {
         for (const [formatIndex, { format, feedId }] of formats.entries()) {
-          const warmUp = await dropAndWait(storage, feedId, [warmUps[formatIndex].path]);
-          if (warmUp.some((manifest) => manifest.status !== 'committed')) {
+          const warmUp = await dropAndWait(storage, pipeline, feedId, [warmUps[formatIndex].path]);
+          if (warmUp.manifests.some((manifest) => manifest.status !== 'committed')) {
             throw new Error(`The ${format} warm-up file was not committed`);
           }
         }
         for (const [formatIndex, { format, feedId }] of formats.entries()) {
           const files = timed[formatIndex];
           const cpuBefore = [cpuSecondsOf(azurite.pid), cpuSecondsOf(pipeline.pid)];
-          const started = performance.now();
+          const started = epochMs();
           let dropSeconds = 0;
-          const manifests = await dropAndWait(
+          const { manifests, finishedAt } = await dropAndWait(
             storage,
+            pipeline,
             feedId,
             files.map((file) => file.path),
-            () => (dropSeconds = (performance.now() - started) / 1000),
+            () => (dropSeconds = (epochMs() - started) / 1000),
           );
-          const seconds = (performance.now() - started) / 1000;
+          // CPU is read once every batch has ended, before the manifests are read back.
           const [azuriteCpu, pipelineCpu] = [azurite.pid, pipeline.pid].map(
             (pid, index) => cpuSecondsOf(pid) - cpuBefore[index],
           );
+          const seconds = (finishedAt - started) / 1000;
           if (manifests.some((manifest) => manifest.status !== 'committed')) {
             throw new Error(`A ${format} bench file was not committed`);
           }
@@ -157,28 +159,40 @@ export const endToEndSuite: BenchSuite = {
 };
 
 /**
- * Drops files as `phi-ingest drop` does and waits for each one's manifest.
+ * Drops files as `phi-ingest drop` does, waits until the pipeline process says that as many
+ * batches have ended, then reads each file's manifest. The end time is the pipeline's own: when
+ * the last of those batches was committed, not when a poller of the tables first saw it (up to
+ * a poll interval later, and each poll is work for Azurite while the batches run).
  *
  * @param storage - the Azurite account
+ * @param pipeline - the process that runs the orchestrator
  * @param feedId - the feed they belong to
  * @param paths - the files
  * @param onDropped - told when the last file's queue message is sent
  */
 async function dropAndWait(
   storage: Storage,
+  pipeline: PipelineProcess,
   feedId: string,
   paths: string[],
   onDropped?: () => void,
-): Promise<BatchManifest[]> {
+): Promise<{ manifests: BatchManifest[]; finishedAt: number }> {
   const since = new Date();
+  const endedBefore = pipeline.finished.length;
   const dropped = await dropFiles(storage, feedId, paths);
   onDropped?.();
+  const finishedAt = await pipeline.waitForFinished(endedBefore + dropped.length);
   let found = await manifestsOfDropped(storage, feedId, dropped, since);
   while (found.notFound > 0) {
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     found = await manifestsOfDropped(storage, feedId, dropped, since);
   }
-  return found.manifests;
+  return { manifests: found.manifests, finishedAt };
+}
+
+/** Now, as the pipeline process reports it: milliseconds since the epoch, below a millisecond. */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** What the pipeline process reports when it stops. */
@@ -192,6 +206,10 @@ interface PipelineSummary {
 
 interface PipelineProcess {
   ready: Promise<void>;
+  /** When each batch it ran ended, in milliseconds since the epoch, in order. */
+  finished: number[];
+  /** Resolves with the time the `count`-th batch since it started ended. */
+  waitForFinished(count: number): Promise<number>;
   /** Process id, for its CPU time. */
   pid: number;
   stop(): Promise<PipelineSummary>;
@@ -220,6 +238,9 @@ function startPipelineProcess(connectionString: string, homeDir: string): Pipeli
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let stdout = '';
+  let scanned = 0;
+  const finished: number[] = [];
+  const waiters: Array<{ count: number; resolve: (at: number) => void }> = [];
   const exited = new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
@@ -227,12 +248,38 @@ function startPipelineProcess(connectionString: string, homeDir: string): Pipeli
       if (stdout.startsWith('ready\n')) {
         resolve();
       }
+      // Each whole `finished <ms>` line wakes whoever waits for that many batches.
+      for (let end = stdout.indexOf('\n', scanned); end >= 0; end = stdout.indexOf('\n', scanned)) {
+        const line = stdout.slice(scanned, end);
+        scanned = end + 1;
+        if (line.startsWith('finished ')) {
+          finished.push(Number(line.slice('finished '.length)));
+        }
+      }
+      for (const waiter of waiters.splice(0)) {
+        if (finished.length >= waiter.count) {
+          waiter.resolve(finished[waiter.count - 1]);
+        } else {
+          waiters.push(waiter);
+        }
+      }
     });
     void exited.then(() => reject(new Error('The pipeline process exited before it was ready')));
   });
   return {
     ready,
     pid: child.pid ?? 0,
+    finished,
+    waitForFinished(count) {
+      if (finished.length >= count) {
+        return Promise.resolve(finished[count - 1]);
+      }
+      const waited = new Promise<number>((resolve) => waiters.push({ count, resolve }));
+      const ended = exited.then((code): number => {
+        throw new Error(`The pipeline process ended with code ${code} during a run`);
+      });
+      return Promise.race([waited, ended]);
+    },
     async stop() {
       child.kill('SIGTERM');
       const code = await exited;
