@@ -157,7 +157,8 @@ export async function hashSource(
 
 /**
  * Transforms a file window by window into `options.outputs`. Each window is read into shared
- * memory (the unfinished tail of the window before, then `windowBytes` more), a `window` task
+ * memory (the unfinished tail of the window before, then up to `windowBytes` more: the first
+ * windows are smaller, see `windowSize`), a `window` task
  * finds its records and where to cut it, and transform tasks run over the records before the
  * cut while the next window is read. At most two windows are held: the one being transformed
  * and the one being read. Outcomes reach `outputs` in input order, so names and contents are
@@ -187,8 +188,10 @@ export async function transformInWindows(
   // Every transform task issued, so that no path returns while one still runs on a window.
   const outstanding: Array<Promise<unknown>> = [];
 
-  for (;;) {
-    const wanted = whole ? reader.sizeBytes : options.windowBytes + extraBytes;
+  for (let windowIndex = 0; ; windowIndex++) {
+    const wanted = whole
+      ? reader.sizeBytes
+      : windowSize(options.windowBytes, windowIndex) + extraBytes;
     const readBytes = Math.min(wanted, reader.sizeBytes - readOffset);
     const windowBytes = carry.length + readBytes;
     if ((buffers[turn]?.byteLength ?? 0) < windowBytes) {
@@ -286,6 +289,19 @@ export async function transformInWindows(
     countMismatch,
     trailersMissing,
   };
+}
+
+/** Bytes of the first window: enough for a few tasks, read in a few milliseconds. */
+const FIRST_WINDOW_BYTES = 1024 * 1024;
+
+/**
+ * How many bytes window `index` of a file reads: the first is small and each after it twice the
+ * one before, up to the configured size. The pool starts on the first records after a short
+ * read instead of waiting for a full window to download and be split, while the next, larger
+ * window is read.
+ */
+function windowSize(windowBytes: number, index: number): number {
+  return index >= 4 ? windowBytes : Math.min(windowBytes, FIRST_WINDOW_BYTES * 2 ** index);
 }
 
 /**
