@@ -132,7 +132,10 @@ function measuredSection(
   lines.push(
     '',
     '"of limit" is the figure over the per-core bound of the same run (two threads: over twice',
-    'the bound; end to end: over the two-thread transform figure).',
+    'the bound; end to end: over the two-thread transform figure). The goal for the in-thread',
+    'figure is judged on the paired rounds of the transform suite (the median of seven rounds,',
+    "each timing the bound's legs and one in-thread pass seconds apart), since the bound of the",
+    '`limits` suite was measured minutes earlier.',
     '',
     '### Stage limits, per core, on the same bytes (MB/s)',
     '',
@@ -171,8 +174,14 @@ function measuredSection(
   const goal = (label: string, check: (key: string) => string): void => {
     lines.push(`| ${label} | ${check('hl7v2')} | ${check('fhir')} |`);
   };
-  goal('transform ≥ 80% of the per-core bound (in-thread)', (key) =>
-    verdict(figures.get(`transform.${key}.single-thread`)?.ratioToLimit, 0.8, percent),
+  // The paired figure when the run has it: bound and stage timed seconds apart, round by round.
+  goal('transform ≥ 80% of the per-core bound (in-thread, paired rounds)', (key) =>
+    verdict(
+      figures.get(`transform.${key}.single-thread.paired`)?.value ??
+        figures.get(`transform.${key}.single-thread`)?.ratioToLimit,
+      0.8,
+      percent,
+    ),
   );
   goal('2 threads ≥ 1.8 × 1 thread', (key) =>
     verdict(figures.get(`transform.${key}.scaling`)?.value, 1.8, (ratio) => `${ratio.toFixed(2)}x`),
