@@ -135,7 +135,8 @@ function measuredSection(
     'the bound; end to end: over the two-thread transform figure). The goal for the in-thread',
     'figure is judged on the paired rounds of the transform suite (the median of seven rounds,',
     "each timing the bound's legs and one in-thread pass seconds apart), since the bound of the",
-    '`limits` suite was measured minutes earlier.',
+    '`limits` suite was measured minutes earlier; the end-to-end goal likewise on the rounds of',
+    'the end-to-end suite, each pairing a run with the same files through a two-thread pool.',
     '',
     '### Stage limits, per core, on the same bytes (MB/s)',
     '',
@@ -186,8 +187,13 @@ function measuredSection(
   goal('2 threads ≥ 1.8 × 1 thread', (key) =>
     verdict(figures.get(`transform.${key}.scaling`)?.value, 1.8, (ratio) => `${ratio.toFixed(2)}x`),
   );
-  goal('end to end ≥ 70% of the 2-thread transform', (key) =>
-    verdict(figures.get(`end-to-end.${key}`)?.ratioToLimit, 0.7, percent),
+  goal('end to end ≥ 70% of the 2-thread transform (paired rounds)', (key) =>
+    verdict(
+      figures.get(`end-to-end.${key}.paired`)?.value ??
+        figures.get(`end-to-end.${key}`)?.ratioToLimit,
+      0.7,
+      percent,
+    ),
   );
   goal('de-identification < 1/3 of the transform stage (cpu, in-thread)', (key) => {
     const share = figures.get(`deid.${key === 'fhir' ? 'ndjson' : key}.stage-share-cpu`)?.value;

@@ -6,6 +6,9 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import { startPrivateAzurite } from '../../pipeline/azurite.js';
+import { createWorkerPool, type WorkerPool } from '../../pipeline/worker-pool.js';
+import { DEFAULT_COMPRESSION } from '../../transforms/compression.js';
+import { transformBatch } from '../transform-batch.js';
 import { dropFiles, manifestsOfDropped } from '../../pipeline/drop.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
 import { fromConnectionString } from '../../pipeline/storage.js';
@@ -13,8 +16,10 @@ import type { Storage } from '../../pipeline/storage.js';
 import { generateFhirNdjson, generateHl7Corpus } from '../../samples/index.js';
 import type { BenchFigure, BenchSuite } from '../suite.js';
 
-/** Files per format; each is `--size-mb` large, dropped together. */
+/** Files per format in a round; each is `--size-mb` large, dropped together. */
 const FILES_PER_FORMAT = 2;
+/** Timed rounds per format, each with files of its own. */
+const ROUNDS = 3;
 /** The untimed file of each format dropped first, as a share of `--size-mb`. */
 const WARM_UP_SHARE = 0.5;
 
@@ -38,10 +43,16 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * End to end on an embedded Azurite (in memory, its own process): large files dropped as `drop`
  * does (upload, then a queue message), processed by the orchestrator in a process of its own
  * (as `phi-ingest run`, 2 threads), timed from the start of the drop to the moment the pipeline
- * process reports the last manifest committed. The pipeline process reports its peak RSS. Before the timed files, one smaller file
- * of each format goes through untimed: an orchestrator runs for days, and a process that has
- * just started spends its first seconds starting its second thread and compiling its code on
- * both, which no later file pays.
+ * process reports the last manifest committed. The pipeline process reports its peak RSS.
+ * Before the timed files, one smaller file of each format goes through untimed: an orchestrator
+ * runs for days, and a process that has just started spends its first seconds starting its
+ * second thread and compiling its code on both, which no later file pays.
+ *
+ * Each format runs three rounds, each with new files; a round also times the same files through
+ * a two-thread pool in this process (the transform suite's pool-2, seconds apart from the end
+ * to end run, in alternating order), and the paired figure is the median of the rounds' ratios.
+ * The transform suite's pool-2 figure is minutes away, and the machine's speed moves by a third
+ * between minutes.
  */
 export const endToEndSuite: BenchSuite = {
   name: 'end-to-end',
@@ -56,9 +67,10 @@ export const endToEndSuite: BenchSuite = {
         { format: 'hl7v2', feedId: 'bench-hl7', extension: 'hl7', generate: generateHl7Corpus },
         { format: 'fhir', feedId: 'bench-fhir', extension: 'ndjson', generate: generateFhirNdjson },
       ] as const;
-      // File 0 of each format is the warm-up; seeds differ from every timed file's.
+      // File 0 of each format is the warm-up; then ROUNDS groups of FILES_PER_FORMAT files, each
+      // with a seed of its own (a file dropped twice would be a duplicate, not a batch).
       const filesByFormat = formats.map(({ extension, generate }, formatIndex) =>
-        Array.from({ length: FILES_PER_FORMAT + 1 }, (_, index) => {
+        Array.from({ length: FILES_PER_FORMAT * ROUNDS + 1 }, (_, index) => {
           const seed = options.seed + 1000 * formatIndex + index + 1;
           const size = index === 0 ? approxBytes * WARM_UP_SHARE : approxBytes;
           const corpus = generate({ seed, approxBytes: size });
@@ -67,59 +79,73 @@ export const endToEndSuite: BenchSuite = {
           return { path, bytes: corpus.bytes.length, records: corpus.recordCount };
         }),
       );
-      const warmUps = filesByFormat.map((files) => files[0]);
-      const timed = filesByFormat.map((files) => files.slice(1));
 
       const pipeline = startPipelineProcess(azurite.connectionString, join(workDir, 'home'));
       await pipeline.ready;
       const storage = fromConnectionString(azurite.connectionString);
+      // The paired two-thread transform runs in this process, on a pool of its own.
+      const pool = createWorkerPool(2);
       try {
         for (const [formatIndex, { format, feedId }] of formats.entries()) {
-          const warmUp = await dropAndWait(storage, pipeline, feedId, [warmUps[formatIndex].path]);
+          const warmUp = await dropAndWait(storage, pipeline, feedId, [
+            filesByFormat[formatIndex][0].path,
+          ]);
           if (warmUp.manifests.some((manifest) => manifest.status !== 'committed')) {
             throw new Error(`The ${format} warm-up file was not committed`);
           }
         }
         for (const [formatIndex, { format, feedId }] of formats.entries()) {
-          const files = timed[formatIndex];
-          const cpuBefore = [cpuSecondsOf(azurite.pid), cpuSecondsOf(pipeline.pid)];
-          const started = epochMs();
-          let dropSeconds = 0;
-          const { manifests, finishedAt } = await dropAndWait(
-            storage,
-            pipeline,
-            feedId,
-            files.map((file) => file.path),
-            () => (dropSeconds = (epochMs() - started) / 1000),
-          );
-          // CPU is read once every batch has ended, before the manifests are read back.
-          const [azuriteCpu, pipelineCpu] = [azurite.pid, pipeline.pid].map(
-            (pid, index) => cpuSecondsOf(pid) - cpuBefore[index],
-          );
-          const seconds = (finishedAt - started) / 1000;
-          if (manifests.some((manifest) => manifest.status !== 'committed')) {
-            throw new Error(`A ${format} bench file was not committed`);
+          const rounds: Round[] = [];
+          for (let round = 0; round < ROUNDS; round++) {
+            const first = 1 + round * FILES_PER_FORMAT;
+            const files = filesByFormat[formatIndex].slice(first, first + FILES_PER_FORMAT);
+            const sources = files.map((file) => toShared(readFileSync(file.path)));
+            // The pool warms up on the first round's files before anything is timed.
+            if (round === 0) {
+              await poolSeconds(pool, sources);
+              await poolSeconds(pool, sources);
+            }
+            // In turns, so a slow spell of the machine falls on both sides alike.
+            let run: Round;
+            if (round % 2 === 0) {
+              const pooled = await poolSeconds(pool, sources);
+              run = { ...(await endToEnd(storage, azurite.pid, pipeline, feedId, files)), pooled };
+            } else {
+              const measured = await endToEnd(storage, azurite.pid, pipeline, feedId, files);
+              run = { ...measured, pooled: await poolSeconds(pool, sources) };
+            }
+            if (run.manifests.some((manifest) => manifest.status !== 'committed')) {
+              throw new Error(`A ${format} bench file was not committed`);
+            }
+            rounds.push(run);
           }
 
+          // The round with the median end-to-end time stands for the suite; the paired figure
+          // is the median of the rounds' own ratios.
+          const sorted = [...rounds].sort((a, b) => a.seconds - b.seconds);
+          const middle = sorted[Math.floor(sorted.length / 2)];
+          const ratios = rounds.map((run) => run.pooled / run.seconds);
+          const files = filesByFormat[formatIndex].slice(1, 1 + FILES_PER_FORMAT);
           const bytes = files.reduce((sum, file) => sum + file.bytes, 0);
           const records = files.reduce((sum, file) => sum + file.records, 0);
           const details = {
+            rounds: ROUNDS,
             files: files.length,
             bytes,
             records,
-            seconds: seconds.toFixed(2),
-            dropSeconds: dropSeconds.toFixed(2),
-            parts: manifests.reduce((sum, manifest) => sum + manifest.parts.length, 0),
+            seconds: middle.seconds.toFixed(2),
+            dropSeconds: middle.dropSeconds.toFixed(2),
+            parts: middle.manifests.reduce((sum, manifest) => sum + manifest.parts.length, 0),
             // CPU seconds over the same interval (Linux /proc): on two cores, what Azurite takes
             // is not there for the workers.
-            azuriteCpuSeconds: azuriteCpu.toFixed(2),
-            pipelineCpuSeconds: pipelineCpu.toFixed(2),
+            azuriteCpuSeconds: middle.azuriteCpu.toFixed(2),
+            pipelineCpuSeconds: middle.pipelineCpu.toFixed(2),
           };
           figures.push(
             {
               name: `end-to-end.${format}`,
               label: `${format} drop to committed manifest`,
-              value: bytes / 1e6 / seconds,
+              value: bytes / 1e6 / middle.seconds,
               unit: 'MB/s',
               details,
               limit: `transform.${format}.pool-2`,
@@ -127,12 +153,24 @@ export const endToEndSuite: BenchSuite = {
             {
               name: `end-to-end.${format}.records`,
               label: `${format} drop to committed manifest`,
-              value: records / seconds,
+              value: records / middle.seconds,
               unit: format === 'hl7v2' ? 'msg/s' : 'resources/s',
+            },
+            {
+              name: `end-to-end.${format}.paired`,
+              label: `${format} end to end / 2-thread transform, paired rounds`,
+              value: median(ratios),
+              unit: 'ratio',
+              details: {
+                rounds: ROUNDS,
+                poolMbPerSec: (bytes / 1e6 / median(rounds.map((run) => run.pooled))).toFixed(1),
+                ratios: ratios.map((ratio) => ratio.toFixed(2)).join(' '),
+              },
             },
           );
         }
       } finally {
+        await pool.destroy();
         await storage.close();
       }
 
@@ -143,7 +181,7 @@ export const endToEndSuite: BenchSuite = {
         value: summary.maxRssBytes / 1024 / 1024,
         unit: 'MB',
         details: {
-          largestFileBytes: Math.max(...timed.flat().map((file) => file.bytes)),
+          largestFileBytes: Math.max(...filesByFormat.flat().map((file) => file.bytes)),
           budgetMb: 512,
           mainHeapPeakMb: toMb(summary.mainHeapPeakBytes),
           externalPeakMb: toMb(summary.externalPeakBytes),
@@ -188,6 +226,65 @@ async function dropAndWait(
     found = await manifestsOfDropped(storage, feedId, dropped, since);
   }
   return { manifests: found.manifests, finishedAt };
+}
+
+/** One timed round: the files end to end, and the same files through the two-thread pool. */
+interface Round {
+  manifests: BatchManifest[];
+  seconds: number;
+  dropSeconds: number;
+  azuriteCpu: number;
+  pipelineCpu: number;
+  /** Seconds the bench's own two-thread pool took to transform the same files. */
+  pooled: number;
+}
+
+/** Drops the files and times them to their last committed manifest, with CPU per process. */
+async function endToEnd(
+  storage: Storage,
+  azuritePid: number,
+  pipeline: PipelineProcess,
+  feedId: string,
+  files: Array<{ path: string }>,
+): Promise<Omit<Round, 'pooled'>> {
+  const cpuBefore = [cpuSecondsOf(azuritePid), cpuSecondsOf(pipeline.pid)];
+  const started = epochMs();
+  let dropSeconds = 0;
+  const { manifests, finishedAt } = await dropAndWait(
+    storage,
+    pipeline,
+    feedId,
+    files.map((file) => file.path),
+    () => (dropSeconds = (epochMs() - started) / 1000),
+  );
+  // CPU is read once every batch has ended, before the manifests are read back.
+  const [azuriteCpu, pipelineCpu] = [azuritePid, pipeline.pid].map(
+    (pid, index) => cpuSecondsOf(pid) - cpuBefore[index],
+  );
+  return {
+    manifests,
+    seconds: (finishedAt - started) / 1000,
+    dropSeconds,
+    azuriteCpu,
+    pipelineCpu,
+  };
+}
+
+/** Seconds the pool takes to transform the files at once, as the transform suite's pool-2. */
+async function poolSeconds(pool: WorkerPool, sources: SharedArrayBuffer[]): Promise<number> {
+  const started = performance.now();
+  await Promise.all(sources.map((source) => transformBatch(pool, source, DEFAULT_COMPRESSION)));
+  return (performance.now() - started) / 1000;
+}
+
+function toShared(bytes: Uint8Array): SharedArrayBuffer {
+  const shared = new SharedArrayBuffer(bytes.length);
+  new Uint8Array(shared).set(bytes);
+  return shared;
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }
 
 /** Now, as the pipeline process reports it: milliseconds since the epoch, below a millisecond. */
