@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 
 import type { BatchManifest } from './manifest.js';
-import { appendToChain, canonicalJson, recordHash, type RecordSigner } from './signed-chain.js';
+import {
+  appendToChain,
+  canonicalJson,
+  getChainedByRef,
+  recordHash,
+  type RecordSigner,
+} from './signed-chain.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -57,6 +63,21 @@ export async function chainManifest(
     blobHTTPHeaders: { blobContentType: 'application/json' },
   });
   return record;
+}
+
+/**
+ * Returns the manifest chained at a path, if that version is in its feed's chain.
+ *
+ * @param storage - the opened storage
+ * @param feedId - the feed
+ * @param path - the manifest's path in the manifests container
+ */
+export async function chainedManifestAt(
+  storage: Storage,
+  feedId: string,
+  path: string,
+): Promise<BatchManifest | undefined> {
+  return getChainedByRef<BatchManifest>(storage, manifestChainName(feedId), manifestRefKey(path));
 }
 
 async function blobMatches(

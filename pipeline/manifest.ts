@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import { chainManifest } from './manifest-trail.js';
+import { failpoint } from './failpoint.js';
+import { chainedManifestAt, chainManifest } from './manifest-trail.js';
 import type { ChainLink, RecordSignature, RecordSigner } from './signed-chain.js';
 import { getEntityIfExists, type Storage } from './storage.js';
 
@@ -184,6 +185,7 @@ export async function commitManifest(
     manifest.version,
   );
   manifest = await chainManifest(storage, signer, manifest, path);
+  failpoint('after-manifest-chained');
 
   await storage.sourcesTable.upsertEntity(
     {
@@ -198,6 +200,28 @@ export async function commitManifest(
   );
   await storage.batchesTable.upsertEntity(toBatchRow(manifest, path), 'Replace');
   return manifest;
+}
+
+/**
+ * Finishes the commit of a batch version that a killed run chained but did not see through (the
+ * batch row, written last, is missing). Everything the chained manifest names was written before
+ * it was chained, so the manifest blob and the rows are written from the chained record and
+ * nothing else is. Writing the version again would seal its parts under new data keys, whose
+ * hashes would no longer match the ones the chain holds for good.
+ *
+ * @param storage - the opened storage
+ * @param signer - the key store's signing key
+ * @param batch - the batch and version
+ * @returns the manifest as committed, or undefined when that version is not in the chain
+ */
+export async function finishChainedCommit(
+  storage: Storage,
+  signer: RecordSigner,
+  batch: { feedId: string; ingestDate: string; batchId: string; version: number },
+): Promise<BatchManifest | undefined> {
+  const path = manifestPath(batch.feedId, batch.ingestDate, batch.batchId, batch.version);
+  const chained = await chainedManifestAt(storage, batch.feedId, path);
+  return chained ? commitManifest(storage, chained, signer) : undefined;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   batchIdFor,
   batchSegment,
   commitManifest,
+  finishChainedCommit,
   getBatchRow,
   getSourceRow,
   type BatchManifest,
@@ -140,10 +141,42 @@ async function withBatchLock(
       );
       return { kind: 'already-done', batchId: source.batchId, status: existing.status };
     }
+    const finished = await finishChainedCommit(deps.storage, deps.keyRing, {
+      feedId,
+      ingestDate: source.ingestDate,
+      batchId: source.batchId,
+      version: 1,
+    });
+    if (finished) {
+      return afterFinishedCommit(source, finished, deps);
+    }
     return await work();
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * What the run that chained a manifest would have done after the commit: the inbound blob goes
+ * once the batch's input is stored (committed, or quarantined with a copy); a file quarantined
+ * in place keeps it, as it is the only copy.
+ */
+async function afterFinishedCommit(
+  source: SourceBlob,
+  manifest: BatchManifest,
+  deps: BatchDeps,
+): Promise<BatchResult> {
+  const quarantinedInPlace = manifest.status === 'quarantined' && !manifest.quarantine;
+  if (!quarantinedInPlace) {
+    await deleteInboundBlob(deps.storage, source.file.blobName, source.etag);
+  }
+  deps.log.info(
+    { feedId: source.file.feedId, batchId: source.batchId, status: manifest.status },
+    'Batch commit finished from its chained manifest',
+  );
+  return manifest.status === 'quarantined'
+    ? { kind: 'quarantined', manifest }
+    : { kind: 'committed', manifest };
 }
 
 async function processClaimed(

@@ -6,7 +6,13 @@ import { createBatchDeps, type App } from './app.js';
 import { recordAuditEvent } from './audit.js';
 import { errorCodeOf, isRetryable, PipelineError } from './errors.js';
 import { failpoint } from './failpoint.js';
-import { getBatchRow, getManifest, manifestPath, type BatchManifest } from './manifest.js';
+import {
+  finishChainedCommit,
+  getBatchRow,
+  getManifest,
+  manifestPath,
+  type BatchManifest,
+} from './manifest.js';
 import { deletePoisonMessage, releasePoisonMessages } from './poison-queue.js';
 import { writeBatchVersion, type BatchDeps, type SourceBlob } from './process-batch.js';
 import { readSealedPart } from './read-part.js';
@@ -194,6 +200,15 @@ async function writeVersion(
   plan: ReprocessPlan,
   batch: PlannedBatch,
 ): Promise<BatchManifest | { reasonCode: string }> {
+  // An earlier invocation killed after chaining this version's manifest wrote all of it.
+  const finished = await finishChainedCommit(app.storage, deps.keyRing, {
+    ...batch,
+    version: batch.targetVersion,
+  });
+  if (finished) {
+    await auditReprocessEvent(app, plan, batch, { manifest: finished });
+    return finished;
+  }
   const previous = await getManifest(app.storage, batch.manifestPath);
   const stored = batch.from === 'archive' ? previous.archive : previous.quarantine;
   if (!stored) {

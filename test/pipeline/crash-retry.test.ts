@@ -8,6 +8,7 @@ import { drain } from '../../pipeline/app.js';
 import { decryptStored } from '../../pipeline/read-part.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import type { BatchManifest } from '../../pipeline/manifest.js';
+import { verifyStorage } from '../../pipeline/verify.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { listBlobs, startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
 
@@ -73,6 +74,24 @@ describe('a crash, then a retry, gives the same result as no crash', () => {
     }
     expect(indexes.length).toBe(manifest.counts.messagesIn);
     expect(new Set(indexes).size).toBe(indexes.length);
+    expect((await env.app.storage.inboundQueue.getProperties()).approximateMessagesCount).toBe(0);
+  });
+
+  it('finishes the commit from the chain after a kill between chaining the manifest and its rows', async () => {
+    expect(await runOrchestratorUntilCrash(env, 'after-manifest-chained')).toBe('SIGKILL');
+    const outputBefore = await listBlobs(env, 'output');
+    expect(outputBefore.size).toBeGreaterThan(0);
+    expect((await listBlobs(env, 'inbound')).size).toBe(1);
+
+    const report = await drain(env.app);
+    expect(report.results.map((result) => result.kind)).toEqual(['committed']);
+    // The chained manifest stands: it is the first attempt's, with that attempt's parts.
+    const manifest = (report.results[0] as { manifest: BatchManifest }).manifest;
+    expect(manifest.attempt).toBe(1);
+    expect(await listBlobs(env, 'output')).toEqual(outputBefore);
+    expect((await listBlobs(env, 'manifests')).size).toBe(1);
+    expect((await verifyStorage(env.app)).findings).toEqual([]);
+    expect((await listBlobs(env, 'inbound')).size).toBe(0);
     expect((await env.app.storage.inboundQueue.getProperties()).approximateMessagesCount).toBe(0);
   });
 

@@ -276,7 +276,7 @@ describe('reprocess after a kill', () => {
   beforeAll(async () => {
     env = await startTestEnvironment();
     const samples = writeSampleFiles(join(env.homeDir, 'samples'));
-    for (const feedId of ['kill-a', 'kill-b']) {
+    for (const feedId of ['kill-a', 'kill-b', 'kill-c']) {
       await dropFiles(env.app.storage, feedId, [
         samples.get('fhir-feed/observations.ndjson')!,
         samples.get('fhir-feed/patients-bundle.json')!,
@@ -366,5 +366,34 @@ describe('reprocess after a kill', () => {
     expect(v2After.some((name) => name.includes('.v3/'))).toBe(false);
     const names = await manifestsOf('kill-b');
     expect(names.filter((name) => name.includes('.v2/'))).toHaveLength(2);
+  });
+
+  it('finishes a version chained before the kill from the chain, without writing it again', async () => {
+    const args = ['--feed', 'kill-c', '--from', date, '--to', date];
+    expect(await reprocessUntilCrash(env, args, 'after-manifest-chained')).toBe('SIGKILL');
+    // The first batch's v2 is in the chain, its rows are not: the table still says v1.
+    expect((await rowsOf(env, 'kill-c')).map((row) => row.version)).toEqual([1, 1]);
+    const isV2 = (name: string): boolean =>
+      name.startsWith('feed=kill-c/') && name.includes('.v2/');
+    const outputBefore = new Map(
+      [...(await listBlobs(env, 'output'))].filter(([name]) => isV2(name)),
+    );
+    expect(outputBefore.size).toBeGreaterThan(0);
+
+    const report = await reprocess(env.app, {
+      selection: { feedId: 'kill-c', fromDate: date, toDate: date },
+    });
+
+    expect(report.outcomes.map((outcome) => [outcome.status, outcome.version])).toEqual([
+      ['committed', 2],
+      ['committed', 2],
+    ]);
+    expect((await rowsOf(env, 'kill-c')).map((row) => row.version)).toEqual([2, 2]);
+    // What the killed run wrote stands as written (same etags), and matches its manifest.
+    const outputAfter = await listBlobs(env, 'output');
+    for (const [name, etag] of outputBefore) {
+      expect(outputAfter.get(name)).toBe(etag);
+    }
+    expect((await verifyStorage(env.app, { feedId: 'kill-c' })).findings).toEqual([]);
   });
 });
