@@ -6,8 +6,23 @@
 // Three-digit ZIP areas of 20,000 people or fewer (HHS de-identification guidance, Census 2000).
 // Limitation: the rule binds to current census data; this list has to be refreshed by hand.
 const RESTRICTED_ZIP3: ReadonlySet<string> = new Set([
-  '036', '059', '063', '102', '203', '556', '692', '790', '821',
-  '823', '830', '831', '878', '879', '884', '890', '893',
+  '036',
+  '059',
+  '063',
+  '102',
+  '203',
+  '556',
+  '692',
+  '790',
+  '821',
+  '823',
+  '830',
+  '831',
+  '878',
+  '879',
+  '884',
+  '890',
+  '893',
 ]);
 
 /**

@@ -166,8 +166,4 @@ export interface FailedOutcome {
 
 export type WorkerTask = WindowTask | TransformTask | OpenTask;
 export type WorkerOutcome =
-  | WindowOutcome
-  | TransformOutcome
-  | EncodedTransformOutcome
-  | OpenOutcome
-  | FailedOutcome;
+  WindowOutcome | TransformOutcome | EncodedTransformOutcome | OpenOutcome | FailedOutcome;

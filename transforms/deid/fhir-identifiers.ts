@@ -40,7 +40,9 @@ export function collectFhirIdentifiers(
  */
 export function fhirBaselineText(resources: readonly unknown[]): string {
   return JSON.stringify(
-    resources.filter((resource) => isJsonObject(resource) && !PERSON_TYPES.has(String(resource.resourceType))),
+    resources.filter(
+      (resource) => isJsonObject(resource) && !PERSON_TYPES.has(String(resource.resourceType)),
+    ),
     function (this: unknown, name: string, value: unknown) {
       // A Reference's display can be the patient's name; a code's display is vocabulary.
       const inReference = name === 'display' && isJsonObject(this) && 'reference' in this;

@@ -78,7 +78,11 @@ export function openField(keys: FieldKeys, field: string, sealed: Uint8Array): s
     return undefined;
   }
   try {
-    const decipher = createDecipheriv('aes-256-gcm', keys.encryptionKey, sealed.subarray(0, IV_BYTES));
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      keys.encryptionKey,
+      sealed.subarray(0, IV_BYTES),
+    );
     decipher.setAAD(Buffer.from(field, 'utf8'));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     const body = sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES);

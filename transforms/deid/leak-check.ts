@@ -35,7 +35,8 @@ export function checkLeaks(known: KnownIdentifiers, output: string, baseline = '
   const search = (kind: LeakKind, value: string, pattern: string, flags = 'i'): void => {
     report.searched++;
     const bounded = `(?<![A-Za-z0-9\\u00C0-\\u024F])${pattern}(?![A-Za-z0-9\\u00C0-\\u024F])`;
-    const count = (text: string): number => text.match(new RegExp(bounded, `g${flags}`))?.length ?? 0;
+    const count = (text: string): number =>
+      text.match(new RegExp(bounded, `g${flags}`))?.length ?? 0;
     const found = count(scrubbed);
     if (found > 0 && found > count(baseline)) {
       report.leaks.push(kind);
@@ -61,7 +62,9 @@ export function checkLeaks(known: KnownIdentifiers, output: string, baseline = '
   for (const address of unique(known.addresses).filter((value) => value.length >= 5)) {
     search('address', address, escapeRegExp(address).replace(/\s+/g, String.raw`\s+`));
   }
-  for (const zip of unique(known.zips.map((value) => value.slice(0, 5))).filter((z) => /^\d{5}$/.test(z))) {
+  for (const zip of unique(known.zips.map((value) => value.slice(0, 5))).filter((z) =>
+    /^\d{5}$/.test(z),
+  )) {
     search('zip', zip, zip, '');
   }
   for (const date of unique(known.dates)) {

@@ -48,7 +48,8 @@ const WINDOWS_1252_HIGH = [
  * @param messageIndex - the HL7 message's index in the batch, for the reject position
  */
 export function decodeHl7Bytes(bytes: Uint8Array, messageIndex?: number): Hl7DecodeResult {
-  const hasBom = bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  const hasBom =
+    bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
   const body = hasBom ? bytes.subarray(BOM.length) : bytes;
   const offset = bytes.length - body.length;
   const declared = readDeclaredCharset(body);

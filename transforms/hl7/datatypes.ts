@@ -29,13 +29,7 @@ const CHECKS = new Map<string, (text: string) => boolean>([
 
 /** How much of a date/time was written. */
 export type Hl7DateTimePrecision =
-  | 'year'
-  | 'month'
-  | 'day'
-  | 'hour'
-  | 'minute'
-  | 'second'
-  | 'fraction';
+  'year' | 'month' | 'day' | 'hour' | 'minute' | 'second' | 'fraction';
 
 /**
  * An HL7 DTM (or TS component 1) as written: only the parts the sender gave, and an offset only

@@ -63,7 +63,13 @@ export function escapeHl7(value: string, delimiters: Hl7Delimiters): string {
     return value;
   }
   const e = delimiters.escape;
-  const special = [e, delimiters.field, delimiters.component, delimiters.subcomponent, delimiters.repetition];
+  const special = [
+    e,
+    delimiters.field,
+    delimiters.component,
+    delimiters.subcomponent,
+    delimiters.repetition,
+  ];
   const codes = ['E', 'F', 'S', 'T', 'R'];
   if (delimiters.truncation !== undefined) {
     special.push(delimiters.truncation);
@@ -92,7 +98,11 @@ export function escapeHl7(value: string, delimiters: Hl7Delimiters): string {
  * @param delimiters - the delimiters of the message
  * @param charset - the message's declared character set; omit when MSH-18 is empty
  */
-export function hasValidEscapes(text: string, delimiters: Hl7Delimiters, charset?: string): boolean {
+export function hasValidEscapes(
+  text: string,
+  delimiters: Hl7Delimiters,
+  charset?: string,
+): boolean {
   return findBadEscape(text, 0, delimiters, charset) === -1;
 }
 
@@ -239,7 +249,13 @@ function closingEscape(text: string, start: number, d: Hl7Delimiters, to = text.
     if (code === escape) {
       return index === start + 1 ? -1 : index;
     }
-    if (code === field || code === component || code === repetition || code === subcomponent || code === truncation) {
+    if (
+      code === field ||
+      code === component ||
+      code === repetition ||
+      code === subcomponent ||
+      code === truncation
+    ) {
       return -1;
     }
   }
@@ -304,7 +320,12 @@ function bytesToText(bytes: number[], charset: string | undefined): string {
  * Decodes the sequence `text[start, end)` (between the escape characters), other than `\X..\`;
  * `undefined` means it is not an escape sequence.
  */
-function namedEscape(text: string, start: number, end: number, d: Hl7Delimiters): string | undefined {
+function namedEscape(
+  text: string,
+  start: number,
+  end: number,
+  d: Hl7Delimiters,
+): string | undefined {
   if (end === start + 1) {
     switch (text[start]) {
       case 'F':

@@ -148,7 +148,13 @@ function narrow(finder: DelimiterFinder, start: number, end: number, n: number):
 }
 
 /** {@link narrow} for a short string of its own (a field once a segment is modified). */
-function narrowString(text: string, start: number, end: number, delimiter: string, n: number): void {
+function narrowString(
+  text: string,
+  start: number,
+  end: number,
+  delimiter: string,
+  n: number,
+): void {
   let from = start;
   for (let k = 1; k < n; k++) {
     const at = text.indexOf(delimiter, from);
@@ -353,7 +359,11 @@ export class Hl7Segment {
       return {
         ok: false,
         code: parsed.code,
-        position: { segmentIndex: this.index, segmentName: this.name, field: `${this.name}-${field}` },
+        position: {
+          segmentIndex: this.index,
+          segmentName: this.name,
+          field: `${this.name}-${field}`,
+        },
       };
     }
     return parsed;
@@ -663,7 +673,9 @@ export class Hl7Message {
     const count = segment ? segment.repetitionCount(p.field) : 0;
     const values: Array<string | null> = [];
     for (let repetition = 1; repetition <= count; repetition++) {
-      values.push((segment as Hl7Segment).getValue(p.field, repetition, p.component, p.subcomponent));
+      values.push(
+        (segment as Hl7Segment).getValue(p.field, repetition, p.component, p.subcomponent),
+      );
     }
     return values;
   }
@@ -681,7 +693,9 @@ export class Hl7Message {
       return { ok: true, value: undefined };
     }
     const result = segment.getDateTime(p.field, p.repetition, p.component);
-    return result.ok ? result : { ...result, position: { messageIndex: this.messageIndex, ...result.position } };
+    return result.ok
+      ? result
+      : { ...result, position: { messageIndex: this.messageIndex, ...result.position } };
   }
 
   /**

@@ -41,7 +41,6 @@ export const STANDARD_REQUIRED_MSH_FIELDS: readonly MshFieldName[] = Object.free
   'MSH-12',
 ]);
 
-
 /**
  * Parses one decoded HL7 message. Checks, in order: MSH first (`HL7_MISSING_MSH`), MSH-1 and
  * MSH-2 (`HL7_BAD_DELIMITERS`), MSH-18 (`HL7_UNSUPPORTED_CHARSET`, as `decodeHl7Bytes` would),
@@ -102,7 +101,16 @@ export function parseHl7(
     }
 
     const terminator = terminatorText(text, end, scanner.next);
-    let segment = new Hl7Segment(name, segmentIndex, shared, terminator, delimiters, charset, start, end);
+    let segment = new Hl7Segment(
+      name,
+      segmentIndex,
+      shared,
+      terminator,
+      delimiters,
+      charset,
+      start,
+      end,
+    );
     if (segmentIndex === 1) {
       // MSH-18 names the character set `\X..\` escapes decode in, so it is read first.
       const declared = (segment.getValue(18, 1, 1) ?? '').trim();
@@ -163,7 +171,12 @@ function isSegmentStart(text: string, start: number, end: number, separator: num
     return false;
   }
   const a = text.charCodeAt(start);
-  return a >= 0x41 && a <= 0x5a && isUpperOrDigit(text.charCodeAt(start + 1)) && isUpperOrDigit(text.charCodeAt(start + 2));
+  return (
+    a >= 0x41 &&
+    a <= 0x5a &&
+    isUpperOrDigit(text.charCodeAt(start + 1)) &&
+    isUpperOrDigit(text.charCodeAt(start + 2))
+  );
 }
 
 function isUpperOrDigit(code: number): boolean {
@@ -184,7 +197,8 @@ const SEGMENT_NAMES = new Map<number, string>();
 const SEGMENT_NAMES_LIMIT = 4096;
 
 function segmentName(text: string, start: number): string {
-  const key = (text.charCodeAt(start) << 16) | (text.charCodeAt(start + 1) << 8) | text.charCodeAt(start + 2);
+  const key =
+    (text.charCodeAt(start) << 16) | (text.charCodeAt(start + 1) << 8) | text.charCodeAt(start + 2);
   let name = SEGMENT_NAMES.get(key);
   if (name === undefined) {
     if (SEGMENT_NAMES.size >= SEGMENT_NAMES_LIMIT) {
@@ -218,7 +232,11 @@ function afterSecondSeparator(text: string, separator: string, end: number): num
  * Tells whether the escape character occurs in `[from, end)`, remembering where the next one
  * is, so the message is scanned for it once, not once per segment.
  */
-function hasEscapeBefore(finder: { text: string; escape: string; at: number }, from: number, end: number): boolean {
+function hasEscapeBefore(
+  finder: { text: string; escape: string; at: number },
+  from: number,
+  end: number,
+): boolean {
   if (finder.at === -2 || (finder.at !== -1 && finder.at < from)) {
     finder.at = finder.text.indexOf(finder.escape, from);
   }
@@ -226,7 +244,13 @@ function hasEscapeBefore(finder: { text: string; escape: string; at: number }, f
 }
 
 /** The number of the field that holds `text[index]`, in the segment that starts at `start`. */
-function fieldNumberAt(text: string, start: number, index: number, separator: number, isMsh: boolean): number {
+function fieldNumberAt(
+  text: string,
+  start: number,
+  index: number,
+  separator: number,
+  isMsh: boolean,
+): number {
   let count = 0;
   for (let k = start + 3; k < index; k++) {
     if (text.charCodeAt(k) === separator) {
