@@ -49,6 +49,27 @@ describe('loadFeedDeidRules', () => {
     );
   });
 
+  it('rejects a misspelt parameter of a rule instead of dropping it, with the other problems', () => {
+    const file = join(folder, 'misspelt.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        hl7: [
+          { path: 'PV1-3', method: 'keep' },
+          { path: 'PID-3', method: 'cryptoHash', namespce: 'patient-id' },
+          { path: 'PID-5', method: 'shuffle' },
+        ],
+        fhir: [{ path: 'Patient.identifier', method: 'cryptoHash', prat: 'id' }],
+      }),
+    );
+    const error = errorOf(() => loadFeedDeidRules('safe-harbor', file, 'adt'));
+    expect(error.code).toBe('CONFIG_INVALID');
+    expect(error.message).toBe(
+      'Rules file of feed adt is invalid: hl7.1.namespce: unknown key; ' +
+        'hl7.2.method: unknown method or parameters; fhir.0.prat: unknown key',
+    );
+  });
+
   it('reads a valid file into the rules tasks carry, with their hash', () => {
     const file = join(folder, 'good.json');
     writeFileSync(file, JSON.stringify({ hl7: [{ path: 'PV1-3', method: 'keep' }] }));

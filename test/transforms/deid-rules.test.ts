@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 
 import { generateSamples } from '../../samples/index.js';
@@ -209,7 +211,7 @@ describe('rules files', () => {
         'dateShift.rangeDays: too_small',
         'hl7.0.path: Not an HL7 field selector',
         'hl7.1.method: unknown method or parameters',
-        '(root): unknown keys colour',
+        'colour: unknown key',
         'fhir.0.path: not a valid FHIRPath expression',
       ],
     });
@@ -221,6 +223,76 @@ describe('rules files', () => {
     expect(fhirOnly).toEqual({
       ok: false,
       problems: ['fhir.0.path: not a valid FHIRPath expression'],
+    });
+  });
+
+  it('names every unknown key by its path, in the rules and options as at the top', () => {
+    const misspelt = [
+      'dateShift: { rangeDays: 30, rangDays: 60 }',
+      'hl7:',
+      '  - { path: PID-3, method: cryptoHash, namespce: patient-id, prat: id }',
+      '  - { path: PID-7, method: keep }',
+      '  - { path: PID-5, method: substitute, value: X, valeu: Y }',
+      '  - { path: "PID 8", method: redact, reason: typo }',
+      'fhir:',
+      '  - { path: Observation.valueQuantity, method: perturb, span: 0.1, roundto: 1 }',
+      '  - { path: Patient.birthDate, method: generalize, to: year, too: age }',
+      '  - { path: "Patient.name.where(", method: redact, pth: Patient.name }',
+      'embededDocuments: encrypt',
+    ].join('\n');
+    expect(parseDeidRulesFile(misspelt, 'yaml', checkFhirPath)).toEqual({
+      ok: false,
+      problems: [
+        'dateShift.rangDays: unknown key',
+        'hl7.0.namespce: unknown key',
+        'hl7.0.prat: unknown key',
+        'hl7.2.valeu: unknown key',
+        'hl7.3.reason: unknown key',
+        'hl7.3.path: Not an HL7 field selector',
+        'fhir.0.roundto: unknown key',
+        'fhir.1.too: unknown key',
+        'fhir.2.pth: unknown key',
+        'embededDocuments: unknown key',
+        'fhir.2.path: not a valid FHIRPath expression',
+      ],
+    });
+  });
+
+  it('accepts every parameter the methods table documents', () => {
+    const rules = {
+      hl7: [
+        { path: 'PID-3', method: 'cryptoHash', namespace: 'patient-id', part: 'id' },
+        { path: 'PID-18', method: 'cryptoHash' },
+        { path: 'PID-7', method: 'dateShift' },
+        { path: 'PID-11', method: 'generalize', to: 'address-town' },
+        { path: 'PV1-3', method: 'substitute', value: 'WARD' },
+        { path: 'OBX-5 where OBX-2 in (NM)', method: 'perturb', span: 0.1, roundTo: 2 },
+        { path: 'OBX-5 where OBX-2 = ED', method: 'embeddedDocument' },
+        { path: 'NTE-3', method: 'scrub' },
+        { path: 'PID-5', method: 'encrypt' },
+        { path: 'PID-8', method: 'keep' },
+        { path: 'Z*-*', method: 'redact' },
+      ],
+      fhir: [{ path: 'Patient.birthDate', method: 'generalize', to: 'birth-year' }],
+      dateShift: { rangeDays: 90 },
+      embeddedDocuments: 'encrypt',
+    };
+    expect(parseDeidRulesFile(JSON.stringify(rules), 'json', checkFhirPath)).toEqual({
+      ok: true,
+      rules,
+    });
+  });
+
+  it('accepts the example rules file of docs/deidentification.md', () => {
+    const doc = readFileSync(new URL('../../docs/deidentification.md', import.meta.url), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const parsed = parseDeidRulesFile(example, 'yaml', checkFhirPath);
+    expect(parsed.ok).toBe(true);
+    expect((parsed as { rules: DeidRulesFile }).rules.fhir?.[1]).toEqual({
+      path: 'Observation.valueQuantity',
+      method: 'perturb',
+      span: 0.05,
+      roundTo: 1,
     });
   });
 

@@ -108,7 +108,9 @@ const methodSchema = z.discriminatedUnion('method', [
   z.object({ method: z.literal('embeddedDocument') }).strict(),
 ]);
 
-const pathSchema = z.object({ path: z.string().min(1).max(500) });
+// Strict like the method objects: an intersection reports a key only when neither side declares
+// it, so a misspelt parameter (`namespce`) fails instead of being dropped.
+const pathSchema = z.object({ path: z.string().min(1).max(500) }).strict();
 
 const hl7RuleSchema = z.intersection(pathSchema, methodSchema).superRefine((rule, context) => {
   try {
@@ -155,11 +157,7 @@ export function parseDeidRulesFile(
   }
 
   const parsed = rulesFileSchema.safeParse(raw ?? {});
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`,
-      );
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap(describeIssueAt);
   // Expressions are checked even when other parts of the file are wrong, so one run of the
   // check reports every problem.
   const fhir = (raw as { fhir?: unknown } | null | undefined)?.fhir;
@@ -225,6 +223,15 @@ export function hashDeidRules(rules: DeidRules): string {
   return createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 32);
 }
 
+// One problem per unknown key, named by its own path (`hl7.3.namespce: unknown key`), so each
+// misspelling is placed like any other problem.
+function describeIssueAt(issue: z.core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`);
+  }
+  return [`${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`];
+}
+
 // zod's own messages can quote the offending value (`Invalid enum value. Received 'x'`); keep
 // to the issue code and the expected values, which come from the schema, not the input.
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -236,9 +243,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === 'invalid_union') {
     return 'unknown method or parameters';
-  }
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown keys ${issue.keys.join(', ')}`;
   }
   return issue.code;
 }
