@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import { odata } from '@azure/data-tables';
 
+import { getBatchKeyRow } from './batch-keys.js';
 import { PipelineError } from './errors.js';
 import { getManifest, type BatchRow } from './manifest.js';
 import { claimPoisonMessages, type ClaimedPoisonMessage } from './poison-queue.js';
@@ -118,7 +119,8 @@ export function selectionKeyOf(selection: ReprocessSelection, replace: boolean):
 /**
  * Plans a run: finds the batches of the selection, where each one's raw input is stored and the
  * version it will become. For `--poison` it claims the poison messages (they stay invisible for
- * `POISON_CLAIM_SEC`) so it can delete each one after its replay.
+ * `POISON_CLAIM_SEC`) so it can delete each one after its replay. A shredded batch is skipped
+ * (`BATCH_KEY_SHREDDED`), or refused when `--batch` names it.
  *
  * @param storage - the opened storage
  * @param selection - which batches
@@ -154,6 +156,13 @@ export async function planReprocess(
       );
   if (selection.batchId && rows.length === 0) {
     throw new PipelineError('BATCH_NOT_FOUND', 'No batch with that id in the batches table');
+  }
+  if (selection.batchId && (await isShredded(storage, selection.batchId))) {
+    // Asked for by name: saying why nothing will happen is clearer than a run that skips it.
+    throw new PipelineError(
+      'BATCH_KEY_SHREDDED',
+      'The batch was shredded; its stored input can never be read again, so it cannot be reprocessed',
+    );
   }
   for (const row of rows) {
     await planRow(storage, row, plan);
@@ -327,6 +336,12 @@ async function planRow(
     return;
   }
 
+  if (await isShredded(storage, row.rowKey)) {
+    // Its archive and quarantine copy are sealed under the destroyed key: nothing can replay it.
+    plan.skipped.push({ ...base, reasonCode: 'BATCH_KEY_SHREDDED', poisonMessage });
+    return;
+  }
+
   const manifest = await getManifest(storage, row.manifestPath);
   const from = manifest.archive ? 'archive' : manifest.quarantine ? 'quarantine' : undefined;
   if (!from) {
@@ -359,6 +374,10 @@ async function listRows(storage: Storage, filter: string): Promise<BatchRow[]> {
   return rows.sort(
     (a, b) => a.ingestDate.localeCompare(b.ingestDate) || a.rowKey.localeCompare(b.rowKey),
   );
+}
+
+async function isShredded(storage: Storage, batchId: string): Promise<boolean> {
+  return (await getBatchKeyRow(storage, batchId))?.state === 'shredded';
 }
 
 function isDate(value: string | undefined): boolean {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { drain } from '../../pipeline/app.js';
 import { listAuditEvents } from '../../pipeline/audit.js';
+import { shredBatchKey } from '../../pipeline/batch-keys.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import { formatPlan } from '../../pipeline/commands/reprocess.js';
 import {
@@ -246,6 +247,114 @@ describe('reprocess', () => {
     });
   });
 });
+
+describe('reprocess around a shredded batch', () => {
+  let env: TestEnvironment;
+  let date: string;
+  let shredded: string;
+  let kept: string;
+
+  beforeAll(async () => {
+    env = await startTestEnvironment();
+    const samples = writeSampleFiles(join(env.homeDir, 'samples'));
+    await dropFiles(env.app.storage, 'shred-feed', [
+      samples.get('fhir-feed/observations.ndjson')!,
+      samples.get('fhir-feed/patients-bundle.json')!,
+    ]);
+    await drain(env.app);
+    const rows = (await rowsOf(env, 'shred-feed')).sort((a, b) => a.rowKey.localeCompare(b.rowKey));
+    expect(rows).toHaveLength(2);
+    [shredded, kept] = rows.map((row) => row.rowKey);
+    date = rows[0].ingestDate;
+    expect(await shredBatchKey(env.app.storage, shredded, 'test-operator')).toBe('shredded');
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('lists a shredded batch as skipped in the dry run and plans the others', async () => {
+    const report = await reprocess(env.app, {
+      selection: { feedId: 'shred-feed', fromDate: date, toDate: date },
+      dryRun: true,
+    });
+
+    expect(report.plan.batches.map((batch) => [batch.batchId, batch.targetVersion])).toEqual([
+      [kept, 2],
+    ]);
+    expect(report.plan.skipped).toEqual([
+      { feedId: 'shred-feed', batchId: shredded, reasonCode: 'BATCH_KEY_SHREDDED' },
+    ]);
+    const text = formatPlan(report.plan);
+    expect(text).toContain(`shred-feed  ${shredded}  skipped BATCH_KEY_SHREDDED\n`);
+    expect(text).toContain('would reprocess 1 batches');
+    expect(text).toContain(', 1 skipped\n');
+  });
+
+  it('reprocesses the rest of the date range, reports the skip and exits 0', async () => {
+    const run = await runCli(env, [
+      'reprocess',
+      '--feed',
+      'shred-feed',
+      '--from',
+      date,
+      '--to',
+      date,
+    ]);
+
+    expect(run.stderr).not.toContain('phi-ingest:');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`shred-feed  ${kept}  v1 -> v2  committed`);
+    expect(run.stdout).toContain(`shred-feed  ${shredded}  skipped BATCH_KEY_SHREDDED\n`);
+    expect(run.stdout).toContain('1 batches reprocessed, 0 already done, 0 failed, 1 skipped\n');
+    expect(
+      (await rowsOf(env, 'shred-feed'))
+        .map((row) => [row.rowKey, row.version])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    ).toEqual([
+      [shredded, 1],
+      [kept, 2],
+    ]);
+    // Nothing tried to read the shredded batch's archive.
+    const events = await listAuditEvents(env.app.storage, { feedId: 'shred-feed' });
+    expect(events.filter((event) => event.batchId === shredded)).toEqual([]);
+  });
+
+  it('refuses --batch naming a shredded batch with BATCH_KEY_SHREDDED', async () => {
+    for (const dryRun of [true, false]) {
+      await expect(
+        reprocess(env.app, { selection: { batchId: shredded }, dryRun }),
+      ).rejects.toMatchObject({ code: 'BATCH_KEY_SHREDDED' });
+    }
+    const run = await runCli(env, ['reprocess', '--batch', shredded]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(
+      'phi-ingest: BATCH_KEY_SHREDDED: The batch was shredded; its stored input can never be ' +
+        'read again, so it cannot be reprocessed',
+    );
+  });
+});
+
+/** Runs the CLI in its own process against the test environment's storage. */
+function runCli(
+  env: TestEnvironment,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: {
+      PATH: process.env.PATH,
+      PHI_INGEST_STORAGE_CONNECTION_STRING: env.azurite.connectionString,
+      PHI_INGEST_HOME: env.homeDir,
+      PHI_INGEST_MAX_THREADS: '1',
+      PHI_INGEST_LOG_LEVEL: 'silent',
+    },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
 
 /** Runs `phi-ingest reprocess` in its own process, crashing at a failpoint. */
 function reprocessUntilCrash(
