@@ -6,6 +6,7 @@ import { PipelineError } from './errors.js';
 import { getBatchRow, getManifest, getSourceRow, type BatchManifest } from './manifest.js';
 import { encodeFileDropped } from './queue-message.js';
 import type { Storage } from './storage.js';
+import { batchOutcomeText } from './summary.js';
 
 /** A file uploaded to the inbound container and announced on the queue. */
 export interface DroppedFile {
@@ -132,8 +133,11 @@ export async function manifestsOfDropped(
       continue;
     }
     manifests.push(manifest);
-    const outcome =
-      manifest.status === 'quarantined' ? `quarantined ${manifest.reasonCode ?? ''}`.trim() : 'ok';
+    const outcome = batchOutcomeText({
+      ...manifest.counts,
+      status: manifest.status,
+      reasonCode: manifest.reasonCode,
+    });
     inputs.push({ contentSha256, batchId: manifest.batchId, outcome });
   }
   return { manifests, alreadyIngested, notFound, inputs };
@@ -144,6 +148,9 @@ export interface DroppedInput {
   /** The first 32 hex digits of the file's SHA-256, as `sha256sum` prints it. */
   contentSha256: string;
   batchId?: string;
-  /** `ok`, `quarantined <reason>`, `ingested before` or `not found`. */
+  /**
+   * `ok`, `partly rejected`, `all rejected` or `quarantined <reason>` (see `batchOutcomeText`),
+   * `ingested before` or `not found`.
+   */
   outcome: string;
 }

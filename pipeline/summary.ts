@@ -2,6 +2,14 @@ import type { BatchManifest, BatchRow } from './manifest.js';
 import type { RunReport } from './orchestrator.js';
 import { STORAGE_NAMES } from './storage.js';
 
+/** What `batchOutcomeText` reads; a manifest's counts or a batch row's columns. */
+export interface BatchOutcomeFacts {
+  status: string;
+  reasonCode?: string;
+  written: number;
+  rejected: number;
+}
+
 /**
  * Formats the end-of-run summary of what one orchestrator run committed or quarantined.
  *
@@ -76,15 +84,21 @@ export function formatBatchSummary(manifests: BatchManifest[], notes: string[] =
   return lines.join('\n');
 }
 
-function keyOf(manifest: BatchManifest): string {
-  return `${manifest.feedId}/${manifest.batchId}/${manifest.version ?? 1}`;
-}
-
-function statusText(manifest: BatchManifest): string {
-  if (manifest.status === 'quarantined') {
-    return `quarantined ${manifest.reasonCode ?? ''}`.trim();
+/**
+ * Names how a batch ended, as the CLI's tables show it: `ok` (every record written),
+ * `partly rejected`, `all rejected`, or `quarantined` with its reason code. A committed batch
+ * with no records at all is `ok`.
+ *
+ * @param batch - the batch's status and counts, from its manifest or its table row
+ */
+export function batchOutcomeText(batch: BatchOutcomeFacts): string {
+  if (batch.status === 'quarantined') {
+    return `quarantined ${batch.reasonCode ?? ''}`.trim();
   }
-  return manifest.counts.written === 0 && manifest.counts.rejected > 0 ? 'all rejected' : 'ok';
+  if (batch.rejected === 0) {
+    return 'ok';
+  }
+  return batch.written === 0 ? 'all rejected' : 'partly rejected';
 }
 
 /**
@@ -98,7 +112,7 @@ export function formatBatchRows(rows: BatchRow[]): string {
     row.partitionKey,
     row.rowKey.slice(0, 12),
     row.format,
-    row.status === 'committed' ? 'ok' : `quarantined ${row.reasonCode}`.trim(),
+    batchOutcomeText(row),
     String(row.messagesIn),
     String(row.written),
     String(row.rejected),
@@ -108,6 +122,18 @@ export function formatBatchRows(rows: BatchRow[]): string {
     ['finished (UTC)', 'feed', 'batch', 'format', 'status', 'in', 'written', 'rejected', 'parts'],
     ...body,
   ]);
+}
+
+function keyOf(manifest: BatchManifest): string {
+  return `${manifest.feedId}/${manifest.batchId}/${manifest.version ?? 1}`;
+}
+
+function statusText(manifest: BatchManifest): string {
+  return batchOutcomeText({
+    ...manifest.counts,
+    status: manifest.status,
+    reasonCode: manifest.reasonCode,
+  });
 }
 
 /** Most batches a summary lists part by part; beyond it, the manifests say where parts are. */
