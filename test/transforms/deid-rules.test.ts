@@ -226,6 +226,23 @@ describe('rules files', () => {
     });
   });
 
+  it('says a missing key is required and a wrong type what was expected', () => {
+    const wrong = [
+      'dateShift: { rangeDays: many }',
+      'hl7:',
+      '  - { method: redact }',
+      '  - { path: 7, method: keep }',
+    ].join('\n');
+    expect(parseDeidRulesFile(wrong, 'yaml', checkFhirPath)).toEqual({
+      ok: false,
+      problems: [
+        'dateShift.rangeDays: expected number',
+        'hl7.0.path: required',
+        'hl7.1.path: expected string',
+      ],
+    });
+  });
+
   it('names every unknown key by its path, in the rules and options as at the top', () => {
     const misspelt = [
       'dateShift: { rangeDays: 30, rangDays: 60 }',

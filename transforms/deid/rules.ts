@@ -244,5 +244,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_union') {
     return 'unknown method or parameters';
   }
+  if (issue.code === 'invalid_type') {
+    // zod's message names the input's type, never its value: "..., received undefined".
+    return issue.message.endsWith('received undefined') ? 'required' : `expected ${issue.expected}`;
+  }
   return issue.code;
 }
