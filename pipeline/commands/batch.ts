@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
 import { currentActor, withAuditEvent } from '../audit.js';
+import { resolveBatchId } from '../batch-id.js';
 import { shredBatchKey } from '../batch-keys.js';
 import { PipelineError } from '../errors.js';
 import { withApp } from './context.js';
@@ -17,9 +18,9 @@ export function registerBatchCommands(program: Command): void {
   batch
     .command('shred')
     .description('destroy the batch key: its output, archive and rejects become unreadable forever')
-    .argument('<batchId>', 'the batch id, as status and manifests show it')
+    .argument('<batchId>', 'the batch id, or the first 12 or more hex digits that status prints')
     .option('--yes', 'confirm: this cannot be undone')
-    .action(async (batchId: string, options: { yes?: boolean }, command: Command) => {
+    .action(async (given: string, options: { yes?: boolean }, command: Command) => {
       if (!options.yes) {
         throw new PipelineError(
           'CONFIG_INVALID',
@@ -27,6 +28,8 @@ export function registerBatchCommands(program: Command): void {
         );
       }
       await withApp(command, { keys: true }, async (app) => {
+        // A prefix is resolved first, so the audit event and the output name the full id.
+        const batchId = await resolveBatchId(app.storage, given, { optionName: 'batch shred' });
         const operator = currentActor(app.config.operator).name;
         const outcome = await withAuditEvent(
           app,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { resolveBatchId } from '../batch-id.js';
 import type { ReprocessPlan } from '../reprocess-plan.js';
 import { reprocess, type ReprocessReport } from '../reprocess.js';
 import { createProgressDisplay, type ProgressDisplay } from '../progress.js';
@@ -26,7 +27,7 @@ export function registerReprocessCommand(program: Command): void {
   program
     .command('reprocess')
     .description('write a new version of batches from their archived input with the current rules')
-    .option('--batch <id>', 'one batch, by id')
+    .option('--batch <id>', 'one batch, by id (or the first 12 or more hex digits of it)')
     .option('--feed <name>', "with --from and --to: a feed's batches by ingest date")
     .option('--from <date>', 'first ingest date, YYYY-MM-DD')
     .option('--to <date>', 'last ingest date, YYYY-MM-DD (inclusive)')
@@ -43,9 +44,16 @@ export function registerReprocessCommand(program: Command): void {
     .action(async (flags: ReprocessFlags, command: Command) => {
       await withApp(command, { keys: true, pool: true }, async (app) => {
         let display: ProgressDisplay | undefined;
+        const batchId =
+          flags.batch === undefined
+            ? undefined
+            : await resolveBatchId(app.storage, flags.batch, {
+                feedId: flags.feed,
+                optionName: '--batch',
+              });
         const report = await reprocess(app, {
           selection: {
-            batchId: flags.batch,
+            batchId,
             feedId: flags.feed,
             fromDate: flags.from,
             toDate: flags.to,

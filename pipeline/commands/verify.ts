@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 
 import { withAuditEvent } from '../audit.js';
+import { resolveBatchId } from '../batch-id.js';
 import { PipelineError } from '../errors.js';
 import { formatVerifyReport, verifyStorage } from '../verify.js';
 import { withApp } from './context.js';
@@ -16,17 +17,24 @@ export function registerVerifyCommand(program: Command): void {
     .command('verify')
     .description('check manifest and audit chains, signatures, part hashes and GCM tags')
     .option('--feed <name>', 'only this feed')
-    .option('--batch <id>', 'only this batch')
+    .option('--batch <id>', 'only this batch (its id, or the first 12 or more hex digits of it)')
     .option('--all', 'every feed and the audit chain (the default)')
     .action(async (options: { feed?: string; batch?: string; all?: boolean }, command: Command) => {
       await withApp(command, { keys: true }, async (app) => {
+        const batchId =
+          options.batch === undefined
+            ? undefined
+            : await resolveBatchId(app.storage, options.batch, {
+                feedId: options.feed,
+                optionName: '--batch',
+              });
         await withAuditEvent(
           app,
-          { action: 'verify', feedId: options.feed, batchId: options.batch },
+          { action: 'verify', feedId: options.feed, batchId },
           async () => {
             const report = await verifyStorage(app, {
               feedId: options.feed,
-              batchId: options.batch,
+              batchId,
               all: options.all,
             });
             process.stdout.write(formatVerifyReport(report) + '\n');
