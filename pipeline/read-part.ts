@@ -146,7 +146,7 @@ export function splitStoredPath(path: string): { container: string; blobPath: st
   ) {
     throw new PipelineError(
       'PART_PATH_INVALID',
-      `A part path is <container>/<path ending in .enc>, with container one of ${SEALED_CONTAINERS.join(', ')}`,
+      `A part path is <container>/<path ending in .enc>, with container one of ${SEALED_CONTAINERS.join(', ')}; ${LIST_PARTS_HINT}`,
     );
   }
   return split;
@@ -161,6 +161,9 @@ export function splitStoredPath(path: string): { container: string; blobPath: st
 export async function decryptStored(app: App, path: string): Promise<string> {
   return Buffer.from(await readSealedPart(app, path)).toString('utf8');
 }
+
+/** Where a person finds the paths `decrypt` takes. */
+const LIST_PARTS_HINT = "phi-ingest batch show <batch id> lists a batch's parts";
 
 /** Preamble plus the largest header JSON the envelope allows (see docs/encryption.md). */
 const ENVELOPE_HEADER_MAX_BYTES = 9 + 16 * 1024;
@@ -202,7 +205,7 @@ function notFoundOr(error: unknown, container: string): unknown {
   if ((error as { statusCode?: number }).statusCode === 404) {
     return new PipelineError(
       'PART_NOT_FOUND',
-      `No such part in container ${container}; list parts in the run summary or the batch manifest`,
+      `No such part in container ${container}; ${LIST_PARTS_HINT}`,
     );
   }
   return error;

@@ -144,13 +144,14 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr.trim()).toBe(
       'phi-ingest: PART_NOT_FOUND: No such part in container output; ' +
-        'list parts in the run summary or the batch manifest',
+        "phi-ingest batch show <batch id> lists a batch's parts",
     );
     const traversal = await cli('decrypt', '../../etc/passwd');
     expect(traversal.code).toBe(1);
     expect(traversal.stderr.trim()).toBe(
       'phi-ingest: PART_PATH_INVALID: A part path is <container>/<path ending in .enc>, ' +
-        'with container one of output, rejects, archive, quarantine',
+        'with container one of output, rejects, archive, quarantine; ' +
+        "phi-ingest batch show <batch id> lists a batch's parts",
     );
     const badConnection = spawnSync(process.execPath, [CLI, 'status'], {
       env: {
