@@ -31,8 +31,12 @@ export interface AuditActor {
 /** What a caller says about an event; who and when are filled in. Ids, codes and counts only. */
 export interface AuditEventInput {
   action: AuditAction;
-  /** `started` for reads that release plaintext as they go; the final event follows. */
-  outcome: 'succeeded' | 'failed' | 'started';
+  /**
+   * `started` for reads that release plaintext as they go; the final event follows. A streamed
+   * read whose reader stopped it early (`decrypt … | head`) ends `closed-by-reader`: not a
+   * failure, and not every byte was released.
+   */
+  outcome: 'succeeded' | 'failed' | 'started' | 'closed-by-reader';
   feedId?: string;
   batchId?: string;
   /** A stored path (`output/feed=…/part-00000.ndjson.gz.enc`); paths never carry PHI. */
@@ -173,7 +177,7 @@ export function formatAuditEvents(events: AuditEvent[]): string {
         event.at,
         event.actor.name.padEnd(16),
         event.action.padEnd(12),
-        event.outcome.padEnd(9),
+        event.outcome.padEnd(16),
         event.errorCode ?? '',
         event.feedId ? `feed=${event.feedId}` : '',
         event.batchId ? `batch=${event.batchId}` : '',

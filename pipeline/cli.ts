@@ -7,6 +7,7 @@ import { registerDecryptCommand } from './commands/decrypt.js';
 import { registerIngestCommands } from './commands/ingest.js';
 import { registerReprocessCommand } from './commands/reprocess.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { watchStandardOutput } from './commands/standard-output.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { describeError } from './errors.js';
@@ -34,11 +35,12 @@ export function createCli(): Command {
 
 /**
  * Runs the CLI and sets the exit code. Errors print their code and fixed message, never a stack
- * or a quoted value.
+ * or a quoted value. A reader closing standard output early (`| head`) is a normal end.
  *
  * @param argv - process arguments
  */
 export async function main(argv: string[] = process.argv): Promise<void> {
+  watchStandardOutput();
   try {
     await createCli().parseAsync(argv);
   } catch (error) {

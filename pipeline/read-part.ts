@@ -28,6 +28,9 @@ export interface ReadSealedOptions {
   purpose?: 'decrypt' | 'reprocess';
 }
 
+/** How a streamed read ended: every byte written, or the reader closed the destination first. */
+export type StreamedReadEnd = 'complete' | 'closed-by-reader';
+
 /**
  * The one path by which stored plaintext is read: downloads a sealed object and decrypts it on
  * the worker pool. Every command that shows or reuses plaintext goes through here. Each read is
@@ -74,58 +77,38 @@ export async function readSealedPart(
  * Decrypts a stored object straight into a writable stream, in constant memory: one envelope
  * chunk and the decompressor's window at a time, on this thread. Plaintext is written as each chunk
  * authenticates, so a truncated object shows only at the end: the promise rejects with
- * `DECRYPT_FAILED` after some output was written. Audited as `started`, then the outcome.
+ * `DECRYPT_FAILED` after some output was written. A destination whose reader went away first
+ * (EPIPE: `decrypt … | head`) ends the read early without an error. Audited as `started`, then
+ * `succeeded`, `closed-by-reader` or `failed`.
  *
  * @param app - an app opened with keys
  * @param path - `container/path`, or a path in the output container
  * @param destination - where the plaintext goes; it is not ended
  * @param options - why it is read
+ * @returns `complete`, or `closed-by-reader` when the reader closed the destination early
  */
 export async function streamSealedPart(
   app: App,
   path: string,
   destination: NodeJS.WritableStream,
   options: ReadSealedOptions = {},
-): Promise<void> {
+): Promise<StreamedReadEnd> {
   const { container, blobPath } = splitStoredPath(path);
   const input = auditInput(container, blobPath, options);
   await recordAuditEvent(app, { ...input, outcome: 'started' });
 
-  await withAuditEvent(app, input, async () => {
-    const client = app.storage.blobService.getContainerClient(container).getBlobClient(blobPath);
-    let headerBytes: Buffer;
-    try {
-      headerBytes = await readStream(
-        (await client.download(0, ENVELOPE_HEADER_MAX_BYTES)).readableStreamBody,
-      );
-    } catch (error) {
-      throw notFoundOr(error, container);
-    }
-    const keys = await resolveEnvelopeKeys(app.storage, requireKeyRing(app), headerOf(headerBytes));
-    const resolveKek: KekResolver = (kekId, kekVersion) =>
-      kekId === keys.encryptionKeyId ? keys.keyEncryptionKeys[kekVersion] : undefined;
-
-    const body = (await client.download()).readableStreamBody;
-    if (!body) {
-      throw new PipelineError('PART_NOT_FOUND', `No such part in container ${container}`);
-    }
-    const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [
-      body,
-      createDecryptStream(resolveKek),
-    ];
-    const decompress = createDecompressStream(codecOfPath(blobPath));
-    if (decompress) {
-      stages.push(decompress);
-    }
-    try {
-      await pipeline([...stages, destination], { end: false });
-    } catch (error) {
-      throw new PipelineError(
-        'DECRYPT_FAILED',
-        `The part could not be decrypted (${errorCodeOf(error)})`,
-      );
-    }
+  let end: StreamedReadEnd;
+  try {
+    end = await decryptInto(app, container, blobPath, destination);
+  } catch (error) {
+    await recordAuditEvent(app, { ...input, outcome: 'failed', errorCode: errorCodeOf(error) });
+    throw error;
+  }
+  await recordAuditEvent(app, {
+    ...input,
+    outcome: end === 'complete' ? 'succeeded' : 'closed-by-reader',
   });
+  return end;
 }
 
 /**
@@ -167,6 +150,52 @@ const LIST_PARTS_HINT = "phi-ingest batch show <batch id> lists a batch's parts"
 
 /** Preamble plus the largest header JSON the envelope allows (see docs/encryption.md). */
 const ENVELOPE_HEADER_MAX_BYTES = 9 + 16 * 1024;
+
+async function decryptInto(
+  app: App,
+  container: string,
+  blobPath: string,
+  destination: NodeJS.WritableStream,
+): Promise<StreamedReadEnd> {
+  const client = app.storage.blobService.getContainerClient(container).getBlobClient(blobPath);
+  let headerBytes: Buffer;
+  try {
+    headerBytes = await readStream(
+      (await client.download(0, ENVELOPE_HEADER_MAX_BYTES)).readableStreamBody,
+    );
+  } catch (error) {
+    throw notFoundOr(error, container);
+  }
+  const keys = await resolveEnvelopeKeys(app.storage, requireKeyRing(app), headerOf(headerBytes));
+  const resolveKek: KekResolver = (kekId, kekVersion) =>
+    kekId === keys.encryptionKeyId ? keys.keyEncryptionKeys[kekVersion] : undefined;
+
+  const body = (await client.download()).readableStreamBody;
+  if (!body) {
+    throw new PipelineError('PART_NOT_FOUND', `No such part in container ${container}`);
+  }
+  const stages: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [
+    body,
+    createDecryptStream(resolveKek),
+  ];
+  const decompress = createDecompressStream(codecOfPath(blobPath));
+  if (decompress) {
+    stages.push(decompress);
+  }
+  try {
+    await pipeline([...stages, destination], { end: false });
+  } catch (error) {
+    // Only a write fails with EPIPE, and only the destination is written to outside memory.
+    if ((error as { code?: unknown }).code === 'EPIPE') {
+      return 'closed-by-reader';
+    }
+    throw new PipelineError(
+      'DECRYPT_FAILED',
+      `The part could not be decrypted (${errorCodeOf(error)})`,
+    );
+  }
+  return 'complete';
+}
 
 function auditInput(
   container: string,

@@ -6,7 +6,8 @@ import { withApp } from './context.js';
 /**
  * Registers `decrypt`: stream the plaintext of one stored part to standard output, in constant
  * memory. A damaged part fails at the chunk that does not authenticate, after the chunks before
- * it were printed; the exit code is then 1.
+ * it were printed; the exit code is then 1. A reader that stops early (`| head`) ends it with
+ * exit code 0, audited as `closed-by-reader`.
  *
  * @param program - the root command
  */

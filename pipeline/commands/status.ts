@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { formatPipelineStatus, getPipelineStatus } from '../status.js';
 import { formatBatchRows } from '../summary.js';
 import { withApp } from './context.js';
+import { standardOutputClosed } from './standard-output.js';
 
 /**
  * Registers `status`: queue depths and recent batches. Reads no PHI and needs no key.
@@ -53,15 +54,21 @@ interface StatusFlags {
   interval: string;
 }
 
-/** Redraws until SIGINT or SIGTERM; on a terminal the screen is cleared between refreshes. */
+/**
+ * Redraws until SIGINT or SIGTERM, or until the reader of standard output closes it
+ * (`status --watch --json | head`); on a terminal the screen is cleared between refreshes.
+ */
 async function watch(render: () => Promise<string>, intervalMs: number): Promise<void> {
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  while (!controller.signal.aborted) {
+  const stopped = AbortSignal.any([controller.signal, standardOutputClosed]);
+  while (!stopped.aborted) {
     const text = await render();
     process.stdout.write((process.stdout.isTTY ? '\x1b[2J\x1b[H' : '') + text);
-    await sleep(intervalMs, undefined, { signal: controller.signal }).catch(() => {});
+    await sleep(intervalMs, undefined, { signal: stopped }).catch(() => {});
   }
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
 }

@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { listAuditEvents } from '../../pipeline/audit.js';
 import { startPrivateAzurite, type AzuriteHandle } from '../../pipeline/azurite.js';
 import { fromConnectionString } from '../../pipeline/storage.js';
-import { listSampleIdentifiers } from '../../samples/generate.js';
+import { generateSamples, listSampleIdentifiers } from '../../samples/generate.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 
 const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
@@ -40,6 +41,42 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     return new Promise((resolve) =>
       child.once('close', (code) => resolve({ code, stdout, stderr })),
+    );
+  };
+
+  /**
+   * Runs the CLI with its standard output closed by the reader: after the first chunk, as `head`
+   * does, or (`closeAtStart`) before anything is written. Killed after 20 s if it has not ended.
+   */
+  const cliClosedEarly = (
+    args: string[],
+    closeAtStart = false,
+  ): Promise<{ code: number | null; received: number; stderr: string }> => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: process.env.PATH,
+        PHI_INGEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        PHI_INGEST_HOME: homeDir,
+        PHI_INGEST_LOG_LEVEL: 'silent',
+      },
+    });
+    let received = 0;
+    let stderr = '';
+    if (closeAtStart) {
+      child.stdout.destroy();
+    } else {
+      child.stdout.once('data', (chunk: Buffer) => {
+        received = chunk.length;
+        child.stdout.destroy();
+      });
+    }
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    return new Promise((resolve) =>
+      child.once('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, received, stderr });
+      }),
     );
   };
 
@@ -169,6 +206,42 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     expect(noInput.stderr.trim()).toBe(
       'phi-ingest: INPUT_NOT_FOUND: Input path 1 of 1 does not exist',
     );
+  });
+
+  it('ends quietly with status 0 when the reader of its output closes the pipe early', async () => {
+    // A part far larger than a pipe's buffer, so the reader closes it mid-stream, as `head` does.
+    const big = generateSamples({ hl7Messages: 800 }).find(
+      (sample) => sample.fileName === 'adt-batch.hl7',
+    )!;
+    const bigFile = join(homeDir, 'big-adt.hl7');
+    writeFileSync(bigFile, big.bytes);
+    const ingest = await cli('ingest', '--feed', 'big-feed', bigFile);
+    expect(ingest.code).toBe(0);
+    const partPath = /output\/feed=big-feed\/type=ADT_A08\/\S+part-00000\.ndjson\.gz\.enc/.exec(
+      ingest.stdout,
+    )![0];
+
+    const decrypt = await cliClosedEarly(['decrypt', partPath]);
+    expect(decrypt.received).toBeGreaterThan(0);
+    expect(decrypt.stderr).toBe('');
+    expect(decrypt.code).toBe(0);
+    const events = (await listAuditEvents(fromConnectionString(azurite.connectionString))).filter(
+      (event) => event.target === partPath,
+    );
+    expect(events.map((event) => [event.action, event.outcome, event.errorCode])).toEqual([
+      ['decrypt', 'started', undefined],
+      ['decrypt', 'closed-by-reader', undefined],
+    ]);
+
+    // Readers gone before the first byte: the command's first write fails.
+    for (const args of [
+      ['audit'],
+      ['status', '--json'],
+      ['status', '--watch', '--interval', '1'],
+    ]) {
+      const closed = await cliClosedEarly(args, true);
+      expect([args, closed.code, closed.stderr]).toEqual([args, 0, '']);
+    }
   });
 
   it('refuses to ingest under a bad feeds file before uploading anything', async () => {
