@@ -12,6 +12,7 @@ import {
 import {
   decodeHl7Bytes,
   deidentifyHl7ToJson,
+  hl7RecordType,
   parseHl7,
   splitHl7File,
 } from '../transforms/hl7/index.js';
@@ -258,7 +259,7 @@ function transformHl7Message(
     reject('DEID_FAILED', {});
     return;
   }
-  groups.add(record.messageType, JSON.stringify({ messageIndex, ...record }));
+  groups.add(hl7RecordType(record.messageType), JSON.stringify({ messageIndex, ...record }));
 }
 
 // Returns why the line is rejected, or `undefined` once its output line is added.

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { resolveDeidRules } from '../../transforms/deid/rules.js';
-import { prepareNdjson, transformFhirDocument, transformRecords } from '../../workers/records.js';
+import {
+  prepareHl7,
+  prepareNdjson,
+  transformFhirDocument,
+  transformRecords,
+} from '../../workers/records.js';
 
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
 // Keeps a byte order mark, so the tests see what the ranges hold.
@@ -212,5 +217,47 @@ describe('a FHIRPath rule that compiles but fails on the data', () => {
     expect(ok.rejects).toEqual([
       { code: 'DEID_RULE_FAILED', position: { rule: 'fhir.1', messageIndex: 0 }, raw: patientLine },
     ]);
+  });
+});
+
+describe('transformRecords on HL7 messages', () => {
+  const ctx = {
+    pseudonymKey: new Uint8Array(32).fill(9),
+    rules: resolveDeidRules('safe-harbor'),
+    referenceYear: 2026,
+  };
+  const messageWithType = (messageType: string, controlId: string): string =>
+    `MSH|^~\\&|LAB|HOSP|EHR|HOSP|20260101120000||${messageType}|${controlId}|P|2.5.1\r` +
+    'PID|1||12345^^^HOSP^MR||Testperson^Fake\r';
+
+  it('groups by MSH-9 when it is code-shaped and counts anything else as other', () => {
+    const text = [
+      messageWithType('ADT^A01^ADT_A01', 'C1'),
+      messageWithType('ACK', 'C2'),
+      messageWithType('Testperson^Fake', 'C3'),
+      messageWithType('adt^a01', 'C4'),
+      messageWithType('ADT^A01 Fake Testperson', 'C5'),
+    ].join('');
+    const bytes = bytesOf(text);
+    const prepared = prepareHl7(bytes, false);
+    if (prepared.status !== 'ok') {
+      throw new Error('the test file did not split');
+    }
+
+    const outcome = transformRecords('hl7v2', bytes, prepared.ranges, 0, ctx);
+
+    expect(outcome.rejects).toEqual([]);
+    const groups = outcome.groups.map((group) => [group.recordType, group.recordCount]);
+    expect(groups).toEqual([
+      ['ADT^A01', 1],
+      ['ACK', 1],
+      ['other', 3],
+    ]);
+    // The record itself keeps MSH-9 as sent; it is encrypted with the rest of the output.
+    const other = outcome.groups[2].ndjson
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line).messageType);
+    expect(other).toEqual(['Testperson^Fake', 'adt^a01', 'ADT^A01 Fake Testperson']);
   });
 });

@@ -19,6 +19,7 @@ export type { Hl7Delimiters, Hl7Failure } from './delimiters.js';
 export { escapeHl7, unescapeHl7 } from './escape.js';
 export { Hl7Message, Hl7Segment, parseFieldPath, serializeHl7 } from './message.js';
 export type { Hl7FieldPath } from './message.js';
+export { OTHER_HL7_RECORD_TYPE, hl7RecordType } from './record-type.js';
 export { DEFAULT_REQUIRED_MSH_FIELDS, STANDARD_REQUIRED_MSH_FIELDS, parseHl7 } from './parse.js';
 export type { Hl7ParseResult, MshFieldName, ParseHl7Options } from './parse.js';
 export { initialHl7EnvelopeState, splitHl7File } from './split.js';
