@@ -1,22 +1,16 @@
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { drain } from '../../pipeline/app.js';
 import { listAuditEvents } from '../../pipeline/audit.js';
 import { resolveBatchId } from '../../pipeline/batch-id.js';
 import { getBatchKeyRow } from '../../pipeline/batch-keys.js';
-import { main } from '../../pipeline/cli.js';
 import { dropFiles } from '../../pipeline/drop.js';
 import { getBatchRow, type BatchRow } from '../../pipeline/manifest.js';
+import { runCliInProcess, type CliResult } from '../helpers/cli.js';
 import { writeSampleFiles } from '../helpers/samples.js';
 import { startTestEnvironment, type TestEnvironment } from '../helpers/storage.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 // Two ids that share their first 12 digits, as two real batches would once in 2^48 pairs.
 const TWIN_A = 'abcdef012345' + '0'.repeat(19) + '1';
@@ -26,41 +20,16 @@ describe('batch ids as the CLI prints them', () => {
   let env: TestEnvironment;
   let labBatchId: string;
 
-  // In-process, through the same `main` the bin script calls (a subprocess costs seconds each).
-  const cli = async (...args: string[]): Promise<CliResult> => {
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      PHI_INGEST_STORAGE_CONNECTION_STRING: env.azurite.connectionString,
-      PHI_INGEST_HOME: env.homeDir,
-      PHI_INGEST_MAX_THREADS: '1',
-      PHI_INGEST_OPERATOR: 'test-operator',
-      PHI_INGEST_LOG_LEVEL: 'silent',
-    });
-    let stdout = '';
-    let stderr = '';
-    const out = vi
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        stdout += Buffer.from(chunk).toString('utf8');
-        return true;
-      });
-    const err = vi
-      .spyOn(process.stderr, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        stderr += Buffer.from(chunk).toString('utf8');
-        return true;
-      });
-    try {
-      await main(['node', 'phi-ingest', ...args]);
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.env = saved;
-    }
-    const code = process.exitCode === undefined ? 0 : Number(process.exitCode);
-    process.exitCode = undefined;
-    return { code, stdout, stderr };
-  };
+  const cli = (...args: string[]): Promise<CliResult> =>
+    runCliInProcess(
+      {
+        PHI_INGEST_STORAGE_CONNECTION_STRING: env.azurite.connectionString,
+        PHI_INGEST_HOME: env.homeDir,
+        PHI_INGEST_MAX_THREADS: '1',
+        PHI_INGEST_OPERATOR: 'test-operator',
+      },
+      args,
+    );
 
   beforeAll(async () => {
     env = await startTestEnvironment();

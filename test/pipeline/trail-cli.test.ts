@@ -3,17 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { BlobServiceClient } from '@azure/storage-blob';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startPrivateAzurite, type AzuriteHandle } from '../../pipeline/azurite.js';
-import { main } from '../../pipeline/cli.js';
+import { runCliInProcess, type CliResult } from '../helpers/cli.js';
 import { writeSampleFiles } from '../helpers/samples.js';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 describe('keys, shred, audit and verify from the command line', () => {
   let azurite: AzuriteHandle;
@@ -21,41 +15,17 @@ describe('keys, shred, audit and verify from the command line', () => {
 
   // In-process, through the same `main` the bin script calls: a subprocess per command would
   // cost seconds of tsx start-up each.
-  const cli = async (...args: string[]): Promise<CliResult> => {
-    const saved = { ...process.env };
-    Object.assign(process.env, {
-      PHI_INGEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
-      PHI_INGEST_HOME: homeDir,
-      PHI_INGEST_MAX_THREADS: '1',
-      PHI_INGEST_POLL_INTERVAL_MS: '100',
-      PHI_INGEST_OPERATOR: 'test-operator',
-      PHI_INGEST_LOG_LEVEL: 'silent',
-    });
-    let stdout = '';
-    let stderr = '';
-    const out = vi
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        stdout += Buffer.from(chunk).toString('utf8');
-        return true;
-      });
-    const err = vi
-      .spyOn(process.stderr, 'write')
-      .mockImplementation((chunk: string | Uint8Array) => {
-        stderr += Buffer.from(chunk).toString('utf8');
-        return true;
-      });
-    try {
-      await main(['node', 'phi-ingest', ...args]);
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.env = saved;
-    }
-    const code = process.exitCode === undefined ? 0 : Number(process.exitCode);
-    process.exitCode = undefined;
-    return { code, stdout, stderr };
-  };
+  const cli = (...args: string[]): Promise<CliResult> =>
+    runCliInProcess(
+      {
+        PHI_INGEST_STORAGE_CONNECTION_STRING: azurite.connectionString,
+        PHI_INGEST_HOME: homeDir,
+        PHI_INGEST_MAX_THREADS: '1',
+        PHI_INGEST_POLL_INTERVAL_MS: '100',
+        PHI_INGEST_OPERATOR: 'test-operator',
+      },
+      args,
+    );
 
   beforeAll(async () => {
     azurite = await startPrivateAzurite();
