@@ -77,3 +77,19 @@ export async function resolveBatchId(
   }
   return [...found][0];
 }
+
+/**
+ * Resolves a command's `--batch` option, within its `--feed` when given; undefined when the
+ * option was not given.
+ *
+ * @param storage - the opened storage
+ * @param flags - the command's `--batch` and `--feed` values
+ */
+export async function resolveBatchOption(
+  storage: Storage,
+  flags: { batch?: string; feed?: string },
+): Promise<string | undefined> {
+  return flags.batch === undefined
+    ? undefined
+    : resolveBatchId(storage, flags.batch, { feedId: flags.feed, optionName: '--batch' });
+}

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { resolveBatchId } from '../batch-id.js';
+import { resolveBatchOption } from '../batch-id.js';
 import type { ReprocessPlan } from '../reprocess-plan.js';
 import { reprocess, type ReprocessReport } from '../reprocess.js';
 import { createProgressDisplay, type ProgressDisplay } from '../progress.js';
@@ -44,13 +44,7 @@ export function registerReprocessCommand(program: Command): void {
     .action(async (flags: ReprocessFlags, command: Command) => {
       await withApp(command, { keys: true, pool: true }, async (app) => {
         let display: ProgressDisplay | undefined;
-        const batchId =
-          flags.batch === undefined
-            ? undefined
-            : await resolveBatchId(app.storage, flags.batch, {
-                feedId: flags.feed,
-                optionName: '--batch',
-              });
+        const batchId = await resolveBatchOption(app.storage, flags);
         const report = await reprocess(app, {
           selection: {
             batchId,

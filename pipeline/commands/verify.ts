@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { withAuditEvent } from '../audit.js';
-import { resolveBatchId } from '../batch-id.js';
+import { resolveBatchOption } from '../batch-id.js';
 import { PipelineError } from '../errors.js';
 import { formatVerifyReport, verifyStorage } from '../verify.js';
 import { withApp } from './context.js';
@@ -21,13 +21,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--all', 'every feed and the audit chain (the default)')
     .action(async (options: { feed?: string; batch?: string; all?: boolean }, command: Command) => {
       await withApp(command, { keys: true }, async (app) => {
-        const batchId =
-          options.batch === undefined
-            ? undefined
-            : await resolveBatchId(app.storage, options.batch, {
-                feedId: options.feed,
-                optionName: '--batch',
-              });
+        const batchId = await resolveBatchOption(app.storage, options);
         await withAuditEvent(
           app,
           { action: 'verify', feedId: options.feed, batchId },
