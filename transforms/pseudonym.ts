@@ -28,7 +28,7 @@ export function pseudonymize(
       hmac: new HmacSha256(pseudonymKey, `${namespace}\u0000`),
       // A message control id is unique by definition: remembering it would only push out MRNs
       // and references, which do come back.
-      memo: namespace === 'message' ? undefined : new Map(),
+      memo: namespace === 'message' ? undefined : new KeyedMemo<string>(),
     };
     state.namespaces.set(namespace, space);
   }
@@ -40,9 +40,7 @@ export function pseudonymize(
 
   // The HMAC of `namespace NUL value`; the instance holds the namespace's bytes.
   const pseudonym = space.hmac.hex(trimmed).slice(0, PSEUDONYM_HEX_CHARS);
-  if (memo !== undefined) {
-    remember(memo, trimmed, pseudonym);
-  }
+  memo?.set(trimmed, pseudonym);
   return pseudonym;
 }
 
@@ -58,48 +56,70 @@ export function hmacOf(pseudonymKey: Uint8Array): HmacSha256 {
 /**
  * A memo of values derived from the pseudonym key (pseudonyms, date offsets, rewritten
  * references), one per purpose. Memos follow the key's bytes: they live across the tasks that
- * bring the same key and are dropped as soon as another key arrives. Fill them with
- * {@link remember}, which bounds their size.
+ * bring the same key and are dropped as soon as another key arrives.
  *
  * @param pseudonymKey - the HMAC key from the key store
  * @param purpose - names what the memo holds, such as a pseudonym namespace
  */
-export function keyedMemo<T>(pseudonymKey: Uint8Array, purpose: string): Map<string, T> {
+export function keyedMemo<T>(pseudonymKey: Uint8Array, purpose: string): KeyedMemo<T> {
   const memos = stateOf(pseudonymKey).memos;
   let memo = memos.get(purpose);
   if (memo === undefined) {
-    memo = new Map();
+    memo = new KeyedMemo<unknown>();
     memos.set(purpose, memo);
   }
-  return memo as Map<string, T>;
+  return memo as KeyedMemo<T>;
 }
 
 /**
- * Adds an entry to a memo from {@link keyedMemo}, emptying it first when it is full.
- *
- * @param memo - the memo
- * @param key - what was looked up
- * @param value - what it gave
+ * A bounded memo that keeps what is used: entries go into a current generation; when it is full
+ * it becomes the previous one and the one before is dropped, and a hit in the previous
+ * generation moves the entry back into the current one. A feed's hot values (the MRNs of the
+ * patients in today's messages) stay however many others pass through, where emptying a full
+ * memo at once dropped them with the rest. At most twice `GENERATION_ENTRIES` entries are held.
  */
-export function remember<T>(memo: Map<string, T>, key: string, value: T): void {
-  if (memo.size >= MAX_MEMO_ENTRIES) {
-    memo.clear();
+export class KeyedMemo<T> {
+  private current = new Map<string, T>();
+  private previous = new Map<string, T>();
+
+  get(key: string): T | undefined {
+    const value = this.current.get(key);
+    if (value !== undefined) {
+      return value;
+    }
+    const older = this.previous.get(key);
+    if (older !== undefined) {
+      this.set(key, older);
+    }
+    return older;
   }
-  memo.set(key, value);
+
+  set(key: string, value: T): void {
+    if (this.current.size >= GENERATION_ENTRIES) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
+    this.current.set(key, value);
+  }
+
+  /** Entries held, both generations (a key in both counts twice). */
+  get size(): number {
+    return this.current.size + this.previous.size;
+  }
 }
 
 /** What one pseudonym key gives a worker. */
 interface KeyState {
   hmac: HmacSha256;
-  memos: Map<string, Map<string, unknown>>;
+  memos: Map<string, KeyedMemo<unknown>>;
   /** Per pseudonym namespace: its HMAC, which holds the namespace, and its memo. */
-  namespaces: Map<PseudonymNamespace, { hmac: HmacSha256; memo?: Map<string, string> }>;
+  namespaces: Map<PseudonymNamespace, { hmac: HmacSha256; memo?: KeyedMemo<string> }>;
 }
 
 // A feed repeats the same MRNs and references many times, within a task and across the tasks of
 // a batch. Each task brings its own copy of the key, so the state follows the key's bytes. One
 // constant holder, read on every pseudonym, rather than module-level `let`s.
-const MAX_MEMO_ENTRIES = 10_000;
+const GENERATION_ENTRIES = 10_000;
 const current: { keyObject?: Uint8Array; keyBytes?: Buffer; state?: KeyState } = {};
 
 function stateOf(pseudonymKey: Uint8Array): KeyState {

@@ -1,4 +1,4 @@
-import { hmacOf, keyedMemo, remember } from '../pseudonym.js';
+import { hmacOf, keyedMemo } from '../pseudonym.js';
 import { digitsAt, pad2, pad4, shiftCivilDate } from './civil-days.js';
 
 /*
@@ -39,7 +39,7 @@ export function dateOffsetDays(
   const draw = Number.parseInt(digest.slice(0, 8), 16) % (2 * rangeDays);
   // A zero offset would publish the real dates of one patient in every 2 * range + 1.
   const offsetDays = draw < rangeDays ? -(draw + 1) : draw - rangeDays + 1;
-  remember(memo, patientPseudonym, offsetDays);
+  memo.set(patientPseudonym, offsetDays);
   return offsetDays;
 }
 

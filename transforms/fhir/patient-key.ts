@@ -1,4 +1,4 @@
-import { keyedMemo, pseudonymize, remember } from '../pseudonym.js';
+import { keyedMemo, pseudonymize } from '../pseudonym.js';
 import { isJsonObject } from './json.js';
 import { simpleReferenceSlash } from './references.js';
 import type { JsonObject } from './json.js';
@@ -146,9 +146,7 @@ function referencedPatient(
     }
     if (id !== undefined) {
       const pseudonym = pseudonymize(pseudonymKey, 'resource', `Patient/${id}`);
-      if (memo !== undefined) {
-        remember(memo, target, pseudonym);
-      }
+      memo?.set(target, pseudonym);
       return pseudonym;
     }
   }

@@ -1,4 +1,4 @@
-import { keyedMemo, pseudonymize, remember } from '../pseudonym.js';
+import { keyedMemo, pseudonymize } from '../pseudonym.js';
 import { isJsonObject } from './json.js';
 import { isR4ResourceType } from './resource-types.js';
 
@@ -117,7 +117,7 @@ export function rewriteReference(
     return known;
   }
   const rewritten = rewriteUnresolved(reference, pseudonymKey);
-  remember(memo, reference, rewritten);
+  memo.set(reference, rewritten);
   return rewritten;
 }
 
