@@ -230,13 +230,17 @@ describe('transformRecords on HL7 messages', () => {
     `MSH|^~\\&|LAB|HOSP|EHR|HOSP|20260101120000||${messageType}|${controlId}|P|2.5.1\r` +
     'PID|1||12345^^^HOSP^MR||Testperson^Fake\r';
 
-  it('groups by MSH-9 when it is code-shaped and counts anything else as other', () => {
+  it('groups by MSH-9 when it holds HL7 codes and counts anything else as other', () => {
     const text = [
       messageWithType('ADT^A01^ADT_A01', 'C1'),
       messageWithType('ACK', 'C2'),
       messageWithType('Testperson^Fake', 'C3'),
       messageWithType('adt^a01', 'C4'),
       messageWithType('ADT^A01 Fake Testperson', 'C5'),
+      messageWithType('ZZS^DOE', 'C6'),
+      messageWithType('DOE^A01', 'C7'),
+      messageWithType('ZMF^Z01', 'C8'),
+      messageWithType('RDE^PCA', 'C9'),
     ].join('');
     const bytes = bytesOf(text);
     const prepared = prepareHl7(bytes, false);
@@ -251,13 +255,21 @@ describe('transformRecords on HL7 messages', () => {
     expect(groups).toEqual([
       ['ADT^A01', 1],
       ['ACK', 1],
-      ['other', 3],
+      ['other', 5],
+      ['ZMF^Z01', 1],
+      ['RDE^PCA', 1],
     ]);
     // The record itself keeps MSH-9 as sent; it is encrypted with the rest of the output.
     const other = outcome.groups[2].ndjson
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line).messageType);
-    expect(other).toEqual(['Testperson^Fake', 'adt^a01', 'ADT^A01 Fake Testperson']);
+    expect(other).toEqual([
+      'Testperson^Fake',
+      'adt^a01',
+      'ADT^A01 Fake Testperson',
+      'ZZS^DOE',
+      'DOE^A01',
+    ]);
   });
 });
