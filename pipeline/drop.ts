@@ -6,7 +6,7 @@ import { PipelineError } from './errors.js';
 import { getBatchRow, getManifest, getSourceRow, type BatchManifest } from './manifest.js';
 import { encodeFileDropped } from './queue-message.js';
 import type { Storage } from './storage.js';
-import { batchOutcomeText } from './summary.js';
+import { batchOutcomeText, countText } from './summary.js';
 
 /** A file uploaded to the inbound container and announced on the queue. */
 export interface DroppedFile {
@@ -18,37 +18,63 @@ export interface DroppedFile {
   contentSha256: string;
 }
 
+/** The files a drop takes from the paths it was given, and how many entries it left out. */
+export interface InputFiles {
+  /** Regular files, in the order given, each folder's in name order. */
+  files: string[];
+  /**
+   * Entries inside the folders given whose name starts with a dot (`.DS_Store`, editor swap
+   * files, `.git`): operating system and editor litter, not a feed's files. A hidden file named
+   * on the command line itself is taken.
+   */
+  hiddenSkipped: number;
+  /** Entries that are neither a file nor a folder (sockets, pipes, devices). */
+  otherSkipped: number;
+}
+
 const FEED_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
- * Expands paths to the files under them (folders recursively, in name order; hidden files
- * skipped).
+ * Expands paths to the files under them (folders recursively, in name order), counting what it
+ * skips. Fails with `NO_INPUT_FILES` when nothing is left to drop, so a wrong folder is never
+ * a quiet run over no files.
  *
  * @param paths - files or folders
  */
-export function expandPaths(paths: string[]): string[] {
-  const files: string[] = [];
+export function listInputFiles(paths: string[]): InputFiles {
+  const inputs: InputFiles = { files: [], hiddenSkipped: 0, otherSkipped: 0 };
   for (const [index, path] of paths.entries()) {
-    let stats;
-    try {
-      stats = statSync(path);
-    } catch {
-      // By position, not name: a file name can carry a patient's name.
-      throw new PipelineError(
-        'INPUT_NOT_FOUND',
-        `Input path ${index + 1} of ${paths.length} does not exist`,
-      );
-    }
-    if (stats.isDirectory()) {
-      const names = readdirSync(path)
-        .filter((name) => !name.startsWith('.'))
-        .sort();
-      files.push(...expandPaths(names.map((name) => join(path, name))));
-    } else if (stats.isFile()) {
-      files.push(path);
-    }
+    // By position, not name: a file name can carry a patient's name.
+    addInputPath(path, `${index + 1} of ${paths.length}`, false, inputs);
   }
-  return files;
+  if (inputs.files.length === 0) {
+    const skipped = skippedInputsText(inputs);
+    throw new PipelineError(
+      'NO_INPUT_FILES',
+      `No file to drop in the ${countText(paths.length, 'path')} given` +
+        (skipped.length > 0 ? `; ${skipped.join(', ')}` : ''),
+    );
+  }
+  return inputs;
+}
+
+/**
+ * Says what `listInputFiles` left out, as counts and the reason, never names: nothing when it
+ * left nothing out.
+ *
+ * @param inputs - what `listInputFiles` returned
+ */
+export function skippedInputsText(inputs: InputFiles): string[] {
+  return [
+    ...(inputs.hiddenSkipped > 0
+      ? [
+          `${countText(inputs.hiddenSkipped, 'hidden entry', 'hidden entries')} skipped (names starting with a dot)`,
+        ]
+      : []),
+    ...(inputs.otherSkipped > 0
+      ? [`${countText(inputs.otherSkipped, 'entry', 'entries')} skipped (not a file or folder)`]
+      : []),
+  ];
 }
 
 /**
@@ -153,4 +179,32 @@ export interface DroppedInput {
    * `ingested before` or `not found`.
    */
   outcome: string;
+}
+
+function addInputPath(path: string, position: string, nested: boolean, inputs: InputFiles): void {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    // A folder's entry that vanished or a dangling link: named by the path given, not its name.
+    throw new PipelineError(
+      'INPUT_NOT_FOUND',
+      nested
+        ? `An entry under input path ${position} cannot be read`
+        : `Input path ${position} does not exist`,
+    );
+  }
+  if (stats.isDirectory()) {
+    for (const name of readdirSync(path).sort()) {
+      if (name.startsWith('.')) {
+        inputs.hiddenSkipped++;
+        continue;
+      }
+      addInputPath(join(path, name), position, true, inputs);
+    }
+  } else if (stats.isFile()) {
+    inputs.files.push(path);
+  } else {
+    inputs.otherSkipped++;
+  }
 }

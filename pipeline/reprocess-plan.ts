@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 
 import { odata } from '@azure/data-tables';
 
@@ -63,6 +64,15 @@ export interface ReprocessPlan {
   skipped: SkippedItem[];
 }
 
+/** What planning reads besides storage. */
+export interface PlanReprocessOptions {
+  /**
+   * The feeds file: a date range of a feed with no batch at all is refused unless the file names
+   * the feed, so a misspelt feed is not a quiet plan of nothing.
+   */
+  feedsFile?: string;
+}
+
 /** How long claimed poison messages stay invisible while a run plans and replays them. */
 export const POISON_CLAIM_SEC = 300;
 
@@ -125,11 +135,13 @@ export function selectionKeyOf(selection: ReprocessSelection, replace: boolean):
  * @param storage - the opened storage
  * @param selection - which batches
  * @param replace - whether older versions are removed after each commit
+ * @param options - the feeds file, to tell a feed with no batches yet from a misspelt one
  */
 export async function planReprocess(
   storage: Storage,
   selection: ReprocessSelection,
   replace: boolean,
+  options: PlanReprocessOptions = {},
 ): Promise<ReprocessPlan> {
   const selectionKey = selectionKeyOf(selection, replace);
   const plan: ReprocessPlan = {
@@ -156,6 +168,9 @@ export async function planReprocess(
       );
   if (selection.batchId && rows.length === 0) {
     throw new PipelineError('BATCH_NOT_FOUND', 'No batch with that id in the batches table');
+  }
+  if (!selection.batchId && rows.length === 0) {
+    await requireKnownFeed(storage, selection.feedId!, options.feedsFile);
   }
   if (selection.batchId && (await isShredded(storage, selection.batchId))) {
     // Asked for by name: saying why nothing will happen is clearer than a run that skips it.
@@ -374,6 +389,52 @@ async function listRows(storage: Storage, filter: string): Promise<BatchRow[]> {
   return rows.sort(
     (a, b) => a.ingestDate.localeCompare(b.ingestDate) || a.rowKey.localeCompare(b.rowKey),
   );
+}
+
+/**
+ * Refuses a feed that has no batch on any date and that the feeds file does not name: most
+ * likely a typo, which would otherwise plan nothing and exit 0.
+ */
+async function requireKnownFeed(
+  storage: Storage,
+  feedId: string,
+  feedsFile: string | undefined,
+): Promise<void> {
+  const pages = storage.batchesTable
+    .listEntities<BatchRow>({
+      queryOptions: { filter: odata`PartitionKey eq ${feedId}`, select: ['RowKey'] },
+    })
+    .byPage({ maxPageSize: 1 });
+  // A page can come back empty with a continuation token and rows after it: read on.
+  for await (const page of pages) {
+    if (page.length > 0) {
+      return;
+    }
+  }
+  if (feedsFile && feedsFileNames(feedsFile, feedId)) {
+    return;
+  }
+  throw new PipelineError(
+    'FEED_NOT_FOUND',
+    `Feed ${feedId} has no batches on any date and is not in the feeds file; check its name`,
+  );
+}
+
+/**
+ * Whether the feeds file has an entry for the feed. Only its `feeds` keys are read; an
+ * unreadable file names no feed here, and the pipeline reports its problems when it loads it.
+ */
+function feedsFileNames(feedsFile: string, feedId: string): boolean {
+  if (!existsSync(feedsFile)) {
+    return false;
+  }
+  try {
+    const parsed = JSON.parse(readFileSync(feedsFile, 'utf8')) as { feeds?: unknown };
+    const feeds = parsed?.feeds;
+    return typeof feeds === 'object' && feeds !== null && Object.hasOwn(feeds, feedId);
+  } catch {
+    return false;
+  }
 }
 
 async function isShredded(storage: Storage, batchId: string): Promise<boolean> {

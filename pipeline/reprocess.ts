@@ -78,7 +78,11 @@ export async function reprocess(app: App, options: ReprocessOptions): Promise<Re
   const selectionKey = selectionKeyOf(options.selection, replace);
   // A dry run shows what the same command would do, so it shows the run it would resume.
   const resumed = await findUnfinishedRun(app.storage, selectionKey);
-  const plan = resumed ?? (await planReprocess(app.storage, options.selection, replace));
+  const plan =
+    resumed ??
+    (await planReprocess(app.storage, options.selection, replace, {
+      feedsFile: app.config.feedsFile,
+    }));
   const log = app.log.child({ runId: plan.runId });
 
   if (options.dryRun) {

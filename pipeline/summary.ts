@@ -184,6 +184,18 @@ function rejectText(rejected: number, byReason: Record<string, number>): string 
 }
 
 /**
+ * Writes a count with its noun, the singular only for exactly one: `1 file`, `0 files`,
+ * `2 batches`. Every count the CLI prints with a noun goes through it.
+ *
+ * @param count - how many
+ * @param singular - the noun for one
+ * @param plural - the noun for any other count; the singular with an s when not given
+ */
+export function countText(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
+/**
  * Lays rows out in columns two spaces apart, each as wide as its widest cell; the first row is
  * the header. Every table the CLI prints goes through it.
  *

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 
 import { createOrchestrator } from '../app.js';
 import { auditDetailOfRun, withAuditEvent } from '../audit.js';
-import { dropFiles, expandPaths, manifestsOfDropped } from '../drop.js';
+import { dropFiles, listInputFiles, manifestsOfDropped, skippedInputsText } from '../drop.js';
 import { startRunMetrics } from '../metrics.js';
 import { STORAGE_NAMES } from '../storage.js';
 import { formatBatchSummary, formatRunSummary } from '../summary.js';
@@ -55,13 +55,20 @@ export function registerIngestCommands(program: Command): void {
     .requiredOption('--feed <name>', 'feed the files belong to')
     .argument('<file...>', 'files or folders')
     .action(async (paths: string[], options: { feed: string }, command: Command) => {
+      // Before storage is opened: a folder with nothing to drop fails at once.
+      const inputs = listInputFiles(paths);
       await withApp(command, {}, async (app) => {
-        const dropped = await dropFiles(app.storage, options.feed, expandPaths(paths));
+        const dropped = await dropFiles(app.storage, options.feed, inputs.files);
         // Blob names only: the local file names are the feed's and can carry a patient's name.
         for (const file of dropped) {
           process.stdout.write(`${STORAGE_NAMES.inboundContainer}/${file.blobName}\n`);
         }
-        process.stdout.write(`${dropped.length} files dropped for feed ${options.feed}\n`);
+        process.stdout.write(
+          [
+            `${dropped.length} files dropped for feed ${options.feed}`,
+            ...skippedInputsText(inputs),
+          ].join('; ') + '\n',
+        );
       });
     });
 
@@ -71,14 +78,14 @@ export function registerIngestCommands(program: Command): void {
     .requiredOption('--feed <name>', 'feed the files belong to')
     .argument('<path...>', 'files or folders')
     .action(async (paths: string[], options: { feed: string }, command: Command) => {
+      const inputs = listInputFiles(paths);
       await withApp(command, { keys: 'create', pool: true }, async (app) => {
         const startedAt = new Date();
-        const files = expandPaths(paths);
         // The orchestrator reads the feeds file and the rules files now: a bad one stops the
         // command before anything is uploaded, not after the files wait in the queue for any
         // orchestrator (with other settings) to take.
         const orchestrator = createOrchestrator(app, true);
-        const dropped = await dropFiles(app.storage, options.feed, files);
+        const dropped = await dropFiles(app.storage, options.feed, inputs.files);
         const report = await withAuditEvent(
           app,
           { action: 'ingest', feedId: options.feed },
@@ -88,7 +95,8 @@ export function registerIngestCommands(program: Command): void {
         // Report on the files this command dropped, whichever orchestrator processed them.
         const found = await manifestsOfDropped(app.storage, options.feed, dropped, startedAt);
         const notes = [
-          `${files.length} files given, ${dropped.length} distinct`,
+          `${inputs.files.length} files given, ${dropped.length} distinct`,
+          ...skippedInputsText(inputs),
           ...(found.alreadyIngested > 0
             ? [`${found.alreadyIngested} already ingested before (skipped)`]
             : []),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -245,6 +245,58 @@ describe('reprocess', () => {
     ).rejects.toMatchObject({
       code: 'BATCH_NOT_FOUND',
     });
+  });
+
+  it('refuses a feed with no batches that the feeds file does not name, with FEED_NOT_FOUND', async () => {
+    const range = { fromDate: '2000-01-01', toDate: '2000-01-02' };
+    for (const dryRun of [true, false]) {
+      await expect(
+        reprocess(env.app, { selection: { feedId: 'lab-fed', ...range }, dryRun }),
+      ).rejects.toMatchObject({
+        code: 'FEED_NOT_FOUND',
+        message:
+          'Feed lab-fed has no batches on any date and is not in the feeds file; check its name',
+      });
+    }
+    const cli = await runCli(env, [
+      'reprocess',
+      '--feed',
+      'lab-fed',
+      '--from',
+      date,
+      '--to',
+      date,
+      '--dry-run',
+    ]);
+    expect([cli.code, cli.stdout]).toEqual([1, '']);
+    expect(cli.stderr).toBe(
+      'phi-ingest: FEED_NOT_FOUND: Feed lab-fed has no batches on any date and is not in the ' +
+        'feeds file; check its name\n',
+    );
+
+    // A known feed with nothing in the range is a plan of nothing: by its batches on other
+    // dates, or by its entry in the feeds file before its first batch.
+    const known = await reprocess(env.app, {
+      selection: { feedId: 'lab-feed', ...range },
+      dryRun: true,
+    });
+    expect([known.plan.batches, known.plan.skipped]).toEqual([[], []]);
+    const feedsFile = env.app.config.feedsFile;
+    const feedsBefore = existsSync(feedsFile) ? readFileSync(feedsFile, 'utf8') : undefined;
+    writeFileSync(feedsFile, JSON.stringify({ feeds: { 'new-feed': {} } }));
+    try {
+      const configured = await reprocess(env.app, {
+        selection: { feedId: 'new-feed', ...range },
+        dryRun: true,
+      });
+      expect(configured.plan.batches).toEqual([]);
+    } finally {
+      if (feedsBefore === undefined) {
+        rmSync(feedsFile);
+      } else {
+        writeFileSync(feedsFile, feedsBefore);
+      }
+    }
   });
 });
 
