@@ -9,6 +9,7 @@ import { createConfiguredKeyVaultProvider } from './key-vault-provider.js';
 import { createLogger, type PipelineLogger } from './logger.js';
 import { defaultWorkerId, Orchestrator, type RunReport } from './orchestrator.js';
 import type { BatchDeps } from './process-batch.js';
+import { assertKeyStoreOwnsChains } from './signed-chain.js';
 import { ensureStorageLayout, openStorage, type Storage } from './storage.js';
 import { createWorkerPool, type WorkerPool } from './worker-pool.js';
 
@@ -45,6 +46,8 @@ export const PIPELINE_VERSION: string = (
 
 /**
  * Opens storage (creating its layout), the key ring and the worker pool, as a command needs.
+ * A key ring that does not hold the key that signed the storage's chains fails with
+ * `KEY_STORE_MISMATCH` before anything else is opened.
  *
  * @param config - the loaded config
  * @param options - which parts to open
@@ -60,6 +63,11 @@ export async function openApp(
     const keyRing = options.keys
       ? loadOrCreateKeyRing(config.keyFile, { create: options.keys === 'create' })
       : undefined;
+    if (keyRing) {
+      // Before the command does anything: another home's key file would decrypt nothing and
+      // sign audit events that no longer verify with this storage's own keys.
+      await assertKeyStoreOwnsChains(storage, keyRing.verifyKeys);
+    }
     if (keyRing && config.keyVaultKeyUrl) {
       // Batch keys are wrapped in the vault; the key file keeps the pseudonym and signing keys.
       keyRing.kekProvider = await createConfiguredKeyVaultProvider(config.keyVaultKeyUrl);

@@ -1,7 +1,7 @@
 import { createHash, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 
-import type { TableEntityResult, TransactionAction } from '@azure/data-tables';
+import { odata, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 
 import { PipelineError } from './errors.js';
 import { getEntityIfExists, type Storage } from './storage.js';
@@ -34,6 +34,11 @@ export interface ChainedRecord {
 export interface RecordSigner {
   signingKey: KeyObject;
   signingKeyId: string;
+  /**
+   * Every key of the key store by id (a `KeyRing` has them): a chain is appended to only when
+   * the key that signed it is one of them. Without them, only `signingKeyId` counts.
+   */
+  verifyKeys?: Record<string, KeyObject>;
 }
 
 /** A chain entry as stored: its row and the record it holds. */
@@ -65,6 +70,15 @@ const BODY_PROPERTY_CHARS = 30_000;
 const MAX_BODY_PROPERTIES = 30;
 
 const MAX_APPEND_ATTEMPTS = 50;
+
+/** Chains to check at once when an app opens. */
+const CHAIN_CHECK_CONCURRENCY = 8;
+
+/**
+ * The key id that signed each chain's first entry, by storage and chain. That entry never
+ * changes, so one read per chain and process is enough.
+ */
+const chainSignerKeyIds = new WeakMap<Storage, Map<string, string>>();
 
 type HeadRow = {
   partitionKey: string;
@@ -151,8 +165,11 @@ export function verifyRecordSignature(
  * moves with its etag in one table transaction with the new entry and its reference row, so two
  * writers can never both take a seq: the loser gets 412 or 409, re-reads the head and retries.
  *
+ * A key store that does not hold the key that signed the chain fails with `KEY_STORE_MISMATCH`
+ * before anything is written: its signature would fail `verify` for good.
+ *
  * @param storage - the opened storage
- * @param signer - the signing key
+ * @param signer - the signing key and the key store's public keys
  * @param chainName - `manifests.<feed>` or `audit`
  * @param refKey - what makes the record unique (a manifest path hash, an event id); row-key safe
  * @param build - makes the record for a given link; called again on each retry
@@ -172,6 +189,10 @@ export async function appendToChain<T extends ChainedRecord>(
     }
 
     const head = await getRow<HeadRow>(storage, chainName, 'head');
+    if (head) {
+      const keys = signer.verifyKeys ?? { [signer.signingKeyId]: signer.signingKey };
+      await assertChainSigner(storage, keys, chainName);
+    }
     const link: ChainLink = {
       name: chainName,
       seq: (head?.seq ?? 0) + 1,
@@ -283,6 +304,94 @@ export async function listChainNames(storage: Storage, prefix: string): Promise<
     }
   }
   return names.sort();
+}
+
+/**
+ * Throws `KEY_STORE_MISMATCH` when any chain in storage was started by a key the key store does
+ * not hold: another home's key file, whose signatures would fail `verify` for good. Run it when
+ * an app opens with keys, before the command does anything.
+ *
+ * @param storage - the opened storage
+ * @param verifyKeys - the key store's public keys by id
+ */
+export async function assertKeyStoreOwnsChains(
+  storage: Storage,
+  verifyKeys: Record<string, KeyObject>,
+): Promise<void> {
+  const names = await listChainNames(storage, '');
+  for (let start = 0; start < names.length; start += CHAIN_CHECK_CONCURRENCY) {
+    const group = names.slice(start, start + CHAIN_CHECK_CONCURRENCY);
+    const keyIds = await Promise.all(group.map((name) => getChainSignerKeyId(storage, name)));
+    // In name order, so the same storage always names the same chain.
+    group.forEach((name, index) => assertHeldKey(verifyKeys, name, keyIds[index]));
+  }
+}
+
+/**
+ * Returns the id of the key that signed a chain's first readable entry, or undefined for an
+ * empty chain (or one with no readable entry, which `verify` reports).
+ *
+ * @param storage - the opened storage
+ * @param chainName - the chain
+ */
+export async function getChainSignerKeyId(
+  storage: Storage,
+  chainName: string,
+): Promise<string | undefined> {
+  let known = chainSignerKeyIds.get(storage);
+  const cached = known?.get(chainName);
+  if (cached !== undefined) {
+    return cached;
+  }
+  // Row keys sort, so the first `seq-` row is the oldest entry left: the first one, unless it was
+  // deleted. The first entry and not the head decides: a chain whose last entry another key store
+  // signed (before this check existed) still belongs to the key store that started it.
+  const pages = storage.chainTable
+    .listEntities<Record<string, unknown>>({
+      queryOptions: {
+        filter: odata`PartitionKey eq ${chainName} and RowKey ge 'seq-' and RowKey lt 'seq.'`,
+      },
+    })
+    .byPage({ maxPageSize: 1 });
+  for await (const page of pages) {
+    for (const row of page) {
+      const keyId = (parseBody(row) as ChainedRecord | undefined)?.signature?.keyId;
+      if (typeof keyId === 'string') {
+        if (!known) {
+          known = new Map();
+          chainSignerKeyIds.set(storage, known);
+        }
+        known.set(chainName, keyId);
+        return keyId;
+      }
+    }
+  }
+  return undefined;
+}
+
+async function assertChainSigner(
+  storage: Storage,
+  verifyKeys: Record<string, KeyObject>,
+  chainName: string,
+): Promise<void> {
+  assertHeldKey(verifyKeys, chainName, await getChainSignerKeyId(storage, chainName));
+}
+
+function assertHeldKey(
+  verifyKeys: Record<string, KeyObject>,
+  chainName: string,
+  keyId: string | undefined,
+): void {
+  if (keyId === undefined || verifyKeys[keyId]) {
+    return;
+  }
+  // A key id is a hash of a public key: it names the key without revealing anything.
+  throw new PipelineError(
+    'KEY_STORE_MISMATCH',
+    `The key store does not hold the key that signed this storage's chains ` +
+      `(chain ${chainName}, signing key ${keyId}); check PHI_INGEST_KEY_FILE (default: keys.json ` +
+      `in --home or PHI_INGEST_HOME): it must name the key file this storage was written with`,
+  );
 }
 
 function seqRowKey(seq: number): string {
