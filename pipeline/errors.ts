@@ -4,6 +4,8 @@
  */
 export type PipelineErrorCode =
   | 'CONFIG_INVALID'
+  | 'CLI_USAGE'
+  | 'CONFIRMATION_REQUIRED'
   | 'KEY_FILE_INVALID'
   | 'KEY_FILE_PERMISSIONS'
   | 'KEY_UNKNOWN'

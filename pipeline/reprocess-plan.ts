@@ -82,14 +82,13 @@ const FEED_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const RUN_PARTITION = 'run';
 
 /**
- * Checks that exactly one selection form is given, with well-formed values, and returns a key
- * that names it: the same command line gives the same key, which is how a rerun finds the
- * unfinished run to resume.
+ * Checks that exactly one selection form is given, `--feed` only with a date range or to narrow
+ * `--batch`, and that names and dates are well formed. Needs no storage, so the command line is
+ * refused before anything opens; `--batch` may still be a prefix here.
  *
  * @param selection - the selection from the command line
- * @param replace - whether older versions are removed; part of the key
  */
-export function selectionKeyOf(selection: ReprocessSelection, replace: boolean): string {
+export function checkSelectionForm(selection: ReprocessSelection): void {
   const forms = [
     selection.batchId !== undefined,
     selection.fromDate !== undefined || selection.toDate !== undefined,
@@ -97,9 +96,6 @@ export function selectionKeyOf(selection: ReprocessSelection, replace: boolean):
   ].filter(Boolean).length;
   if (forms !== 1) {
     throw invalid('Give exactly one of --batch ID, --feed NAME --from DATE --to DATE, or --poison');
-  }
-  if (selection.batchId !== undefined && !BATCH_ID_PATTERN.test(selection.batchId)) {
-    throw invalid('--batch must be a batch id: 32 lower-case hex digits');
   }
   if (selection.feedId !== undefined && !FEED_ID_PATTERN.test(selection.feedId)) {
     throw invalid('--feed must be a feed name: lower-case letters, digits and dashes');
@@ -114,6 +110,21 @@ export function selectionKeyOf(selection: ReprocessSelection, replace: boolean):
   }
   if (selection.poison && selection.feedId !== undefined) {
     throw invalid('--poison replays every feed; it takes no --feed');
+  }
+}
+
+/**
+ * Checks the selection (see `checkSelectionForm`, and that `--batch` is a full id) and returns
+ * a key that names it: the same command line gives the same key, which is how a rerun finds the
+ * unfinished run to resume.
+ *
+ * @param selection - the selection, with the full batch id
+ * @param replace - whether older versions are removed; part of the key
+ */
+export function selectionKeyOf(selection: ReprocessSelection, replace: boolean): string {
+  checkSelectionForm(selection);
+  if (selection.batchId !== undefined && !BATCH_ID_PATTERN.test(selection.batchId)) {
+    throw invalid('--batch must be a batch id: 32 lower-case hex digits');
   }
   const canonical = JSON.stringify([
     selection.batchId ?? null,

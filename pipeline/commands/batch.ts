@@ -6,6 +6,7 @@ import { shredBatchKey } from '../batch-keys.js';
 import { describeBatch, formatBatchDescription } from '../batch-show.js';
 import { PipelineError } from '../errors.js';
 import { withApp } from './context.js';
+import { wholeNumberOption } from './option-values.js';
 
 /**
  * Registers `batch show ID`, which prints a batch's manifest facts and the paths of its parts,
@@ -25,7 +26,11 @@ export function registerBatchCommands(program: Command): void {
     )
     .argument('<batchId>', 'the batch id, or the first 12 or more hex digits that status prints')
     .option('--feed <name>', "the batch's feed")
-    .option('--batch-version <n>', 'an older version of the batch; the current one by default')
+    .option(
+      '--batch-version <n>',
+      'an older version of the batch; the current one by default',
+      wholeNumberOption('--batch-version', 1),
+    )
     .option('--json', 'print JSON')
     .action(async (given: string, options: ShowFlags, command: Command) => {
       // Reading a manifest reads no plaintext, so, like status, it is not an audited act.
@@ -37,7 +42,7 @@ export function registerBatchCommands(program: Command): void {
         const description = await describeBatch(app.storage, {
           batchId,
           feedId: options.feed,
-          version: options.batchVersion === undefined ? undefined : Number(options.batchVersion),
+          version: options.batchVersion,
         });
         process.stdout.write(
           (options.json
@@ -55,8 +60,8 @@ export function registerBatchCommands(program: Command): void {
     .action(async (given: string, options: { yes?: boolean }, command: Command) => {
       if (!options.yes) {
         throw new PipelineError(
-          'CONFIG_INVALID',
-          'batch shred cannot be undone; add --yes to confirm',
+          'CONFIRMATION_REQUIRED',
+          'Shredding destroys the batch key and cannot be undone; add --yes to confirm',
         );
       }
       await withApp(command, { keys: true }, async (app) => {
@@ -80,6 +85,6 @@ export function registerBatchCommands(program: Command): void {
 
 interface ShowFlags {
   feed?: string;
-  batchVersion?: string;
+  batchVersion?: number;
   json?: boolean;
 }

@@ -7,6 +7,7 @@ import { startRunMetrics } from '../metrics.js';
 import { STORAGE_NAMES } from '../storage.js';
 import { formatBatchSummary, formatRunSummary } from '../summary.js';
 import { withApp } from './context.js';
+import { wholeNumberOption } from './option-values.js';
 
 /**
  * Registers `run`, `drop` and `ingest`: the commands that move files through the pipeline.
@@ -18,12 +19,16 @@ export function registerIngestCommands(program: Command): void {
     .command('run')
     .description('run the orchestrator until SIGINT/SIGTERM')
     .option('--until-drained', 'exit once the inbound queue is empty')
-    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port')
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics, /healthz and /readyz on this port (0: any free port)',
+      wholeNumberOption('--metrics-port', 0, 65535),
+    )
     .option('--metrics-host <host>', 'address the metrics server binds', '127.0.0.1')
     .action(async (options: RunFlags, command: Command) => {
       await withApp(command, { keys: 'create', pool: true }, async (app) => {
         const metrics = await startRunMetrics(app, {
-          port: options.metricsPort,
+          port: options.metricsPort === undefined ? undefined : String(options.metricsPort),
           host: options.metricsHost,
         });
         const orchestrator = createOrchestrator(
@@ -128,6 +133,6 @@ export function registerIngestCommands(program: Command): void {
 
 interface RunFlags {
   untilDrained?: boolean;
-  metricsPort?: string;
+  metricsPort?: number;
   metricsHost: string;
 }

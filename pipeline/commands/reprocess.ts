@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 
 import { resolveBatchOption } from '../batch-id.js';
-import type { ReprocessPlan } from '../reprocess-plan.js';
+import { checkSelectionForm, type ReprocessPlan } from '../reprocess-plan.js';
 import { reprocess, type ReprocessReport } from '../reprocess.js';
 import { createProgressDisplay, type ProgressDisplay } from '../progress.js';
 import { withApp } from './context.js';
@@ -28,7 +28,10 @@ export function registerReprocessCommand(program: Command): void {
     .command('reprocess')
     .description('write a new version of batches from their archived input with the current rules')
     .option('--batch <id>', 'one batch, by id (or the first 12 or more hex digits of it)')
-    .option('--feed <name>', "with --from and --to: a feed's batches by ingest date")
+    .option(
+      '--feed <name>',
+      "with --from and --to: a feed's batches by ingest date; with --batch: look the id up in this feed",
+    )
     .option('--from <date>', 'first ingest date, YYYY-MM-DD')
     .option('--to <date>', 'last ingest date, YYYY-MM-DD (inclusive)')
     .option(
@@ -42,6 +45,14 @@ export function registerReprocessCommand(program: Command): void {
     )
     .option('--json', 'print the plan or the result as JSON')
     .action(async (flags: ReprocessFlags, command: Command) => {
+      // A selection of two forms is refused before storage opens or the batch id is looked up.
+      checkSelectionForm({
+        batchId: flags.batch,
+        feedId: flags.feed,
+        fromDate: flags.from,
+        toDate: flags.to,
+        poison: flags.poison,
+      });
       await withApp(command, { keys: true, pool: true }, async (app) => {
         let display: ProgressDisplay | undefined;
         const batchId = await resolveBatchOption(app.storage, flags);

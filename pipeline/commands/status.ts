@@ -5,7 +5,14 @@ import type { Command } from 'commander';
 import { formatPipelineStatus, getPipelineStatus } from '../status.js';
 import { formatBatchRows } from '../summary.js';
 import { withApp } from './context.js';
+import { wholeNumberOption } from './option-values.js';
 import { standardOutputClosed } from './standard-output.js';
+
+/** Most recent batches `status --limit` lists. */
+const MAX_RECENT_BATCHES = 1000;
+
+/** Longest wait `status --watch --interval` takes: an hour. */
+const MAX_INTERVAL_SEC = 3600;
 
 /**
  * Registers `status`: queue depths and recent batches. Reads no PHI and needs no key.
@@ -18,14 +25,23 @@ export function registerStatusCommand(program: Command): void {
     .description(
       'queue depths and ages, batch and reject counts, throughput (reads no PHI, needs no key)',
     )
-    .option('--limit <n>', 'how many recent batches', '10')
+    .option(
+      '--limit <n>',
+      `how many recent batches, 1 to ${MAX_RECENT_BATCHES}`,
+      wholeNumberOption('--limit', 1, MAX_RECENT_BATCHES),
+      10,
+    )
     .option('--json', 'print JSON')
     .option('--watch', 'refresh until interrupted (with --json: one JSON line per refresh)')
-    .option('--interval <sec>', 'seconds between refreshes with --watch', '5')
+    .option(
+      '--interval <sec>',
+      `whole seconds between refreshes with --watch, 1 to ${MAX_INTERVAL_SEC}`,
+      wholeNumberOption('--interval', 1, MAX_INTERVAL_SEC),
+      5,
+    )
     .action(async (options: StatusFlags, command: Command) => {
       await withApp(command, {}, async (app) => {
-        const limit = Number.parseInt(options.limit, 10);
-        const recentBatches = Number.isFinite(limit) && limit > 0 ? limit : 10;
+        const recentBatches = options.limit;
         const render = async (): Promise<string> => {
           const status = await getPipelineStatus(app.storage, { recentBatches });
           if (options.json) {
@@ -42,16 +58,16 @@ export function registerStatusCommand(program: Command): void {
           process.stdout.write(await render());
           return;
         }
-        await watch(render, Math.max(1, Number.parseFloat(options.interval) || 5) * 1000);
+        await watch(render, options.interval * 1000);
       });
     });
 }
 
 interface StatusFlags {
-  limit: string;
+  limit: number;
   json?: boolean;
   watch?: boolean;
-  interval: string;
+  interval: number;
 }
 
 /**

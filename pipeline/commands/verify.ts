@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 import { withAuditEvent } from '../audit.js';
 import { resolveBatchOption } from '../batch-id.js';
@@ -18,7 +18,13 @@ export function registerVerifyCommand(program: Command): void {
     .description('check manifest and audit chains, signatures, part hashes and GCM tags')
     .option('--feed <name>', 'only this feed')
     .option('--batch <id>', 'only this batch (its id, or the first 12 or more hex digits of it)')
-    .option('--all', 'every feed and the audit chain (the default)')
+    .addOption(
+      // Checking everything and one feed or batch at once says two things: refused, not guessed.
+      new Option('--all', 'every feed and the audit chain (the default)').conflicts([
+        'feed',
+        'batch',
+      ]),
+    )
     .action(async (options: { feed?: string; batch?: string; all?: boolean }, command: Command) => {
       await withApp(command, { keys: true }, async (app) => {
         const batchId = await resolveBatchOption(app.storage, options);

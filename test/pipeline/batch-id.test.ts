@@ -131,6 +131,10 @@ describe('batch ids as the CLI prints them', () => {
       new RegExp(`^lab-feed  ${labBatchId}  \\S+  v1 -> v2  archive`, 'm'),
     );
     expect(plan.stdout).toContain('would reprocess 1 batches');
+    // --feed narrows the lookup of --batch; it is no second selection.
+    const inFeed = await cli('reprocess', '--batch', short, '--feed', 'lab-feed', '--dry-run');
+    expect([inFeed.code, inFeed.stderr]).toEqual([0, '']);
+    expect(inFeed.stdout).toMatch(new RegExp(`^lab-feed  ${labBatchId}  `, 'm'));
 
     const verified = await cli('verify', '--batch', short);
     expect(verified.stderr).toBe('');

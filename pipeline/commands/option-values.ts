@@ -1,0 +1,28 @@
+import { InvalidArgumentError } from 'commander';
+
+/**
+ * Returns a commander argument parser for an option that takes a whole number in a range. A
+ * value outside it is a usage error (`CLI_USAGE`, exit code 2) before the command opens
+ * anything, instead of a default or a clamp that hides the typo.
+ *
+ * @param optionName - the option as typed, such as `--limit`, for the message
+ * @param min - the smallest value accepted
+ * @param max - the largest value accepted; no bound but a safe integer when not given
+ */
+export function wholeNumberOption(
+  optionName: string,
+  min: number,
+  max?: number,
+): (value: string) => number {
+  return (value) => {
+    const parsed = /^\d{1,15}$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(parsed) || parsed < min || (max !== undefined && parsed > max)) {
+      throw new InvalidArgumentError(
+        max === undefined
+          ? `${optionName} takes a whole number, ${min} or more`
+          : `${optionName} takes a whole number from ${min} to ${max}`,
+      );
+    }
+    return parsed;
+  };
+}
