@@ -38,7 +38,7 @@ function syntheticMessage(controlId: string): string {
       '(555)555-0100^PRN^PH|(555)555-0100||||ACCT0001|999-00-1234|DL123456^MA|MOTHERID9^^^HOSP^MR',
     'NK1|1|KINNAME^ALPHA|MTH^Mother|1 Fake Street^^Nowhereville^MA^99999-1234|(555)555-0100',
     'PV1|1|I|WARD^101^A||||1234^DOCTOR^DAVID||||||||||||VISIT0001',
-    'MRG|MRN0001^^^HOSP^MR|||ACCT0001|||TESTPATIENT^ALPHA',
+    'MRG|MRN0001^^^HOSP^MR||ACCT0001||||TESTPATIENT^ALPHA',
   ].join('\r');
 }
 
@@ -79,7 +79,7 @@ describe('deidentifyHl7ToJson', () => {
     expect(first.get('MRG-1.1')).toBe(mrn);
     expect(first.get('PID-21.1')).toBe(pseudonymize(PSEUDONYM_KEY, 'patient-id', 'MOTHERID9'));
     expect(first.get('PID-18')).toBe(pseudonymize(PSEUDONYM_KEY, 'account', 'ACCT0001'));
-    expect(first.get('MRG-4')).toBe(pseudonymize(PSEUDONYM_KEY, 'account', 'ACCT0001'));
+    expect(first.get('MRG-3')).toBe(pseudonymize(PSEUDONYM_KEY, 'account', 'ACCT0001'));
     expect(first.get('PV1-19')).toBe(pseudonymize(PSEUDONYM_KEY, 'visit', 'VISIT0001'));
     expect(first.get('MSH-10')).toBe(pseudonymize(PSEUDONYM_KEY, 'message', 'CTRL0001'));
   });

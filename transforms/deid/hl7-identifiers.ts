@@ -3,6 +3,9 @@ import type { Hl7Message, Hl7Segment } from '../hl7/message.js';
 import { unescapeHl7 } from '../hl7/escape.js';
 import { emptyKnownIdentifiers, KnownOnRead, KnownValues } from './free-text.js';
 import type { KnownIdentifiers, ScrubberSource, ScrubOptions, TextScrubber } from './free-text.js';
+import { parseHl7Selector, selectsSegment } from './hl7-selector.js';
+import type { Hl7Selector } from './hl7-selector.js';
+import { hl7PresetRules } from './presets.js';
 
 /*
  * The identifiers an HL7 v2 message's structured fields carry about the patient and relatives:
@@ -29,22 +32,41 @@ const FIELDS: Readonly<Record<string, SegmentFields>> = {
     names: [5, 6, 9],
     ids: [2, 3, 4, 18, 19, 20, 21],
     phones: [13, 14, 40],
-    addresses: [11],
+    // PID-23, the birth place, is a plain place name.
+    addresses: [11, 23],
     dates: [7, 29],
   },
-  PD1: {},
+  PD1: { ids: [10] },
   PV1: { ids: [5, 19, 50], dates: [44, 45] },
   MRG: { names: [7], ids: [1, 2, 3, 4, 5, 6] },
   NK1: {
     names: [2, 26, 30],
     ids: [12, 33, 37],
     phones: [5, 6, 31, 40, 41],
-    addresses: [4, 32],
+    addresses: [4, 32, 38],
     dates: [16],
   },
-  GT1: { names: [3, 4], ids: [2, 12, 19], phones: [6, 7, 18], addresses: [5, 17], dates: [8] },
-  IN1: { names: [16], ids: [36, 49], addresses: [19, 44], dates: [18] },
-  IN2: { ids: [1, 2, 8, 61], phones: [63, 64] },
+  // Mother's maiden name, contact person and their phone; death, hire and end of employment.
+  GT1: {
+    names: [3, 4, 42, 45],
+    ids: [2, 12, 19, 29],
+    phones: [6, 7, 18, 46],
+    addresses: [5, 17, 56],
+    dates: [8, 24, 31, 32],
+  },
+  IN1: { names: [16], ids: [14, 36, 49, 54], addresses: [19, 44, 52], dates: [18] },
+  // Medicaid case name, military sponsor, mother's maiden name, employer's and insured's contacts.
+  IN2: {
+    names: [7, 9, 40, 49, 52],
+    ids: [1, 2, 6, 8, 10, 26, 61],
+    phones: [50, 53, 63, 64],
+  },
+  // The certification contact and case manager are written as plain text.
+  IN3: { names: [15, 21], ids: [2], phones: [16] },
+  DB1: { ids: [3] },
+  CON: { names: [24] },
+  IAM: { names: [14] },
+  ACC: { names: [9], addresses: [3, 11] },
 };
 
 /**
@@ -83,31 +105,22 @@ class MessageIdentifiers extends KnownOnRead implements ScrubberSource {
 }
 
 /**
- * Returns the text of the fields that are neither identifier fields above nor free text or
- * values (OBX-5, NTE-3, Z-segments): staff, organisations, codes. A value of the patient's that also appears
- * there (a provider with the patient's surname, the facility's town) is kept by design; the leak
- * checker counts only occurrences beyond these. Call it before the message is de-identified.
+ * Returns the text of the fields that are kept by design: staff, organisations, codes, and the
+ * parts a pseudonym or a generalised value keeps (an assigning authority, a state). A value of
+ * the patient's that also appears there (a provider with the patient's surname, the facility's
+ * town) is kept by design; the leak checker counts only occurrences beyond these. Left out: the
+ * identifier fields above, and every field the safe-harbor preset empties or scrubs (free text,
+ * query parameters, fields no allow-list names, Z-segments), so an identifier they repeat still
+ * counts. Call it before the message is de-identified.
  *
  * @param message - a parsed message
  */
 export function hl7BaselineText(message: Hl7Message): string {
   const parts: string[] = [];
   for (const segment of message.segments) {
-    const fields = FIELDS[segment.name];
-    if (segment.name.startsWith('Z')) {
-      continue;
-    }
-    const skipped = new Set([
-      ...(fields?.names ?? []),
-      ...(fields?.ids ?? []),
-      ...(fields?.phones ?? []),
-      ...(fields?.addresses ?? []),
-      ...(fields?.dates ?? []),
-      ...(segment.name === 'OBX' ? [5] : []),
-      ...(segment.name === 'NTE' ? [3] : []),
-    ]);
+    const inBaseline = baselineFieldsOf(segment.name);
     for (let field = 1; field <= segment.fieldCount; field++) {
-      if (!skipped.has(field)) {
+      if (inBaseline(field)) {
         parts.push(segment.getFieldText(field));
       }
     }
@@ -339,4 +352,43 @@ export class FieldReader {
     // Most values hold no escape: no call into the unescaper for them.
     return raw.indexOf(this.d.escape) === -1 ? raw : unescapeHl7(raw, this.d, this.charset);
   }
+}
+
+// Whether a field of a segment is part of the baseline: not an identifier field, and not one
+// the safe-harbor preset empties or scrubs, by the first rule that selects it (a rule with a
+// condition, `OBX-5 where OBX-2 ...`, counts as scrubbing). Only the leak checker asks, so the
+// answers are kept per segment name.
+const BASELINE_BY_SEGMENT = new Map<string, (field: number) => boolean>();
+const CONTENT_GOES = new Set(['redact', 'scrub', 'embeddedDocument', 'encrypt', 'substitute']);
+
+function baselineFieldsOf(segmentName: string): (field: number) => boolean {
+  let inBaseline = BASELINE_BY_SEGMENT.get(segmentName);
+  if (inBaseline === undefined) {
+    const fields = FIELDS[segmentName];
+    const identifiers = new Set([
+      ...(fields?.names ?? NONE),
+      ...(fields?.ids ?? NONE),
+      ...(fields?.phones ?? NONE),
+      ...(fields?.addresses ?? NONE),
+      ...(fields?.dates ?? NONE),
+    ]);
+    const rules = hl7PresetRules('safe-harbor')
+      .map((rule) => ({ selector: parseHl7Selector(rule.path), method: rule.method }))
+      .filter((rule) => selectsSegment(rule.selector, segmentName));
+    const answers: boolean[] = [];
+    inBaseline = (field) => {
+      answers[field] ??= !identifiers.has(field) && !contentGoes(rules, field);
+      return answers[field];
+    };
+    BASELINE_BY_SEGMENT.set(segmentName, inBaseline);
+  }
+  return inBaseline;
+}
+
+function contentGoes(
+  rules: ReadonlyArray<{ selector: Hl7Selector; method: string }>,
+  field: number,
+): boolean {
+  const rule = rules.find(({ selector }) => selector.field === '*' || selector.field === field);
+  return rule !== undefined && (rule.selector.where !== undefined || CONTENT_GOES.has(rule.method));
 }
