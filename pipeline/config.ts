@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 
 import { z } from 'zod';
 
+import { describeLimit } from '../transforms/schema-issues.js';
 import { PipelineError } from './errors.js';
 
 /** Settings as the pipeline uses them, read once at startup. */
@@ -66,7 +67,8 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const;
 
-const positiveInt = (max: number) => z.coerce.number().int().positive().max(max);
+// min(1) rather than positive(): the message then names the limit as `must be at least 1`.
+const positiveInt = (max: number) => z.coerce.number().int().min(1).max(max);
 const flag = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
@@ -132,9 +134,7 @@ export function loadConfig(
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      problems.push(
-        `${issue.path.join('.')} ${describeIssue(issue.code, 'expected' in issue ? issue.expected : undefined)}`,
-      );
+      problems.push(`${issue.path.join('.')} ${describeIssue(issue)}`);
     }
   }
   if (problems.length > 0 || !parsed.success) {
@@ -180,18 +180,19 @@ export function loadConfig(
   return Object.freeze(config);
 }
 
-/** Describes a zod issue without quoting the received value. */
-function describeIssue(code: string, expected: unknown): string {
-  switch (code) {
+/** Describes a zod issue without quoting the received value; limits come from the schema. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
     case 'invalid_type':
       // Numbers are read from text, so a wrong type here is text that is not a number.
-      return expected === 'number' ? 'is not a whole number' : 'has the wrong type';
+      return issue.expected === 'number' || issue.expected === 'int'
+        ? 'is not a whole number'
+        : 'has the wrong type';
     case 'too_big':
-      return 'is too large';
     case 'too_small':
-      return 'is too small or empty';
+      return describeLimit(issue);
     case 'invalid_value':
-      return 'is not one of the allowed values';
+      return `must be one of ${issue.values.map(String).join(', ')}`;
     case 'invalid_format':
       return 'has the wrong format';
     default:

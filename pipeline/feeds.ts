@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 import { DEFAULT_COMPRESSION, type Compression } from '../transforms/compression.js';
 import type { DeidPreset } from '../transforms/deid/rules.js';
+import { describeIssues, type IssueTexts } from '../transforms/schema-issues.js';
 import { loadFeedDeidRules } from './deid-rules-file.js';
 import type { FeedDeidRules } from './deid-rules-file.js';
 import { PipelineError } from './errors.js';
@@ -21,8 +22,9 @@ export interface FeedSettings {
    */
   compression: Compression;
   /**
-   * De-identification preset and, optionally, a rules file (JSON or YAML, relative to the feeds
-   * file) whose rules are tried before the preset's; see docs/deidentification.md.
+   * De-identification preset (`safe-harbor` when the file leaves it out) and, optionally, a rules
+   * file (JSON or YAML, relative to the feeds file) whose rules are tried before the preset's; see
+   * docs/deidentification.md.
    */
   deidentification: { preset: DeidPreset; rulesFile?: string };
 }
@@ -49,12 +51,22 @@ const feedSettingsSchema = z
     compression: compressionSchema,
     deidentification: z
       .object({
-        preset: z.enum(['safe-harbor', 'limited-data-set', 'none']),
+        // A feed's `deidentification` replaces the one in `defaults` as a whole; without a
+        // preset it is the documented default, never none.
+        preset: z.enum(['safe-harbor', 'limited-data-set', 'none']).default('safe-harbor'),
         rulesFile: z.string().min(1).optional(),
       })
       .strict(),
   })
   .strict();
+
+// What the file's one union and its feed-id keys accept, in the file's own terms.
+const ISSUE_TEXTS: IssueTexts = {
+  union:
+    'expected gzip, brotli, { "codec": "gzip", "level": 1-9 } or { "codec": "brotli", "quality": 0-11 }',
+  recordKey:
+    'not a feed id (lowercase letters, digits and hyphens, up to 63, starting with a letter or digit)',
+};
 
 const feedsFileSchema = z
   .object({
@@ -93,9 +105,7 @@ export function loadFeedCatalog(
     }
     const parsed = feedsFileSchema.safeParse(raw);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (issue) => `${issue.path.join('.') || '(root)'}: ${issue.code}`,
-      );
+      const problems = describeIssues(parsed.error.issues, ISSUE_TEXTS);
       throw new PipelineError('CONFIG_INVALID', `Feeds file is invalid: ${problems.join('; ')}`);
     }
     file = parsed.data;

@@ -37,6 +37,34 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names the limit a number or text setting broke, and the values a choice allows', () => {
+    const messageOf = (env: NodeJS.ProcessEnv): string => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'no error';
+    };
+    expect(
+      [
+        { PHI_INGEST_MAX_THREADS: '0' },
+        { PHI_INGEST_RECEIVE_BATCH_SIZE: '33' },
+        { PHI_INGEST_WINDOW_BYTES: '512' },
+        { PHI_INGEST_KEY_FILE: '' },
+        { PHI_INGEST_MAX_ATTEMPTS: '2.5' },
+        { PHI_INGEST_LOG_LEVEL: 'loud' },
+      ].map(messageOf),
+    ).toEqual([
+      'Invalid configuration: PHI_INGEST_MAX_THREADS must be at least 1',
+      'Invalid configuration: PHI_INGEST_RECEIVE_BATCH_SIZE must be at most 32',
+      'Invalid configuration: PHI_INGEST_WINDOW_BYTES must be at least 1024',
+      'Invalid configuration: PHI_INGEST_KEY_FILE must not be empty',
+      'Invalid configuration: PHI_INGEST_MAX_ATTEMPTS is not a whole number',
+      'Invalid configuration: PHI_INGEST_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    ]);
+  });
+
   it('reports every bad variable together, by name and never by value', () => {
     const secret = 'AccountKey=c2VjcmV0';
     let message = '';

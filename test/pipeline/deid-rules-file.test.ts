@@ -70,6 +70,28 @@ describe('loadFeedDeidRules', () => {
     );
   });
 
+  it('names the limit a number or text broke and the values a choice allows', () => {
+    const file = join(folder, 'limits.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        dateShift: { rangeDays: 5000 },
+        embeddedDocuments: 'keep',
+        hl7: [
+          { method: 'keep' },
+          { path: 'PID-5', method: 'substitute', value: 'Zed Testperson '.repeat(20) },
+          { path: 'OBX-5', method: 'perturb', span: 0 },
+        ],
+      }),
+    );
+    const error = errorOf(() => loadFeedDeidRules('safe-harbor', file, 'adt'));
+    expect(error.message).toBe(
+      'Rules file of feed adt is invalid: dateShift.rangeDays: must be at most 3650; ' +
+        'embeddedDocuments: expected one of drop, encrypt; hl7.0.path: required; ' +
+        'hl7.1.value: must be at most 256 characters long; hl7.2.span: must be greater than 0',
+    );
+  });
+
   it('reads a valid file into the rules tasks carry, with their hash', () => {
     const file = join(folder, 'good.json');
     writeFileSync(file, JSON.stringify({ hl7: [{ path: 'PV1-3', method: 'keep' }] }));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { PipelineError } from '../../pipeline/errors.js';
 import { DEFAULT_FEED_SETTINGS, loadFeedCatalog } from '../../pipeline/feeds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'phi-ingest-feeds-'));
@@ -47,17 +48,74 @@ describe('loadFeedCatalog', () => {
       path,
       JSON.stringify({ feeds: { lake: { compression: { codec: 'gzip', level: 12 } } } }),
     );
-    expect(() => loadFeedCatalog(path)).toThrowError(/feeds\.lake\.compression/);
+    expect(() => loadFeedCatalog(path)).toThrowError(
+      'Feeds file is invalid: feeds.lake.compression.level: must be at most 9',
+    );
   });
 
-  it('reports every problem with its path in the file', () => {
+  it('reports every problem with its path in the file and what was expected there', () => {
     const path = join(dir, 'bad.json');
     writeFileSync(
       path,
-      JSON.stringify({ feeds: { 'Bad Name': {}, ok: { compression: 'zip', extra: 1 } } }),
+      JSON.stringify({
+        defaults: { compression: { codec: 'zstd' } },
+        feeds: {
+          'Bad Name': {},
+          x: {
+            acceptBatchCountMismach: true,
+            deidentification: { preset: 'Zed Testperson' },
+          },
+          ok: { compression: 'lz4', acceptBatchCountMismatch: 'yes' },
+        },
+      }),
     );
-    expect(() => loadFeedCatalog(path)).toThrowError(
-      /feeds\.Bad Name.*feeds\.ok\.compression.*feeds\.ok/s,
+    const error = errorOf(() => loadFeedCatalog(path));
+    expect(error.code).toBe('CONFIG_INVALID');
+    const compression =
+      'expected gzip, brotli, { "codec": "gzip", "level": 1-9 } or { "codec": "brotli", "quality": 0-11 }';
+    expect(error.message.split('; ')).toEqual([
+      `Feeds file is invalid: defaults.compression: ${compression}`,
+      'feeds.Bad Name: not a feed id (lowercase letters, digits and hyphens, up to 63, starting ' +
+        'with a letter or digit)',
+      'feeds.x.deidentification.preset: expected one of safe-harbor, limited-data-set, none',
+      'feeds.x.acceptBatchCountMismach: unknown key',
+      'feeds.ok.acceptBatchCountMismatch: expected boolean',
+      `feeds.ok.compression: ${compression}`,
+    ]);
+    expect(error.message).not.toMatch(/Zed|Testperson|zstd|lz4|yes/);
+  });
+
+  it('gives a feed with a rules file and no preset the safe-harbor preset', () => {
+    writeFileSync(join(dir, 'research-rules.yaml'), 'hl7:\n  - { path: PV1-3, method: keep }\n');
+    const path = join(dir, 'rules-only.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        defaults: { deidentification: { preset: 'none' } },
+        feeds: { research: { deidentification: { rulesFile: 'research-rules.yaml' } } },
+      }),
     );
+    const catalog = loadFeedCatalog(path);
+    expect(catalog.settingsFor('research').deidentification).toEqual({
+      preset: 'safe-harbor',
+      rulesFile: 'research-rules.yaml',
+    });
+    expect(catalog.deidRulesFor('research').rules).toMatchObject({
+      preset: 'safe-harbor',
+      hl7: [{ path: 'PV1-3', method: 'keep' }],
+    });
+    expect(catalog.settingsFor('other').deidentification).toEqual({ preset: 'none' });
   });
 });
+
+function errorOf(work: () => unknown): PipelineError {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error('expected a PipelineError');
+}

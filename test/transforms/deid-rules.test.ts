@@ -208,7 +208,7 @@ describe('rules files', () => {
     expect(parsed).toEqual({
       ok: false,
       problems: [
-        'dateShift.rangeDays: too_small',
+        'dateShift.rangeDays: must be at least 1',
         'hl7.0.path: Not an HL7 field selector',
         'hl7.1.method: unknown method or parameters',
         'colour: unknown key',

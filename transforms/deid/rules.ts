@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 
+import { describeIssues } from '../schema-issues.js';
 import { parseHl7Selector } from './hl7-selector.js';
 
 /*
@@ -157,7 +158,9 @@ export function parseDeidRulesFile(
   }
 
   const parsed = rulesFileSchema.safeParse(raw ?? {});
-  const problems = parsed.success ? [] : parsed.error.issues.flatMap(describeIssueAt);
+  const problems = parsed.success
+    ? []
+    : describeIssues(parsed.error.issues, { union: 'unknown method or parameters' });
   // Expressions are checked even when other parts of the file are wrong, so one run of the
   // check reports every problem.
   const fhir = (raw as { fhir?: unknown } | null | undefined)?.fhir;
@@ -221,32 +224,4 @@ export function resolveDeidRules(preset: DeidPreset, file: DeidRulesFile = {}): 
  */
 export function hashDeidRules(rules: DeidRules): string {
   return createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 32);
-}
-
-// One problem per unknown key, named by its own path (`hl7.3.namespce: unknown key`), so each
-// misspelling is placed like any other problem.
-function describeIssueAt(issue: z.core.$ZodIssue): string[] {
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => `${[...issue.path, key].join('.')}: unknown key`);
-  }
-  return [`${issue.path.join('.') || '(root)'}: ${describeIssue(issue)}`];
-}
-
-// zod's own messages can quote the offending value (`Invalid enum value. Received 'x'`); keep
-// to the issue code and the expected values, which come from the schema, not the input.
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'custom') {
-    return issue.message;
-  }
-  if (issue.code === 'invalid_value') {
-    return `expected one of ${issue.values.map(String).join(', ')}`;
-  }
-  if (issue.code === 'invalid_union') {
-    return 'unknown method or parameters';
-  }
-  if (issue.code === 'invalid_type') {
-    // zod's message names the input's type, never its value: "..., received undefined".
-    return issue.message.endsWith('received undefined') ? 'required' : `expected ${issue.expected}`;
-  }
-  return issue.code;
 }
