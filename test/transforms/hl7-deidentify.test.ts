@@ -135,6 +135,28 @@ describe('deidentifyHl7ToJson', () => {
     expect(JSON.stringify(message.record)).not.toContain('20240101');
   });
 
+  it('shifts the referral, visit, pharmacy and note dates of later versions by the same offset', () => {
+    // Each segment's fields by position, the others empty.
+    const at = (name: string, fields: Record<number, string>): string =>
+      [name, ...Array.from({ length: 29 }, (_, index) => fields[index + 1] ?? '')].join('|');
+    const text = [
+      'MSH|^~\\&|A||||||REF^I12|1|P|2.7',
+      'PID|1||MRN0001^^^HOSP^MR',
+      at('PV2', { 14: '20240101', 29: '20240101' }),
+      at('RF1', { 1: 'A', 6: 'REF0001^HOSP', 7: '20240101', 8: '20240102', 9: '20240101' }),
+      at('RXE', { 18: '20240101' }),
+      at('NTE', { 1: '1', 3: 'Note', 6: '20240101120000' }),
+    ].join('\r');
+    const message = deidentified(text);
+    const shifted = shiftHl7Date('20240101', 77);
+    for (const path of ['PV2-14', 'PV2-29', 'RF1-7', 'RF1-9', 'RXE-18']) {
+      expect(message.get(path), path).toBe(shifted);
+    }
+    expect(message.get('RF1-8')).toBe(shiftHl7Date('20240102', 77));
+    expect(message.get('NTE-6')).toBe(shiftHl7Date('20240101120000', 77));
+    expect(message.get('RF1-6.1')).toBe(pseudonymize(PSEUDONYM_KEY, 'other', 'REF0001'));
+  });
+
   it('drops a birth date that does not start with a year', () => {
     const text = 'MSH|^~\\&|A||||||ADT^A01|1|P|2.4\rPID|1||X||N^M||Aug 15, 1942|M\r';
     expect(deidentified(text).get('PID-7')).toBe('');
