@@ -39,8 +39,11 @@ export interface BatchDescription {
   reasonPosition?: Record<string, string | number>;
   format: string;
   ingestDate: string;
-  /** The input file's size and the first 32 hex digits of its SHA-256, as `ingest` names it. */
-  source: { sizeBytes: number; sha256: string };
+  /**
+   * The input file's size and the first 32 hex digits of its SHA-256, as `ingest` names it; no
+   * hash when the file was never read (quarantined `FILE_TOO_LARGE` where it lay).
+   */
+  source: { sizeBytes: number; sha256?: string };
   counts: BatchManifest['counts'];
   batchCountMismatch?: BatchManifest['batchCountMismatch'];
   batchTrailersMissing?: BatchManifest['batchTrailersMissing'];
@@ -54,8 +57,12 @@ export interface BatchDescription {
   quarantine?: BatchObject;
   /** The KEK and its version current when the batch was written (its batch key's wrapper). */
   encryption: { encryptionKeyId: string; keyVersion: number };
-  /** The batch key: `shredded` means none of the batch's objects can be decrypted any more. */
-  batchKeyState: 'active' | 'shredded' | 'missing';
+  /**
+   * The batch key: `shredded` means none of the batch's objects can be decrypted any more;
+   * `none` that the batch never had one, having written nothing to seal (a file too large to
+   * read); `missing` that objects were written but their key row is gone.
+   */
+  batchKeyState: 'active' | 'shredded' | 'none' | 'missing';
   chainSeq?: number;
   pipelineVersion: string;
   configHash: string;
@@ -111,6 +118,10 @@ export async function describeBatch(
     throw error;
   }
   const keyRow = await getBatchKeyRow(storage, row.rowKey);
+  const sealedSomething =
+    manifest.parts.length + manifest.rejectParts.length > 0 ||
+    manifest.archive !== undefined ||
+    manifest.quarantine !== undefined;
 
   return {
     feedId: manifest.feedId,
@@ -124,7 +135,7 @@ export async function describeBatch(
     ingestDate: manifest.ingestDate,
     source: {
       sizeBytes: manifest.source.sizeBytes,
-      sha256: (manifest.source.sha256 ?? '').slice(0, 32),
+      sha256: manifest.source.sha256 ? manifest.source.sha256.slice(0, 32) : undefined,
     },
     counts: manifest.counts,
     batchCountMismatch: manifest.batchCountMismatch,
@@ -143,7 +154,7 @@ export async function describeBatch(
       encryptionKeyId: manifest.encryption.encryptionKeyId,
       keyVersion: manifest.encryption.keyVersion,
     },
-    batchKeyState: keyRow ? keyRow.state : 'missing',
+    batchKeyState: keyRow ? keyRow.state : sealedSomething ? 'missing' : 'none',
     chainSeq: manifest.chain?.seq,
     pipelineVersion: manifest.pipelineVersion,
     configHash: manifest.configHash,
@@ -179,7 +190,12 @@ export function formatBatchDescription(batch: BatchDescription): string {
   facts.push(
     ['format', batch.format],
     ['ingest date', batch.ingestDate],
-    ['source', `${batch.source.sizeBytes} bytes, SHA-256 ${batch.source.sha256}…`],
+    [
+      'source',
+      batch.source.sha256
+        ? `${batch.source.sizeBytes} bytes, SHA-256 ${batch.source.sha256}…`
+        : `${batch.source.sizeBytes} bytes, not read (file too large)`,
+    ],
     [
       'records',
       `${batch.counts.messagesIn} in, ${batch.counts.written} written, ` +
@@ -205,12 +221,7 @@ export function formatBatchDescription(batch: BatchDescription): string {
       'KEK',
       `${batch.encryption.encryptionKeyId} version ${batch.encryption.keyVersion} when written`,
     ],
-    [
-      'batch key',
-      batch.batchKeyState === 'shredded'
-        ? 'shredded: none of its objects can be decrypted'
-        : batch.batchKeyState,
-    ],
+    ['batch key', BATCH_KEY_TEXT[batch.batchKeyState]],
     ['manifest', `${batch.manifestPath}${batch.chainSeq ? ` (chain seq ${batch.chainSeq})` : ''}`],
     ['finished', batch.finishedAt],
     ['pipeline', `${batch.pipelineVersion}, config ${batch.configHash}`],
@@ -240,6 +251,13 @@ export function formatBatchDescription(batch: BatchDescription): string {
   }
   return lines.join('\n');
 }
+
+const BATCH_KEY_TEXT: Record<BatchDescription['batchKeyState'], string> = {
+  active: 'active',
+  shredded: 'shredded: none of its objects can be decrypted',
+  none: 'no batch key (nothing was written)',
+  missing: 'missing: its objects cannot be decrypted',
+};
 
 async function findBatchRow(storage: Storage, batchId: string, feedId?: string): Promise<BatchRow> {
   if (feedId) {

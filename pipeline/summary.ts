@@ -19,7 +19,9 @@ export function formatRunSummary(report: RunReport): string {
   const manifests = report.results
     .filter((result) => result.kind === 'committed' || result.kind === 'quarantined')
     .map((result) => (result as { manifest: BatchManifest }).manifest);
-  return formatBatchSummary(manifests, [`${report.poisoned.length} queue messages poisoned`]);
+  return formatBatchSummary(manifests, [
+    `${countText(report.poisoned.length, 'queue message')} poisoned`,
+  ]);
 }
 
 /**
@@ -75,9 +77,9 @@ export function formatBatchSummary(manifests: BatchManifest[], notes: string[] =
   lines.push(
     '',
     [
-      `${unique.length} batches: ${totals.messagesIn} in, ${totals.written} written`,
+      `${countText(unique.length, 'batch', 'batches')}: ${totals.messagesIn} in, ${totals.written} written`,
       `${totals.rejected} rejected`,
-      `${totals.quarantined} files quarantined`,
+      `${countText(totals.quarantined, 'file')} quarantined`,
       ...notes,
     ].join(', '),
   );
@@ -136,7 +138,7 @@ function statusText(manifest: BatchManifest): string {
   });
 }
 
-/** Most batches a summary lists part by part; beyond it, the manifests say where parts are. */
+/** Most batches a summary lists part by part; beyond it, `batch show` lists each one's. */
 const LISTED_BATCHES = 40;
 
 function partListing(manifests: BatchManifest[]): string[] {
@@ -148,7 +150,8 @@ function partListing(manifests: BatchManifest[]): string[] {
   }
   if (withParts.length > LISTED_BATCHES) {
     return [
-      `Output parts: ${withParts.length} batches; their manifests under ${STORAGE_NAMES.manifestsContainer}/ list them`,
+      `Output parts: ${countText(withParts.length, 'batch', 'batches')}, too many to list here; ` +
+        "phi-ingest batch show <batch id> lists a batch's parts",
     ];
   }
   const lines = ['Output parts (decrypt one with: npx phi-ingest decrypt <path>):'];

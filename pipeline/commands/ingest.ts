@@ -5,7 +5,7 @@ import { auditDetailOfRun, withAuditEvent } from '../audit.js';
 import { dropFiles, listInputFiles, manifestsOfDropped, skippedInputsText } from '../drop.js';
 import { startRunMetrics } from '../metrics.js';
 import { STORAGE_NAMES } from '../storage.js';
-import { formatBatchSummary, formatRunSummary } from '../summary.js';
+import { countText, formatBatchSummary, formatRunSummary } from '../summary.js';
 import { withApp } from './context.js';
 import { wholeNumberOption } from './option-values.js';
 
@@ -70,7 +70,7 @@ export function registerIngestCommands(program: Command): void {
         }
         process.stdout.write(
           [
-            `${dropped.length} files dropped for feed ${options.feed}`,
+            `${countText(dropped.length, 'file')} dropped for feed ${options.feed}`,
             ...skippedInputsText(inputs),
           ].join('; ') + '\n',
         );
@@ -100,13 +100,13 @@ export function registerIngestCommands(program: Command): void {
         // Report on the files this command dropped, whichever orchestrator processed them.
         const found = await manifestsOfDropped(app.storage, options.feed, dropped, startedAt);
         const notes = [
-          `${inputs.files.length} files given, ${dropped.length} distinct`,
+          `${countText(inputs.files.length, 'file')} given, ${dropped.length} distinct`,
           ...skippedInputsText(inputs),
           ...(found.alreadyIngested > 0
             ? [`${found.alreadyIngested} already ingested before (skipped)`]
             : []),
           ...(found.notFound > 0 ? [`${found.notFound} not found (see the poison queue)`] : []),
-          `${report.poisoned.length} queue messages poisoned`,
+          `${countText(report.poisoned.length, 'queue message')} poisoned`,
         ];
         process.stdout.write(formatBatchSummary(found.manifests, notes) + '\n');
         // Local names can carry a patient's name: inputs are told apart by their content hash.

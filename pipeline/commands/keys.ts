@@ -5,6 +5,7 @@ import { rewrapBatchKeys } from '../batch-keys.js';
 import { loadConfig, type PipelineConfig } from '../config.js';
 import { PipelineError } from '../errors.js';
 import { initKeyFile, rotateKeyFile } from '../key-store.js';
+import { countText } from '../summary.js';
 import { withApp } from './context.js';
 
 /**
@@ -78,7 +79,7 @@ export function registerKeysCommands(program: Command): void {
           (done) => ({ ...done, kekVersion: version }),
         );
         process.stdout.write(
-          `${report.rewrapped} batch keys rewrapped to KEK version ${version}; ` +
+          `${countText(report.rewrapped, 'batch key')} rewrapped to KEK version ${version}; ` +
             `${report.alreadyCurrent} already current; ${report.shredded} shredded\n`,
         );
       });

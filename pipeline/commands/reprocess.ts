@@ -4,6 +4,7 @@ import { resolveBatchOption } from '../batch-id.js';
 import { checkSelectionForm, type ReprocessPlan } from '../reprocess-plan.js';
 import { reprocess, type ReprocessReport } from '../reprocess.js';
 import { createProgressDisplay, type ProgressDisplay } from '../progress.js';
+import { countText, table } from '../summary.js';
 import { withApp } from './context.js';
 
 interface ReprocessFlags {
@@ -94,61 +95,87 @@ export function registerReprocessCommand(program: Command): void {
 }
 
 /**
- * Formats a plan for `--dry-run`: one line per batch, then totals. Ids and counts only.
+ * Formats a plan for `--dry-run`: a table of the batches, the skipped ones, then totals. Ids and
+ * counts only.
  *
  * @param plan - the plan
  */
 export function formatPlan(plan: ReprocessPlan): string {
-  const lines = plan.resumed
-    ? [`resumes interrupted run ${plan.runId}`, 'feed  batch  date  version  from  bytes  messages']
-    : ['feed  batch  date  version  from  bytes  messages'];
-  for (const batch of plan.batches) {
-    const done = plan.resumed && batch.state === 'done' ? ' (done in that run)' : '';
-    const version =
-      batch.targetVersion === batch.fromVersion
-        ? `v${batch.fromVersion} (replayed already; remove poison message)`
-        : `v${batch.fromVersion} -> v${batch.targetVersion}${done}`;
-    lines.push(
-      `${batch.feedId}  ${batch.batchId}  ${batch.ingestDate}  ${version}  ${batch.from}` +
-        `  ${batch.sizeBytes}  ${batch.messageCount}`,
-    );
-  }
-  for (const item of plan.skipped) {
-    lines.push(`${item.feedId ?? '-'}  ${item.batchId ?? '-'}  skipped ${item.reasonCode}`);
+  const head = plan.resumed ? [`resumes interrupted run ${plan.runId}`] : [];
+  if (plan.batches.length > 0) {
+    const rows = plan.batches.map((batch) => {
+      const done = plan.resumed && batch.state === 'done' ? ' (done in that run)' : '';
+      const version =
+        batch.targetVersion === batch.fromVersion
+          ? `v${batch.fromVersion} (replayed already; remove poison message)`
+          : `v${batch.fromVersion} -> v${batch.targetVersion}${done}`;
+      return [
+        batch.feedId,
+        batch.batchId,
+        batch.ingestDate,
+        version,
+        batch.from,
+        String(batch.sizeBytes),
+        String(batch.messageCount),
+      ];
+    });
+    head.push(table([['feed', 'batch', 'date', 'version', 'from', 'bytes', 'messages'], ...rows]));
   }
   const totals = planTotals(plan, true);
-  lines.push(
-    '',
-    `would reprocess ${totals.batches} batches, ${totals.sizeBytes} bytes of input, ` +
-      `${totals.messageCount} messages in their current versions; ` +
-      `${totals.poisonMessages} poison messages would be removed once their batch succeeds, ` +
-      `${plan.skipped.length} skipped`,
-  );
-  return lines.join('\n') + '\n';
+  return blocks([
+    head.join('\n'),
+    skippedBlock(plan),
+    `would reprocess ${countText(totals.batches, 'batch', 'batches')}, ` +
+      `${countText(totals.sizeBytes, 'byte')} of input, ` +
+      `${countText(totals.messageCount, 'message')} in their current versions; ` +
+      `${countText(totals.poisonMessages, 'poison message')} would be removed once their batch ` +
+      `succeeds, ${plan.skipped.length} skipped`,
+  ]);
 }
 
 function formatReport(report: ReprocessReport): string {
-  const lines = [`run ${report.plan.runId}${report.plan.resumed ? ' (resumed)' : ''}`];
-  for (const outcome of report.outcomes) {
-    const counts = outcome.counts
-      ? `  in ${outcome.counts.messagesIn}, written ${outcome.counts.written}, rejected ${outcome.counts.rejected}`
-      : '';
-    const status = outcome.status === 'failed' ? `failed ${outcome.reasonCode}` : outcome.status;
-    lines.push(
-      `${outcome.feedId}  ${outcome.batchId}  v${outcome.fromVersion} -> v${outcome.version}  ${status}${counts}`,
+  const head = [`run ${report.plan.runId}${report.plan.resumed ? ' (resumed)' : ''}`];
+  if (report.outcomes.length > 0) {
+    const rows = report.outcomes.map((outcome) => [
+      outcome.feedId,
+      outcome.batchId,
+      `v${outcome.fromVersion} -> v${outcome.version}`,
+      outcome.status === 'failed' ? `failed ${outcome.reasonCode}` : outcome.status,
+      outcome.counts ? String(outcome.counts.messagesIn) : '',
+      outcome.counts ? String(outcome.counts.written) : '',
+      outcome.counts ? String(outcome.counts.rejected) : '',
+    ]);
+    head.push(
+      table([['feed', 'batch', 'version', 'status', 'in', 'written', 'rejected'], ...rows]),
     );
-  }
-  for (const item of report.plan.skipped) {
-    lines.push(`${item.feedId ?? '-'}  ${item.batchId ?? '-'}  skipped ${item.reasonCode}`);
   }
   const committed = report.outcomes.filter((outcome) => outcome.status === 'committed').length;
   const failed = report.outcomes.filter((outcome) => outcome.status === 'failed').length;
-  lines.push(
-    '',
-    `${committed} batches reprocessed, ${report.outcomes.length - committed - failed} already done, ` +
+  return blocks([
+    head.join('\n'),
+    skippedBlock(report.plan),
+    `${countText(committed, 'batch', 'batches')} reprocessed, ` +
+      `${report.outcomes.length - committed - failed} already done, ` +
       `${failed} failed, ${report.plan.skipped.length} skipped`,
-  );
-  return lines.join('\n') + '\n';
+  ]);
+}
+
+/** The batches and poison messages a plan leaves alone, with the reason; empty when none. */
+function skippedBlock(plan: ReprocessPlan): string {
+  if (plan.skipped.length === 0) {
+    return '';
+  }
+  const rows = plan.skipped.map((item) => [
+    item.feedId ?? '-',
+    item.batchId ?? '-',
+    item.reasonCode,
+  ]);
+  return 'skipped:\n' + table([['feed', 'batch', 'reason'], ...rows]);
+}
+
+/** Joins the non-empty blocks of a report with a blank line between them. */
+function blocks(texts: string[]): string {
+  return texts.filter((text) => text.length > 0).join('\n\n') + '\n';
 }
 
 // For a dry run, batches an interrupted run already finished are not counted: it will not

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { withAuditEvent } from '../audit.js';
 import { resolveBatchOption } from '../batch-id.js';
 import { PipelineError } from '../errors.js';
+import { countText } from '../summary.js';
 import { formatVerifyReport, verifyStorage } from '../verify.js';
 import { withApp } from './context.js';
 
@@ -39,7 +40,10 @@ export function registerVerifyCommand(program: Command): void {
             });
             process.stdout.write(formatVerifyReport(report) + '\n');
             if (report.findings.length > 0) {
-              throw new PipelineError('VERIFY_FAILED', `${report.findings.length} problems found`);
+              throw new PipelineError(
+                'VERIFY_FAILED',
+                `${countText(report.findings.length, 'problem')} found`,
+              );
             }
             return report;
           },

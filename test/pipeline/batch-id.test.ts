@@ -130,7 +130,7 @@ describe('batch ids as the CLI prints them', () => {
     expect(plan.stdout).toMatch(
       new RegExp(`^lab-feed  ${labBatchId}  \\S+  v1 -> v2  archive`, 'm'),
     );
-    expect(plan.stdout).toContain('would reprocess 1 batches');
+    expect(plan.stdout).toContain('would reprocess 1 batch,');
     // --feed narrows the lookup of --batch; it is no second selection.
     const inFeed = await cli('reprocess', '--batch', short, '--feed', 'lab-feed', '--dry-run');
     expect([inFeed.code, inFeed.stderr]).toEqual([0, '']);

@@ -185,3 +185,54 @@ describe('batch show', () => {
     ]);
   });
 });
+
+describe('batch show of a file too large to read', () => {
+  let env: TestEnvironment;
+  let tooLarge: BatchManifest;
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ maxFileBytes: 1024 });
+    const samples = writeSampleFiles(join(env.homeDir, 'samples'));
+    await dropFiles(env.app.storage, 'big-feed', [samples.get('lab-feed/oru-results.hl7')!]);
+    const report = await drain(env.app);
+    tooLarge = (report.results[0] as { manifest: BatchManifest }).manifest;
+    expect([tooLarge.status, tooLarge.reasonCode]).toEqual(['quarantined', 'FILE_TOO_LARGE']);
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('says the file was not read and the batch never had a key, instead of an empty hash and a missing key', async () => {
+    const shown = await runCliInProcess(
+      {
+        PHI_INGEST_STORAGE_CONNECTION_STRING: env.azurite.connectionString,
+        PHI_INGEST_HOME: env.homeDir,
+      },
+      ['batch', 'show', tooLarge.batchId.slice(0, 12)],
+    );
+
+    expect([shown.code, shown.stderr]).toEqual([0, '']);
+    const lines = shown.stdout.split('\n');
+    expect(lines).toContain('status       quarantined FILE_TOO_LARGE');
+    expect(lines).toContain(
+      `source       ${tooLarge.source.sizeBytes} bytes, not read (file too large)`,
+    );
+    expect(lines).toContain('batch key    no batch key (nothing was written)');
+    expect(shown.stdout).not.toContain('SHA-256');
+    expect(shown.stdout).not.toContain('missing');
+
+    const json = await runCliInProcess(
+      {
+        PHI_INGEST_STORAGE_CONNECTION_STRING: env.azurite.connectionString,
+        PHI_INGEST_HOME: env.homeDir,
+      },
+      ['batch', 'show', tooLarge.batchId, '--json'],
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      source: { sizeBytes: tooLarge.source.sizeBytes },
+      batchKeyState: 'none',
+    });
+    expect((JSON.parse(json.stdout) as { source: object }).source).not.toHaveProperty('sha256');
+  });
+});

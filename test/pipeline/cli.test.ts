@@ -95,7 +95,7 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     const ingest = await cli('ingest', '--feed', 'lab-feed', join(homeDir, 'samples', 'lab-feed'));
     expect(ingest.stderr).not.toContain('phi-ingest:');
     expect(ingest.code).toBe(0);
-    expect(ingest.stdout).toMatch(/1 batches: 5 in, 5 written, 0 rejected, 0 files quarantined/);
+    expect(ingest.stdout).toMatch(/1 batch: 5 in, 5 written, 0 rejected, 0 files quarantined/);
     const partPath = /output\/feed=lab-feed\/type=ORU_R01\/\S+part-00000\.ndjson\.gz\.enc/.exec(
       ingest.stdout,
     )?.[0];
@@ -142,7 +142,7 @@ describe('the phi-ingest CLI, as a user runs it', () => {
     writeFileSync(empty, '');
     const ingest = await cli('ingest', '--feed', 'lab-feed', empty);
     expect(ingest.code).toBe(1);
-    expect(ingest.stdout).toMatch(/1 batches: 0 in, 0 written, 0 rejected, 1 files quarantined/);
+    expect(ingest.stdout).toMatch(/1 batch: 0 in, 0 written, 0 rejected, 1 file quarantined/);
     // The input is named by its content hash (the empty file's), never by its local name.
     const batch = /batch=([0-9a-f]{12})/.exec(ingest.stdout)?.[1];
     expect(ingest.stdout).toContain(
@@ -154,7 +154,7 @@ describe('the phi-ingest CLI, as a user runs it', () => {
   it('drops files that a running orchestrator picks up, and stops cleanly on SIGTERM', async () => {
     const drop = await cli('drop', '--feed', 'adt-feed', samples.get('adt-feed/adt-batch.hl7')!);
     expect(drop.code).toBe(0);
-    expect(drop.stdout).toContain('1 files dropped for feed adt-feed');
+    expect(drop.stdout).toContain('1 file dropped for feed adt-feed\n');
 
     const child = spawn(process.execPath, [CLI, 'run'], {
       env: {

@@ -158,7 +158,7 @@ describe('drop and ingest of folders with nothing to drop', () => {
     const [blobName] = await inboundBlobs('litter-feed');
     expect(drop.stdout).toBe(
       `inbound/${blobName}\n` +
-        '1 files dropped for feed litter-feed; 2 hidden entries skipped (names starting with a dot)\n',
+        '1 file dropped for feed litter-feed; 2 hidden entries skipped (names starting with a dot)\n',
     );
     expect(drop.stdout).not.toContain('DOE');
   });
@@ -174,7 +174,7 @@ describe('drop and ingest of folders with nothing to drop', () => {
     expect(ingest.stderr).toBe('');
     expect(ingest.code).toBe(0);
     expect(ingest.stdout).toContain(
-      ', 1 files given, 1 distinct, 1 hidden entry skipped (names starting with a dot), ',
+      ', 1 file given, 1 distinct, 1 hidden entry skipped (names starting with a dot), ',
     );
     expect(ingest.stdout).not.toContain('DOE');
   });

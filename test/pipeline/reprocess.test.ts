@@ -337,10 +337,25 @@ describe('reprocess around a shredded batch', () => {
     expect(report.plan.skipped).toEqual([
       { feedId: 'shred-feed', batchId: shredded, reasonCode: 'BATCH_KEY_SHREDDED' },
     ]);
-    const text = formatPlan(report.plan);
-    expect(text).toContain(`shred-feed  ${shredded}  skipped BATCH_KEY_SHREDDED\n`);
-    expect(text).toContain('would reprocess 1 batches');
-    expect(text).toContain(', 1 skipped\n');
+    // Each column starts where its header does: the widest cell sets a column's width.
+    const planned = report.plan.batches[0];
+    const size = String(planned.sizeBytes);
+    const count = String(planned.messageCount);
+    expect(formatPlan(report.plan)).toBe(
+      [
+        `feed        ${'batch'.padEnd(32)}  date        version   from     ` +
+          `${'bytes'.padEnd(size.length)}  messages`,
+        `shred-feed  ${kept}  ${date}  v1 -> v2  archive  ${size.padEnd(5)}  ${count}`,
+        '',
+        'skipped:',
+        `feed        ${'batch'.padEnd(32)}  reason`,
+        `shred-feed  ${shredded}  BATCH_KEY_SHREDDED`,
+        '',
+        `would reprocess 1 batch, ${size} bytes of input, ${count} messages in their current ` +
+          'versions; 0 poison messages would be removed once their batch succeeds, 1 skipped',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('reprocesses the rest of the date range, reports the skip and exits 0', async () => {
@@ -356,9 +371,15 @@ describe('reprocess around a shredded batch', () => {
 
     expect(run.stderr).not.toContain('phi-ingest:');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`shred-feed  ${kept}  v1 -> v2  committed`);
-    expect(run.stdout).toContain(`shred-feed  ${shredded}  skipped BATCH_KEY_SHREDDED\n`);
-    expect(run.stdout).toContain('1 batches reprocessed, 0 already done, 0 failed, 1 skipped\n');
+    expect(run.stdout).toContain(
+      `\nfeed        ${'batch'.padEnd(32)}  version   status     in  written  rejected\n` +
+        `shred-feed  ${kept}  v1 -> v2  committed  `,
+    );
+    expect(run.stdout).toContain(
+      `\n\nskipped:\nfeed        ${'batch'.padEnd(32)}  reason\n` +
+        `shred-feed  ${shredded}  BATCH_KEY_SHREDDED\n`,
+    );
+    expect(run.stdout).toContain('\n1 batch reprocessed, 0 already done, 0 failed, 1 skipped\n');
     expect(
       (await rowsOf(env, 'shred-feed'))
         .map((row) => [row.rowKey, row.version])
@@ -471,8 +492,8 @@ describe('reprocess after a kill', () => {
     expect(preview.plan.resumed).toBe(true);
     expect(preview.plan.batches.map((batch) => batch.state).sort()).toEqual(['done', 'planned']);
     const text = formatPlan(preview.plan);
-    expect(text).toContain(`resumes interrupted run ${preview.plan.runId}`);
-    expect(text).toContain('would reprocess 1 batches');
+    expect(text).toMatch(new RegExp(`^resumes interrupted run ${preview.plan.runId}\nfeed  `));
+    expect(text).toContain('would reprocess 1 batch,');
     expect(text).toContain('(done in that run)');
 
     const report = await reprocess(env.app, {

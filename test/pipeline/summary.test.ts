@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
 import type { BatchManifest, BatchRow } from '../../pipeline/manifest.js';
-import { batchOutcomeText, formatBatchRows, formatBatchSummary } from '../../pipeline/summary.js';
+import {
+  batchOutcomeText,
+  formatBatchRows,
+  formatBatchSummary,
+  formatRunSummary,
+} from '../../pipeline/summary.js';
 
 const ZERO_HASH = '0'.repeat(64);
 
@@ -88,7 +93,31 @@ describe('formatBatchSummary', () => {
     expect(statusOf('bbbbbbbbbbbb')).toBe('partly rejected');
     expect(statusOf('cccccccccccc')).toBe('all rejected');
     expect(statusOf('dddddddddddd')).toBe('quarantined FILE_EMPTY');
-    expect(summary).toContain('4 batches: 14 in, 8 written, 6 rejected, 1 files quarantined');
+    expect(summary).toContain('4 batches: 14 in, 8 written, 6 rejected, 1 file quarantined');
+  });
+
+  it('puts a count in the singular only for exactly one', () => {
+    const one = formatBatchSummary(
+      [manifestWith('aaaaaaaaaaaa0001', { written: 5, rejected: 0 })],
+      ['1 queue message poisoned'],
+    );
+    expect(one.split('\n').at(-1)).toBe(
+      '1 batch: 5 in, 5 written, 0 rejected, 0 files quarantined, 1 queue message poisoned',
+    );
+    expect(formatRunSummary({ results: [], poisoned: [], retried: 0 })).toContain(
+      '0 batches: 0 in, 0 written, 0 rejected, 0 files quarantined, 0 queue messages poisoned',
+    );
+  });
+
+  it('points at batch show, which reads manifests, when there are too many batches to list', () => {
+    const manifests = Array.from({ length: 41 }, (_, index) =>
+      manifestWith(`${index.toString(16).padStart(12, '0')}0001`, { written: 1, rejected: 0 }),
+    );
+    const summary = formatBatchSummary(manifests);
+    expect(summary).toContain(
+      "\nOutput parts: 41 batches, too many to list here; phi-ingest batch show <batch id> lists a batch's parts\n",
+    );
+    expect(summary).not.toContain('manifests/');
   });
 });
 

@@ -111,7 +111,7 @@ describe('keys, shred, audit and verify from the command line', () => {
     expect(tampered.stdout.split('\n')[0]).toBe(
       `FAIL MANIFEST_MISSING chain=manifests.lab-feed seq=1 batch=${batchId} manifests/${manifestPath}: The manifest blob was deleted`,
     );
-    expect(tampered.stderr).toBe('phi-ingest: VERIFY_FAILED: 1 problems found\n');
+    expect(tampered.stderr).toBe('phi-ingest: VERIFY_FAILED: 1 problem found\n');
   });
 
   it('refuses a key file other users can read', async () => {
