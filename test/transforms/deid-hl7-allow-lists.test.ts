@@ -140,6 +140,21 @@ describe('segments about people are allow-lists', () => {
     expect(message.get('IN3-2')).toBe(pseudonymize(KEY, 'other', 'CERT0001'));
   });
 
+  it("removes an emergency contact's name and phone and generalises their address", () => {
+    const contact =
+      'CTD|C^Emergency Contact^HL70131|Testkin^Fakecontact|1 Fake Lane^^Testville^MI^48109^USA|' +
+      '|^WPN^PH^^^555^5550142|PH';
+    const delivery = segment('RXE', { 2: 'RX1^Testdrug^L', 43: '2 Fake Road^^Testville^MI^48109' });
+    const message = deidentified([MSH, PID, contact, delivery].join('\r'));
+    expect(message.get('CTD-1')).toBe('C^Emergency Contact^HL70131');
+    expect(message.get('CTD-2')).toBe('');
+    expect(message.get('CTD-3')).toBe('^^^MI^481^USA');
+    expect(message.get('CTD-5')).toBe('');
+    expect(message.get('CTD-6')).toBe('PH');
+    expect(message.get('RXE-43')).toBe('^^^MI^481');
+    expect(JSON.stringify(message.record)).not.toMatch(/Fake|Testville|0142/);
+  });
+
   it("lets a feed's own rule keep a field the allow-list would remove", () => {
     const ctx = contextFor('safe-harbor', { hl7: [{ path: 'PID-37', method: 'keep' }] });
     const message = deidentified(LATER_FIELDS, ctx);

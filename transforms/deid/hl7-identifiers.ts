@@ -63,6 +63,11 @@ const FIELDS: Readonly<Record<string, SegmentFields>> = {
   },
   // The certification contact and case manager are written as plain text.
   IN3: { names: [15, 21], ids: [2], phones: [16] },
+  CTD: { names: [2], phones: [5], addresses: [3] },
+  // Deliver-to addresses of a dispense: usually the patient's home.
+  RXE: { addresses: [43] },
+  RXO: { addresses: [35] },
+  RXG: { addresses: [30] },
   DB1: { ids: [3] },
   CON: { names: [24] },
   IAM: { names: [14] },

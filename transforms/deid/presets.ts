@@ -115,6 +115,11 @@ const PEOPLE_HL7: readonly DeidRule[] = [
     [[2], OTHER_ID],
     [[6, 7, 9, 10, 13, 22], SHIFT],
   ]),
+  // CTD-1 says whose contact this is: an emergency contact or next of kin is a relative.
+  ...allowList('CTD', [
+    [[1, 4, 6], KEEP],
+    [[3], ADDRESS],
+  ]),
   // DB1-3 is the disabled person's id: the patient's MRN when DB1-2 says PT.
   ...allowList('DB1', [
     [[1, 2, 4], KEEP],
@@ -224,6 +229,10 @@ const SAFE_HARBOR_HL7: readonly DeidRule[] = Object.freeze([
   ...fields('RXA', [3, 4, 16, 22], SHIFT),
   ...fields('RXD', [3], SHIFT),
   ...fields('RXE', [18, 32], SHIFT),
+  // Where a dispense is delivered to is usually the patient's home.
+  ...fields('RXE', [43], ADDRESS),
+  ...fields('RXO', [35], ADDRESS),
+  ...fields('RXG', [30], ADDRESS),
   ...fields('AIS', [4], SHIFT),
   ...fields('AIG', [8], SHIFT),
   ...fields('AIL', [6], SHIFT),
