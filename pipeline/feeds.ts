@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 import { DEFAULT_COMPRESSION, type Compression } from '../transforms/compression.js';
 import type { DeidPreset } from '../transforms/deid/rules.js';
+import { parseJsonText } from '../transforms/json-text.js';
 import { describeIssues, type IssueTexts } from '../transforms/schema-issues.js';
 import { loadFeedDeidRules } from './deid-rules-file.js';
 import type { FeedDeidRules } from './deid-rules-file.js';
@@ -97,13 +98,11 @@ export function loadFeedCatalog(
 ): FeedCatalog {
   let file: z.infer<typeof feedsFileSchema> = {};
   if (path && existsSync(path)) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      throw new PipelineError('CONFIG_INVALID', 'Feeds file is not valid JSON');
+    const text = parseJsonText(readFileSync(path, 'utf8'));
+    if (!text.ok) {
+      throw new PipelineError('CONFIG_INVALID', `Feeds file is not valid JSON (${text.place})`);
     }
-    const parsed = feedsFileSchema.safeParse(raw);
+    const parsed = feedsFileSchema.safeParse(text.value);
     if (!parsed.success) {
       const problems = describeIssues(parsed.error.issues, ISSUE_TEXTS);
       throw new PipelineError('CONFIG_INVALID', `Feeds file is invalid: ${problems.join('; ')}`);

@@ -92,6 +92,14 @@ describe('loadFeedDeidRules', () => {
     );
   });
 
+  it('reads a JSON rules file saved with a byte order mark', () => {
+    const file = join(folder, 'bom.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify({ hl7: [{ path: 'PV1-3', method: 'keep' }] })}`);
+    expect(loadFeedDeidRules('safe-harbor', file, 'adt').rules.hl7).toEqual([
+      { path: 'PV1-3', method: 'keep' },
+    ]);
+  });
+
   it('reads a valid file into the rules tasks carry, with their hash', () => {
     const file = join(folder, 'good.json');
     writeFileSync(file, JSON.stringify({ hl7: [{ path: 'PV1-3', method: 'keep' }] }));

@@ -85,6 +85,26 @@ describe('loadFeedCatalog', () => {
     expect(error.message).not.toMatch(/Zed|Testperson|zstd|lz4|yes/);
   });
 
+  it('places a JSON syntax error by line and column and reads a file with a byte order mark', () => {
+    const path = join(dir, 'syntax.json');
+    writeFileSync(path, '{\n  "feeds": {\n    "lab": { "compression": gzip }\n  }\n}\n');
+    const error = errorOf(() => loadFeedCatalog(path));
+    expect([error.code, error.message]).toEqual([
+      'CONFIG_INVALID',
+      'Feeds file is not valid JSON (line 3, column 29)',
+    ]);
+    writeFileSync(path, '{ "feeds": { "lab": {} }');
+    expect(errorOf(() => loadFeedCatalog(path)).message).toBe(
+      'Feeds file is not valid JSON (line 1, column 25: ends early)',
+    );
+
+    writeFileSync(path, `\uFEFF${JSON.stringify({ feeds: { lab: { compression: 'brotli' } } })}`);
+    expect(loadFeedCatalog(path).settingsFor('lab').compression).toEqual({
+      codec: 'brotli',
+      quality: 4,
+    });
+  });
+
   it('gives a feed with a rules file and no preset the safe-harbor preset', () => {
     writeFileSync(join(dir, 'research-rules.yaml'), 'hl7:\n  - { path: PV1-3, method: keep }\n');
     const path = join(dir, 'rules-only.json');

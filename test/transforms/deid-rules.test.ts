@@ -324,7 +324,6 @@ describe('rules files', () => {
       ok: false,
       problems: ['(root): not valid YAML (line 3, column 1: DUPLICATE_KEY)'],
     });
-    // Node names the position for most JSON errors (not all: then no place is given).
     const jsonText = '{\n  "dateShift": { "rangeDays": 30, }\n}';
     expect(parseDeidRulesFile(jsonText, 'json', checkFhirPath)).toEqual({
       ok: false,
@@ -332,7 +331,45 @@ describe('rules files', () => {
     });
     expect(parseDeidRulesFile('{"hl7": [', 'json', checkFhirPath)).toEqual({
       ok: false,
-      problems: ['(root): not valid JSON (ends early)'],
+      problems: ['(root): not valid JSON (line 1, column 10: ends early)'],
+    });
+  });
+
+  it('places a JSON error that V8 gives no position for, without quoting the file', () => {
+    // V8 says only: Unexpected token 'Z', "…Zed Testperson…" is not valid JSON.
+    const jsonText = [
+      '{',
+      '  "hl7": [',
+      '    { "path": "PID-5", "method": "substitute", "value": Zed Testperson }',
+      '  ]',
+      '}',
+    ].join('\n');
+    const parsed = parseDeidRulesFile(jsonText, 'json', checkFhirPath);
+    expect(parsed).toEqual({
+      ok: false,
+      problems: ['(root): not valid JSON (line 3, column 57)'],
+    });
+    expect(JSON.stringify(parsed)).not.toMatch(/Zed|Testperson/);
+    expect(
+      parseDeidRulesFile('{"hl7": [{ "path": "PID-5", "method": tru }]}', 'json', checkFhirPath),
+    ).toEqual({
+      ok: false,
+      problems: ['(root): not valid JSON (line 1, column 42)'],
+    });
+  });
+
+  it('reads a rules file that starts with a byte order mark, JSON or YAML', () => {
+    const rules = { hl7: [{ path: 'PV1-3', method: 'keep' }] };
+    expect(parseDeidRulesFile(`\uFEFF${JSON.stringify(rules)}`, 'json', checkFhirPath)).toEqual({
+      ok: true,
+      rules,
+    });
+    expect(
+      parseDeidRulesFile('\uFEFFhl7:\n  - { path: PV1-3, method: keep }\n', 'yaml', checkFhirPath),
+    ).toEqual({ ok: true, rules });
+    expect(parseDeidRulesFile('\uFEFF{"hl7": [}', 'json', checkFhirPath)).toEqual({
+      ok: false,
+      problems: ['(root): not valid JSON (line 1, column 10)'],
     });
   });
 });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 
+import { parseJsonText, stripByteOrderMark } from '../json-text.js';
 import { describeIssues } from '../schema-issues.js';
 import { parseHl7Selector } from './hl7-selector.js';
 
@@ -149,12 +150,19 @@ export function parseDeidRulesFile(
   checkFhirPath: (expression: string) => void,
 ): DeidRulesParseResult {
   let raw: unknown;
-  try {
-    raw = format === 'json' ? JSON.parse(text) : parseYaml(text);
-  } catch (error) {
-    // The parser's message quotes the input; only the format and the place are named.
-    const where = syntaxErrorPlace(error, text);
-    return { ok: false, problems: [`(root): not valid ${format.toUpperCase()}${where}`] };
+  if (format === 'json') {
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) {
+      return { ok: false, problems: [`(root): not valid JSON (${parsed.place})`] };
+    }
+    raw = parsed.value;
+  } else {
+    try {
+      raw = parseYaml(stripByteOrderMark(text));
+    } catch (error) {
+      // The parser's message quotes the input; only the format and the place are named.
+      return { ok: false, problems: [`(root): not valid YAML${yamlErrorPlace(error)}`] };
+    }
   }
 
   const parsed = rulesFileSchema.safeParse(raw ?? {});
@@ -183,21 +191,13 @@ export function parseDeidRulesFile(
   return { ok: true, rules: parsed.data as DeidRulesFile };
 }
 
-// ` (line 3, column 7)` for a JSON or YAML syntax error (YAML's code too), from the parser's
-// position and code only.
-function syntaxErrorPlace(error: unknown, text: string): string {
+// ` (line 3, column 7: DUPLICATE_KEY)` from the YAML parser's position and code only.
+function yamlErrorPlace(error: unknown): string {
   if (error instanceof YAMLParseError && error.linePos !== undefined) {
     const [start] = error.linePos;
     return ` (line ${start.line}, column ${start.col}: ${error.code})`;
   }
-  const offset = /at position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
-  if (offset === undefined) {
-    return error instanceof SyntaxError && /end of JSON/.test(error.message) ? ' (ends early)' : '';
-  }
-  const before = text.slice(0, Number(offset));
-  const line = before.split('\n').length;
-  const column = Number(offset) - (before.lastIndexOf('\n') + 1) + 1;
-  return ` (line ${line}, column ${column})`;
+  return '';
 }
 
 /**
