@@ -264,7 +264,7 @@ describe('a key file of another home', () => {
       1,
       `FAIL SIGNATURE_INVALID chain=audit seq=${foreignSeq}: The entry is not signed by a key in the key store\n` +
         `FAILED: 2 chains, 1 manifests, 2 parts, ${foreignSeq - 1} audit events checked; 1 problems\n`,
-      'phi-ingest: VERIFY_FAILED: 1 problems found\n',
+      'phi-ingest: VERIFY_FAILED: 1 problem found\n',
     ]);
     const recorded = (await auditEvents()).at(-1)!;
     expect([
