@@ -9,6 +9,7 @@ import { errorCodeOf, isRetryable } from './errors.js';
 import type { PipelineLogger } from './logger.js';
 import { processBatch, quarantineFile, type BatchDeps, type BatchResult } from './process-batch.js';
 import { parseQueueMessage, type FileRef } from './queue-message.js';
+import { STORAGE_NAMES } from './storage.js';
 
 export interface OrchestratorOptions {
   visibilityTimeoutSec: number;
@@ -55,6 +56,10 @@ export class Orchestrator {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly report: RunReport = { results: [], poisoned: [], retried: 0 };
   private wake: (() => void) | undefined;
+  /** When each queue message this loop released for a retry becomes visible again. */
+  private readonly retryVisibleAtMs = new Map<string, number>();
+  /** Whether this wait for invisible queue messages has been logged already. */
+  private toldWaiting = false;
 
   constructor(
     private readonly deps: BatchDeps,
@@ -94,10 +99,11 @@ export class Orchestrator {
         this.inFlight.add(task);
       }
       if (received.length > 0) {
+        this.toldWaiting = false;
         continue;
       }
 
-      if (this.options.untilDrained && this.inFlight.size === 0 && (await this.queueEmpty())) {
+      if (this.options.untilDrained && this.inFlight.size === 0 && (await this.drained())) {
         break;
       }
       await this.idle();
@@ -123,10 +129,35 @@ export class Orchestrator {
     }
   }
 
-  private async queueEmpty(): Promise<boolean> {
-    // The approximate count includes invisible messages, such as ones waiting for a retry.
+  /**
+   * Whether the queue is empty, for `untilDrained`. The approximate count includes invisible
+   * messages: after a receive that found nothing, those are ones another worker claimed (one
+   * that was killed keeps them until their visibility timeout runs out) or ones this loop put
+   * back for a retry. The first kind makes a silent wait of up to the visibility timeout, so it
+   * is logged once per wait.
+   */
+  private async drained(): Promise<boolean> {
     const properties = await this.deps.storage.inboundQueue.getProperties();
-    return (properties.approximateMessagesCount ?? 0) === 0;
+    const invisibleCount = properties.approximateMessagesCount ?? 0;
+    if (invisibleCount === 0) {
+      return true;
+    }
+
+    const now = Date.now();
+    for (const [messageId, visibleAtMs] of this.retryVisibleAtMs) {
+      if (visibleAtMs <= now) {
+        this.retryVisibleAtMs.delete(messageId);
+      }
+    }
+    const heldElsewhere = invisibleCount - this.retryVisibleAtMs.size;
+    if (heldElsewhere > 0 && !this.toldWaiting) {
+      this.toldWaiting = true;
+      this.deps.log.info(
+        { queueName: STORAGE_NAMES.inboundQueue, messageCount: heldElsewhere },
+        'Waiting for queue messages held by another worker',
+      );
+    }
+    return false;
   }
 
   private async idle(): Promise<void> {
@@ -223,6 +254,7 @@ export class Orchestrator {
         ? BATCH_LOCK_SECONDS
         : Math.min(2 ** item.dequeueCount, this.options.visibilityTimeoutSec);
     log.info({ errorCode, dequeueCount: item.dequeueCount }, 'Batch will be retried');
+    this.retryVisibleAtMs.set(item.messageId, Date.now() + backoffSec * 1000);
     await lease.release(backoffSec).catch(() => {});
   }
 
