@@ -24,6 +24,24 @@ const DEV_KEY =
 
 const START_TIMEOUT_MS = 30_000;
 
+/**
+ * How long a stopped Azurite gets to close its servers and save its metadata before it is killed.
+ * Shorter than a start lock's wait, so a command waiting for the lock never takes it mid-save.
+ */
+const STOP_TIMEOUT_MS = 20_000;
+
+/**
+ * Azurite keeps blob, queue and table metadata in LokiJS databases in memory and saves the ones
+ * that changed every 5 s (`autosaveInterval` in its Loki*MetadataStore) and when it shuts down
+ * cleanly: a killed Azurite loses what changed since the last save.
+ */
+const AZURITE_AUTOSAVE_INTERVAL_MS = 5000;
+
+/** What Azurite prints once each service has closed and saved its metadata. */
+const CLOSED_LINES = ['Blob', 'Queue', 'Table'].map(
+  (service) => `Azurite ${service} service successfully closed`,
+);
+
 export interface AzuriteHandle {
   connectionString: string;
   ports: { blob: number; queue: number; table: number };
@@ -37,6 +55,11 @@ export interface AzuriteHandle {
 export interface StartAzuriteOptions {
   /** Data folder; omitted means in-memory persistence (tests). */
   location?: string;
+  /**
+   * File for Azurite's standard output and error, created 0600. Omitted, they are pipes to this
+   * process, and Azurite cannot outlive it: its next write to them would end it.
+   */
+  logPath?: string;
 }
 
 interface AzuriteState {
@@ -46,6 +69,8 @@ interface AzuriteState {
   table: number;
   /** The phi-ingest process that stops it when it exits. */
   ownerPid?: number;
+  /** Where its output goes; absent in a state file written before it went to a log file. */
+  output?: 'log-file';
 }
 
 /**
@@ -58,6 +83,8 @@ interface AzuriteState {
 export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHandle> {
   const location = join(homeDir, 'azurite');
   const statePath = join(homeDir, 'azurite.json');
+  const lockPath = join(homeDir, 'azurite.lock');
+  const logPath = join(homeDir, 'azurite.log');
   // The inbound container holds files as feeds dropped them, and Azurite reclaims the extents of
   // deleted blobs on its own schedule: only this user may read the folder.
   mkdirSync(location, { recursive: true, mode: 0o700 });
@@ -69,7 +96,19 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
     return handleFor(running, false, async () => {});
   }
 
-  const lockPath = join(homeDir, 'azurite.lock');
+  // Stopping holds the start lock until Azurite has exited, so no command starts a second one on
+  // the data folder while the first is still saving its metadata.
+  const stopUnderLock = async (stop: () => Promise<void>): Promise<void> => {
+    const stopLockFd = await acquireStartLock(lockPath);
+    try {
+      await stop();
+    } finally {
+      rmSync(statePath, { force: true });
+      closeSync(stopLockFd);
+      rmSync(lockPath, { force: true });
+    }
+  };
+
   const lockFd = await acquireStartLock(lockPath);
   try {
     const raced = await readLiveState(statePath);
@@ -78,25 +117,27 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
     }
     if (raced) {
       // Its owner was killed before it could stop it: this process takes it over and stops it
-      // when it exits, rather than leave it running for good.
+      // when it exits, rather than leave it running for good. Its output goes to the log file,
+      // so the owner's death did not touch it, and it saves everything when it is stopped.
       const adopted: AzuriteState = { ...raced, ownerPid: process.pid };
       writeFileSync(statePath, JSON.stringify(adopted), { mode: 0o600 });
-      return handleFor(adopted, true, async () => {
-        rmSync(statePath, { force: true });
-        await stopProcess(adopted.pid);
-      });
+      return handleFor(adopted, true, () => stopUnderLock(() => stopAdopted(adopted, logPath)));
     }
-    const started = await startAzurite({ location });
+    const started = await startAzurite({ location, logPath });
     const state: AzuriteState = {
       pid: started.child.pid ?? 0,
       ...started.ports,
       ownerPid: process.pid,
+      output: 'log-file',
     };
     writeFileSync(statePath, JSON.stringify(state), { mode: 0o600 });
-    return handleFor(state, true, async () => {
-      rmSync(statePath, { force: true });
-      await stopChild(started.child);
-    });
+    return handleFor(state, true, () =>
+      stopUnderLock(async () => {
+        if (!(await stopChild(started.child))) {
+          throw notStoppedCleanly();
+        }
+      }),
+    );
   } finally {
     closeSync(lockFd);
     rmSync(lockPath, { force: true });
@@ -118,7 +159,12 @@ export async function startPrivateAzurite(
 ): Promise<AzuriteHandle> {
   const started = await startAzurite(options);
   const state = { pid: started.child.pid ?? 0, ...started.ports };
-  return handleFor(state, true, () => stopChild(started.child));
+  return handleFor(state, true, async () => {
+    const clean = await stopChild(started.child);
+    if (!clean && options.location) {
+      throw notStoppedCleanly();
+    }
+  });
 }
 
 /** Builds the connection string for Azurite's development account on the given ports. */
@@ -165,8 +211,7 @@ async function startAzurite(
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--loose',
-    // No access log: once the command that started it is gone (killed, say), a write to the
-    // closed pipe would end Azurite on the next request, in the middle of the next command.
+    // No access log: it would name every blob, and blob names carry content hashes.
     '--silent',
   ];
   if (options.location) {
@@ -175,62 +220,123 @@ async function startAzurite(
     args.push('--inMemoryPersistence');
   }
 
+  // Azurite writes its start and shutdown lines to standard output. Given pipes to this process,
+  // it would outlive a kill of this process only until its next write: on SIGTERM it prints
+  // before it saves, gets EPIPE, and dies with the changes since its last autosave unsaved.
+  let logFd: number | undefined;
+  if (options.logPath) {
+    logFd = openSync(options.logPath, 'w', 0o600);
+    chmodSync(options.logPath, 0o600);
+  }
+
   // Spawned with node directly: killing an npx wrapper would orphan the real server.
   // Its own process group: Ctrl-C in a terminal signals the whole foreground group, and the
   // orchestrator must be able to finish its work in flight before it stops Azurite itself.
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const ports: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
-
-  return new Promise((resolvePorts, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new PipelineError('AZURITE_START_FAILED', 'Azurite did not start within 30 s'));
-    }, START_TIMEOUT_MS);
-
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      const pattern = /Azurite (Blob|Queue|Table) service is successfully listening at \S+:(\d+)/g;
-      for (const match of output.matchAll(pattern)) {
-        ports[match[1].toLowerCase() as 'blob' | 'queue' | 'table'] = Number(match[2]);
-      }
-      if (ports.blob && ports.queue && ports.table) {
-        clearTimeout(timer);
-        child.stdout?.off('data', onData);
-        // Keep draining so a full pipe never blocks Azurite; its access log is not kept.
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolvePorts({
-          child,
-          ports: { blob: ports.blob, queue: ports.queue, table: ports.table },
-        });
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(
-        new PipelineError(
-          'AZURITE_START_FAILED',
-          `Azurite exited with code ${code} while starting`,
-        ),
-      );
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, args, {
+      stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+      detached: true,
     });
-  });
+  } finally {
+    if (logFd !== undefined) {
+      closeSync(logFd);
+    }
+  }
+
+  let piped = '';
+  const onData = (chunk: Buffer): void => {
+    piped += chunk.toString('utf8');
+  };
+  child.stdout?.on('data', onData);
+  const readOutput = (): string =>
+    options.logPath ? readFileSync(options.logPath, 'utf8') : piped;
+
+  let exitCode: number | null | undefined;
+  child.once('exit', (code) => (exitCode = code));
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const ports = portsIn(readOutput());
+    if (ports) {
+      child.stdout?.off('data', onData);
+      // Keep draining so a full pipe never blocks Azurite; its output is not kept.
+      child.stdout?.resume();
+      child.stderr?.resume();
+      return { child, ports };
+    }
+    if (exitCode !== undefined) {
+      throw new PipelineError(
+        'AZURITE_START_FAILED',
+        `Azurite exited with code ${exitCode} while starting`,
+      );
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new PipelineError('AZURITE_START_FAILED', 'Azurite did not start within 30 s');
+    }
+    await sleep(50);
+  }
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+function portsIn(output: string): { blob: number; queue: number; table: number } | undefined {
+  const ports: Partial<Record<'blob' | 'queue' | 'table', number>> = {};
+  const pattern = /Azurite (Blob|Queue|Table) service is successfully listening at \S+:(\d+)/g;
+  for (const match of output.matchAll(pattern)) {
+    ports[match[1].toLowerCase() as 'blob' | 'queue' | 'table'] = Number(match[2]);
+  }
+  if (ports.blob && ports.queue && ports.table) {
+    return { blob: ports.blob, queue: ports.queue, table: ports.table };
+  }
+  return undefined;
+}
+
+/**
+ * Stops a child Azurite with SIGTERM, which makes it close its servers and save its metadata,
+ * and kills it if it has not exited after `STOP_TIMEOUT_MS`.
+ *
+ * @returns whether it exited on its own with code 0, having saved everything
+ */
+async function stopChild(child: ChildProcess): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) {
+    return child.exitCode === 0;
+  }
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  const code = await exited;
+  clearTimeout(timer);
+  return code === 0;
+}
+
+/**
+ * Stops an Azurite started by a process that has since died. Not being its parent, this process
+ * cannot see its exit code: its shutdown lines in the log file tell whether it saved everything.
+ */
+async function stopAdopted(state: AzuriteState, logPath: string): Promise<void> {
+  if (state.output !== 'log-file') {
+    // Limitation: one started by a version that piped its output to its owner dies on its first
+    // shutdown line to the dead owner, before it saves; it is given one autosave first instead.
+    await sleep(AZURITE_AUTOSAVE_INTERVAL_MS + 1000);
+    await stopProcess(state.pid);
     return;
   }
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  const exitedByItself = await stopProcess(state.pid);
+  let output = '';
+  try {
+    output = readFileSync(logPath, 'utf8');
+  } catch {
+    // Removed by hand: nothing tells a clean shutdown apart.
+  }
+  if (!exitedByItself || !CLOSED_LINES.every((line) => output.includes(line))) {
+    throw notStoppedCleanly();
+  }
+}
+
+function notStoppedCleanly(): PipelineError {
+  return new PipelineError(
+    'STORAGE_UNAVAILABLE',
+    'The embedded Azurite did not shut down cleanly; changes from its last 5 s may not be saved',
+  );
 }
 
 async function readLiveState(statePath: string): Promise<AzuriteState | undefined> {
@@ -291,18 +397,40 @@ function lockIsStale(lockPath: string): boolean {
   return !isAlive(holder);
 }
 
-async function stopProcess(pid: number): Promise<void> {
+/**
+ * Stops a process that is not this one's child with SIGTERM, and kills it if it has not exited
+ * after `STOP_TIMEOUT_MS`.
+ *
+ * @returns whether it exited before it had to be killed
+ */
+async function stopProcess(pid: number): Promise<boolean> {
   try {
     process.kill(pid, 'SIGTERM');
   } catch {
-    return;
+    return true;
   }
-  const deadline = Date.now() + 5000;
-  while (isAlive(pid) && Date.now() < deadline) {
-    await sleep(100);
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (!hasExited(pid) && Date.now() < deadline) {
+    await sleep(50);
   }
-  if (isAlive(pid)) {
-    process.kill(pid, 'SIGKILL');
+  if (hasExited(pid)) {
+    return true;
+  }
+  process.kill(pid, 'SIGKILL');
+  return false;
+}
+
+// An orphan's exit is reaped by pid 1; where pid 1 does not reap (some containers), the exited
+// process stays a zombie that signal 0 still finds.
+function hasExited(pid: number): boolean {
+  if (!isAlive(pid)) {
+    return true;
+  }
+  try {
+    // The state follows the parenthesised command name: /proc/<pid>/stat in proc(5).
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,14 @@ const alive = (pid: number): boolean => {
   } catch {
     return false;
   }
+};
+
+/** Whether the process is gone within 5 s: an orphan stays a zombie until pid 1 reaps it. */
+const exited = async (pid: number): Promise<boolean> => {
+  for (let waitedMs = 0; alive(pid) && waitedMs < 5000; waitedMs += 50) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return !alive(pid);
 };
 
 /**
@@ -92,7 +100,7 @@ describe('the embedded Azurite of a home folder', () => {
     const state = JSON.parse(readFileSync(join(home, 'azurite.json'), 'utf8')) as State;
     expect(state.pid).toBe(command.azuritePid);
     const blobs = BlobServiceClient.fromConnectionString(azuriteConnectionString(state));
-    // Before --silent, the first request made Azurite log to the closed pipe and die.
+    // Its output goes to a log file, not to a pipe to the killed command.
     for (let round = 0; round < 3; round++) {
       await blobs.getContainerClient(`round-${round}`).createIfNotExists();
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -107,7 +115,20 @@ describe('the embedded Azurite of a home folder', () => {
     const adopted = await ensureEmbeddedAzurite(home);
     expect(adopted).toMatchObject({ pid: state.pid, owned: true });
     await adopted.stop();
-    expect(alive(state.pid)).toBe(false);
+    expect(await exited(state.pid)).toBe(true);
+  });
+
+  it('fails the stop of an adopted Azurite that did not shut down cleanly', async () => {
+    const home = newHome();
+    const command = await startCommand(home);
+    azuritePids.add(command.azuritePid);
+    await command.kill();
+
+    const adopted = await ensureEmbeddedAzurite(home);
+    process.kill(adopted.pid, 'SIGKILL');
+    expect(await exited(adopted.pid)).toBe(true);
+    await expect(adopted.stop()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+    expect(existsSync(join(home, 'azurite.json'))).toBe(false);
   });
 
   it('is started once when two commands open it at the same moment', async () => {
