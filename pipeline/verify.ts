@@ -8,6 +8,7 @@ import { errorCodeOf } from './errors.js';
 import type { KeyRing } from './key-store.js';
 import { manifestPath, type BatchManifest, type StoredPart } from './manifest.js';
 import { manifestChainName, manifestRefKey } from './manifest-trail.js';
+import { countText } from './summary.js';
 import {
   GENESIS_HASH,
   listChainNames,
@@ -149,9 +150,10 @@ export function formatVerifyReport(report: VerifyReport): string {
   const shredded =
     report.partsShredded > 0 ? ` (${report.partsShredded} of a shredded batch: hashed only)` : '';
   lines.push(
-    `${report.findings.length === 0 ? 'OK' : 'FAILED'}: ${report.chains} chains, ` +
-      `${report.manifests} manifests, ${report.parts} parts${shredded}, ` +
-      `${report.auditEvents} audit events checked; ${report.findings.length} problems`,
+    `${report.findings.length === 0 ? 'OK' : 'FAILED'}: ${countText(report.chains, 'chain')}, ` +
+      `${countText(report.manifests, 'manifest')}, ${countText(report.parts, 'part')}${shredded}, ` +
+      `${countText(report.auditEvents, 'audit event')} checked; ` +
+      countText(report.findings.length, 'problem'),
   );
   return lines.join('\n');
 }

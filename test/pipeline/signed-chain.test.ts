@@ -204,7 +204,7 @@ describe('a key file of another home', () => {
     const clean = await own('verify');
     expect([clean.code, clean.stdout, clean.stderr]).toEqual([
       0,
-      `OK: 2 chains, 1 manifests, 2 parts, ${before.length} audit events checked; 0 problems\n`,
+      `OK: 2 chains, 1 manifest, 2 parts, ${before.length} audit events checked; 0 problems\n`,
       '',
     ]);
   });
@@ -263,7 +263,7 @@ describe('a key file of another home', () => {
     expect([verify.code, verify.stdout, verify.stderr]).toEqual([
       1,
       `FAIL SIGNATURE_INVALID chain=audit seq=${foreignSeq}: The entry is not signed by a key in the key store\n` +
-        `FAILED: 2 chains, 1 manifests, 2 parts, ${foreignSeq - 1} audit events checked; 1 problems\n`,
+        `FAILED: 2 chains, 1 manifest, 2 parts, ${foreignSeq - 1} audit events checked; 1 problem\n`,
       'phi-ingest: VERIFY_FAILED: 1 problem found\n',
     ]);
     const recorded = (await auditEvents()).at(-1)!;

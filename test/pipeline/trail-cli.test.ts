@@ -100,7 +100,7 @@ describe('keys, shred, audit and verify from the command line', () => {
     const clean = await cli('verify');
     expect([clean.code, clean.stdout.trimEnd().split('\n').at(-1)]).toEqual([
       0,
-      'OK: 2 chains, 1 manifests, 2 parts (2 of a shredded batch: hashed only), 7 audit events checked; 0 problems',
+      'OK: 2 chains, 1 manifest, 2 parts (2 of a shredded batch: hashed only), 7 audit events checked; 0 problems',
     ]);
 
     const blobService = BlobServiceClient.fromConnectionString(azurite.connectionString);
