@@ -496,9 +496,9 @@ describe('deidentifyResource on other resources', () => {
     expect(deidentifyResource('Patient', CTX)).toBeUndefined();
     expect(deidentifyResource({ id: 'x' }, CTX)).toBeUndefined();
 
-    let deep: Record<string, unknown> = { value: 1 };
+    let deep: Record<string, unknown> = { url: 'http://example.org/leaf', valueInteger: 1 };
     for (let level = 0; level < 10_000; level += 1) {
-      deep = { nested: deep };
+      deep = { url: 'http://example.org/nested', extension: [deep] };
     }
     expect(deidentifyResource({ resourceType: 'Basic', extension: [deep] }, CTX)).toBeUndefined();
   });

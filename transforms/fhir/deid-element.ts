@@ -1,6 +1,4 @@
 import { pseudonymize } from '../pseudonym.js';
-import { elementRulesFor } from './deid-rules.js';
-import type { ElementRule } from './deid-rules.js';
 import {
   deidAddress,
   deidBundleEntry,
@@ -24,7 +22,6 @@ import {
   copyDecided,
   DepthLimitError,
   DROP,
-  kindOfName,
   MAX_DEPTH,
   NESTED_IDENTIFIER,
   PLAIN,
@@ -32,35 +29,29 @@ import {
   setIfNotDropped,
   textKindOf,
 } from './deid-walk.js';
-import type { Walk } from './deid-walk.js';
+import type { TopLevelRule, Walk } from './deid-walk.js';
 import { isHandled, REDACTED } from './fhirpath-rules.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
+import { ANY_RESOURCE_TYPE, PRIMITIVE_TYPE, resourceR4Type, slotOf } from './r4-elements.js';
+import type { R4Type } from './r4-elements.js';
 import { pseudonymizeResourceId } from './references.js';
-import { isR4ResourceType } from './resource-types.js';
 
 /*
  * The preset's walk over a resource: each top-level element by its rule from the tables, every
  * other value by what it is (a resource, a Reference, an extension, an attachment or a plain
- * element) and by what its name says. Identifiers, references and a person's address and
+ * element) and by what its name says. Every element name is looked up in the R4 type of the
+ * object it sits in (`r4-elements.ts`); one R4 does not define there is removed and counted,
+ * unless a feed's FHIRPath rule decided it. Identifiers, references and a person's address and
  * contacts are in `deid-identity.ts`, which calls back into this walk for what they hold; the
  * two import each other, and neither runs anything of the other's when loaded.
  */
 
-// The element tables as maps, one per resource type: most names are in no table, and a map
-// answers that fastest. A name with no rule gets its text kind in the same map when first met,
-// so one lookup tells what to do with a top-level element; names come from the input, so each
-// map stops growing at a bound.
-const ELEMENT_RULE_MAPS = new Map<string, Map<string, TopLevelRule>>();
-const MAX_RULE_MAPS = 256;
-const MAX_TOP_LEVEL_NAMES = 1024;
-
-/** A top-level element's rule, or the text kind of an element with none. */
-type TopLevelRule = ElementRule | number;
-
-// `fullUrl` is the Bundle entry's; `contained` tells a resource inside another's `contained`.
+// `type` is the resource's R4 type; `fullUrl` is the Bundle entry's; `contained` tells a
+// resource inside another's `contained`.
 export function deidResource(
   resource: JsonObject,
+  type: R4Type,
   outer: Walk,
   fullUrl: string | undefined,
   contained: boolean,
@@ -69,14 +60,13 @@ export function deidResource(
   if (depth > MAX_DEPTH) {
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
-  const resourceType = String(resource.resourceType);
+  const resourceType = type.path;
   const walk: Walk =
     resourceType === 'Bundle'
       ? { ...outer, identityMap: withNestedEntries(resource, outer) }
       : outer;
-  const rules = elementRuleMapFor(resourceType);
   // Contained ids are local to their container (`#p1`) and identify nothing outside it.
-  const replacesId = rules.get('id') === 'resource-id' && !contained;
+  const replacesId = slotOf(type, 'id')?.rule === 'resource-id' && !contained;
   const pseudonymId = replacesId ? pseudonymousIdOf(resource, walk, fullUrl) : undefined;
   const result: JsonObject = {};
 
@@ -84,6 +74,11 @@ export function deidResource(
     const value = resource[name];
     if (walk.handled !== undefined && isHandled(walk.handled, resource, name)) {
       setIfNotDropped(result, name, copyDecided(value));
+      continue;
+    }
+    const slot = slotOf(type, name);
+    if (slot === null) {
+      walk.counts.unknownElementsRemoved++;
     } else if (resourceType === 'Binary' && (name === 'data' || name === '_data')) {
       // A Binary's content is an embedded document; like Attachment.data it cannot be scrubbed.
       if (name === 'data' && typeof value === 'string') {
@@ -92,11 +87,9 @@ export function deidResource(
     } else if (name === 'id' && replacesId) {
       setIfDefined(result, name, pseudonymId);
     } else if (name === 'contained' && Array.isArray(value)) {
-      result.contained = value
-        .filter(isJsonObject)
-        .map((item) => deidResource(item, walk, undefined, true, depth + 1));
+      result.contained = deidContained(value, walk, depth + 1);
     } else {
-      const output = applyRule(topLevelRuleOf(rules, name), name, value, walk, depth + 1);
+      const output = applyRule(slot.rule, name, value, walk, depth + 1, slot.type);
       if (output !== DROP) {
         result[name] = output;
       }
@@ -110,8 +103,32 @@ export function deidResource(
   return result;
 }
 
-// `kind` is what the element's name says about a string value (or an array of them).
-export function deidValue(value: unknown, walk: Walk, depth: number, kind = PLAIN): unknown {
+// A resource where R4 has one of any type (`Bundle.entry.resource`, `Parameters.parameter
+// .resource`), or `DROP` when it is of no type R4 defines: nothing says what such a one holds.
+export function deidNestedResource(
+  resource: JsonObject,
+  walk: Walk,
+  fullUrl: string | undefined,
+  depth: number,
+): JsonObject | typeof DROP {
+  const type =
+    typeof resource.resourceType === 'string' ? resourceR4Type(resource.resourceType) : undefined;
+  if (type === undefined) {
+    walk.counts.unknownElementsRemoved++;
+    return DROP;
+  }
+  return deidResource(resource, type, walk, fullUrl, false, depth);
+}
+
+// `kind` is what the element's name says about a string value (or an array of them); `type` is
+// the value's R4 type, which tells the names an object may hold.
+export function deidValue(
+  value: unknown,
+  walk: Walk,
+  depth: number,
+  kind: number,
+  type: R4Type,
+): unknown {
   if (depth > MAX_DEPTH) {
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
@@ -125,18 +142,20 @@ export function deidValue(value: unknown, walk: Walk, depth: number, kind = PLAI
     return value;
   }
   if (Array.isArray(value)) {
-    return deidArray(value, walk, depth, kind);
+    return deidArray(value, walk, depth, kind, type);
   }
-  return deidObject(value as JsonObject, walk, depth);
+  return deidObject(value as JsonObject, walk, depth, type);
 }
 
 // Elements are copied on write: one that nothing below changes is returned as it came.
-// `attachment` tells an Attachment with embedded data, from `isAttachmentWithData`.
+// `attachment` tells an Attachment with embedded data, from `isAttachmentWithData`; `type` is
+// the element's R4 type.
 export function deidElement(
   element: JsonObject,
   walk: Walk,
   depth: number,
   attachment: boolean,
+  type: R4Type,
 ): JsonObject {
   let result: JsonObject | undefined = attachment ? {} : undefined;
   // Only an element with a `system` can be an age to fold.
@@ -150,20 +169,24 @@ export function deidElement(
     } else if (attachment && (name === 'data' || name === '_data')) {
       output = DROP;
     } else {
-      // One lookup tells nested identifiers, free text and narrative from every other name.
-      const kind = kindOfName(name);
-      if (kind === NESTED_IDENTIFIER) {
-        output = mapIdentifiers(value, walk, 'other', depth);
+      // One lookup tells an unknown name, nested identifiers, free text and narrative apart
+      // from every other name, and gives the element's type.
+      const slot = slotOf(type, name);
+      if (slot === null) {
+        walk.counts.unknownElementsRemoved++;
+        output = DROP;
+      } else if (slot.kind === NESTED_IDENTIFIER) {
+        output = mapIdentifiers(value, walk, 'other', depth, slot.type);
       } else if (typeof value === 'string' && depth < MAX_DEPTH) {
         // Most values are strings: no call into deidValue just to find that out.
-        output = deidString(value, walk, kind);
+        output = deidString(value, walk, slot.kind);
       } else if (typeof value === 'object' && value !== null && depth < MAX_DEPTH) {
         // Then objects and arrays, straight to the walk that fits them.
         output = Array.isArray(value)
-          ? deidArray(value, walk, depth + 1, kind)
-          : deidObject(value as JsonObject, walk, depth + 1);
+          ? deidArray(value, walk, depth + 1, slot.kind, slot.type)
+          : deidObject(value as JsonObject, walk, depth + 1, slot.type);
       } else {
-        output = deidValue(value, walk, depth + 1, kind);
+        output = deidValue(value, walk, depth + 1, slot.kind, slot.type);
       }
     }
     if (result === undefined) {
@@ -204,28 +227,22 @@ export function isAttachmentWithData(element: JsonObject): boolean {
   );
 }
 
-function topLevelRuleOf(rules: Map<string, TopLevelRule>, name: string): TopLevelRule {
-  const known = rules.get(name);
-  if (known !== undefined) {
-    return known;
-  }
-  const kind = textKindOf(name);
-  if (rules.size < MAX_TOP_LEVEL_NAMES) {
-    rules.set(name, kind);
-  }
-  return kind;
-}
-
-function elementRuleMapFor(resourceType: string): Map<string, TopLevelRule> {
-  let rules = ELEMENT_RULE_MAPS.get(resourceType);
-  if (rules === undefined) {
-    rules = new Map<string, TopLevelRule>(Object.entries(elementRulesFor(resourceType)));
-    // Resource types come from the input; unknown ones are not kept.
-    if (ELEMENT_RULE_MAPS.size < MAX_RULE_MAPS && isR4ResourceType(resourceType)) {
-      ELEMENT_RULE_MAPS.set(resourceType, rules);
+// A resource's contained resources; one of a type R4 does not define goes, as an unknown element.
+function deidContained(items: unknown[], walk: Walk, depth: number): JsonObject[] {
+  const result: JsonObject[] = [];
+  for (const item of items) {
+    if (!isJsonObject(item)) {
+      continue;
+    }
+    const type =
+      typeof item.resourceType === 'string' ? resourceR4Type(item.resourceType) : undefined;
+    if (type === undefined) {
+      walk.counts.unknownElementsRemoved++;
+    } else {
+      result.push(deidResource(item, type, walk, undefined, true, depth));
     }
   }
-  return rules;
+  return result;
 }
 
 function pseudonymousIdOf(
@@ -244,9 +261,10 @@ function applyRule(
   value: unknown,
   walk: Walk,
   depth: number,
+  type: R4Type,
 ): unknown {
   if (typeof rule === 'number') {
-    return deidValue(value, walk, depth, rule);
+    return deidValue(value, walk, depth, rule, type);
   }
   switch (rule) {
     case 'drop':
@@ -258,13 +276,13 @@ function applyRule(
       }
       return generalizeValue(value, rule, walk.record) ?? DROP;
     case 'address':
-      return mapItems(value, (address) => deidAddress(address, walk, depth));
+      return mapItems(value, (address) => deidAddress(address, walk, depth, type));
     case 'contact':
-      return mapItems(value, (contact) => deidContact(contact, walk, depth));
+      return mapItems(value, (contact) => deidContact(contact, walk, depth, type));
     case 'identifier-patient':
-      return mapIdentifiers(value, walk, 'patient-id', depth);
+      return mapIdentifiers(value, walk, 'patient-id', depth, type);
     case 'identifier-other':
-      return mapIdentifiers(value, walk, 'other', depth);
+      return mapIdentifiers(value, walk, 'other', depth, type);
     case 'patient-id':
       return typeof value === 'string'
         ? pseudonymize(walk.pseudonymKey, 'patient-id', value)
@@ -272,47 +290,46 @@ function applyRule(
     case 'narrative':
       return isJsonObject(value) && value.status === 'generated'
         ? DROP
-        : deidValue(value, walk, depth);
+        : deidValue(value, walk, depth, PLAIN, type);
     case 'bundle-entry':
-      return mapItems(value, (entry) => deidBundleEntry(entry, walk, depth));
+      return mapItems(value, (entry) => deidBundleEntry(entry, walk, depth, type));
     default:
-      return deidValue(value, walk, depth, textKindOf(name));
+      return deidValue(value, walk, depth, textKindOf(name), type);
   }
 }
 
 // An object value (not an array), already checked against the depth limit.
-function deidObject(element: JsonObject, walk: Walk, depth: number): unknown {
+function deidObject(element: JsonObject, walk: Walk, depth: number, type: R4Type): unknown {
   if (walk.handled !== undefined && walk.handled.objects.has(element)) {
     return copyDecided(element);
   }
-  // Most elements (a Coding, a Period, a Quantity) have none of the names that make an object a
-  // resource, Reference, extension or attachment; their names say so without reading them.
-  if (!hasMarkingName(element)) {
-    return deidElement(element, walk, depth, false);
+  // An object where R4 has a primitive value is nothing R4 defines.
+  if (type === PRIMITIVE_TYPE) {
+    walk.counts.unknownElementsRemoved++;
+    return DROP;
   }
-  if (typeof element.resourceType === 'string') {
-    return deidResource(element, walk, undefined, false, depth);
+  if (type === ANY_RESOURCE_TYPE) {
+    return deidNestedResource(element, walk, undefined, depth);
+  }
+  // Most elements (a Coding, a Period, a Quantity) have none of the names that make an object a
+  // Reference, extension or attachment; their names say so without reading them.
+  if (!hasMarkingName(element)) {
+    return deidElement(element, walk, depth, false, type);
   }
   if (isReference(element)) {
-    return deidReference(element, walk, depth);
+    return deidReference(element, walk, depth, type);
   }
   if (typeof element.url === 'string') {
-    return deidExtension(element, walk, depth);
+    return deidExtension(element, walk, depth, type);
   }
-  return deidElement(element, walk, depth, isAttachmentWithData(element));
+  return deidElement(element, walk, depth, isAttachmentWithData(element), type);
 }
 
 // Whether an object has one of the names `deidObject` reads to tell what it is. Property names
 // from JSON.parse are internalised, so each comparison is one of references.
 function hasMarkingName(element: JsonObject): boolean {
   for (const name in element) {
-    if (
-      name === 'resourceType' ||
-      name === 'reference' ||
-      name === 'identifier' ||
-      name === 'url' ||
-      name === 'data'
-    ) {
+    if (name === 'reference' || name === 'identifier' || name === 'url' || name === 'data') {
       return true;
     }
   }
@@ -348,11 +365,17 @@ function mapItems(value: unknown, map: (item: unknown) => unknown): unknown {
 }
 
 // An array is copied from its first changed or dropped item, like an element.
-function deidArray(items: unknown[], walk: Walk, depth: number, kind: number): unknown[] {
+function deidArray(
+  items: unknown[],
+  walk: Walk,
+  depth: number,
+  kind: number,
+  type: R4Type,
+): unknown[] {
   let result: unknown[] | undefined;
   for (let index = 0; index < items.length; index++) {
     const item: unknown = items[index];
-    const output = deidValue(item, walk, depth + 1, kind);
+    const output = deidValue(item, walk, depth + 1, kind, type);
     if (result === undefined) {
       if (output === item) {
         continue;

@@ -1,13 +1,27 @@
 import { pseudonymize } from '../pseudonym.js';
 import type { PseudonymNamespace } from '../pseudonym.js';
-import { deidElement, deidResource, deidValue, isAttachmentWithData } from './deid-element.js';
+import {
+  deidElement,
+  deidNestedResource,
+  deidValue,
+  isAttachmentWithData,
+} from './deid-element.js';
 import { DROPPED_EXTENSION_VALUES, DROPPED_EXTENSIONS } from './deid-rules.js';
 import { generalizeAddress } from './deid-values.js';
-import { copyBefore, copyDecided, DROP, setIfDefined, setIfNotDropped } from './deid-walk.js';
+import {
+  copyBefore,
+  copyDecided,
+  DROP,
+  PLAIN,
+  setIfDefined,
+  setIfNotDropped,
+} from './deid-walk.js';
 import type { Walk } from './deid-walk.js';
 import { isHandled } from './fhirpath-rules.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
+import { PRIMITIVE_TYPE, slotOf } from './r4-elements.js';
+import type { R4Type } from './r4-elements.js';
 import { collectIdentityMap, IDENTITY_RESOURCE_TYPES, rewriteReference } from './references.js';
 import type { IdentityMap } from './references.js';
 
@@ -15,7 +29,8 @@ import type { IdentityMap } from './references.js';
  * The parts of the preset's walk that identify a person or point at one: identifiers become
  * keyed pseudonyms, references are rewritten so they still join, a nested Bundle's entries
  * resolve among themselves, and addresses, contacts and person extensions lose what names the
- * person. What these elements hold otherwise goes back to the walk in `deid-element.ts`.
+ * person. What these elements hold otherwise goes back to the walk in `deid-element.ts`. Each
+ * takes the element's R4 type and removes, and counts, the names R4 does not define there.
  */
 
 // A literal reference, or a logical one: an Identifier with a type or display beside it.
@@ -32,7 +47,12 @@ export function isReference(value: JsonObject): boolean {
 }
 
 // Reference.display of a person is usually the name, so it goes unless the target is known.
-export function deidReference(reference: JsonObject, walk: Walk, depth: number): unknown {
+export function deidReference(
+  reference: JsonObject,
+  walk: Walk,
+  depth: number,
+  type: R4Type,
+): unknown {
   const rewritten =
     typeof reference.reference === 'string'
       ? rewriteReference(reference.reference, walk.pseudonymKey, walk.identityMap)
@@ -45,17 +65,21 @@ export function deidReference(reference: JsonObject, walk: Walk, depth: number):
   for (const name in reference) {
     const value = reference[name];
     let output: unknown;
+    const slot = slotOf(type, name);
     if (walk.handled !== undefined && isHandled(walk.handled, reference, name)) {
       output = copyDecided(value);
+    } else if (slot === null) {
+      walk.counts.unknownElementsRemoved++;
+      output = DROP;
     } else if (name === 'reference') {
       output = rewritten.reference ?? DROP;
     } else if (name === 'display' || name === '_display') {
       output = toPerson ? DROP : value;
     } else if (name === 'identifier') {
       const namespace = toPerson ? 'patient-id' : 'other';
-      output = deidIdentifier(value, walk, namespace, depth);
+      output = deidIdentifier(value, walk, namespace, depth, slot.type);
     } else {
-      output = deidValue(value, walk, depth + 1);
+      output = deidValue(value, walk, depth + 1, PLAIN, slot.type);
     }
     if (result === undefined) {
       if (output === value && name !== '__proto__') {
@@ -70,7 +94,14 @@ export function deidReference(reference: JsonObject, walk: Walk, depth: number):
   return dropIfEmpty(result ?? reference);
 }
 
-export function deidExtension(extension: JsonObject, walk: Walk, depth: number): unknown {
+// An extension's elements are those R4 gives every extension: `url`, `id`, `extension` and one
+// `value[x]` of a type R4 allows there; anything else in it goes like any unknown element.
+export function deidExtension(
+  extension: JsonObject,
+  walk: Walk,
+  depth: number,
+  type: R4Type,
+): unknown {
   const url = String(extension.url);
   if (DROPPED_EXTENSIONS.has(url)) {
     return DROP;
@@ -78,33 +109,54 @@ export function deidExtension(extension: JsonObject, walk: Walk, depth: number):
   if (DROPPED_EXTENSION_VALUES.some((valueName) => valueName in extension)) {
     return DROP;
   }
-  if (isJsonObject(extension.valueAddress)) {
-    const valueAddress = deidAddress(extension.valueAddress, walk, depth);
+  const addressSlot = isJsonObject(extension.valueAddress) ? slotOf(type, 'valueAddress') : null;
+  if (addressSlot !== null) {
+    const valueAddress = deidAddress(extension.valueAddress, walk, depth, addressSlot.type);
     if (valueAddress === DROP) {
       return DROP;
     }
     return {
-      ...deidElement(extension, walk, depth, isAttachmentWithData(extension)),
+      ...deidElement(extension, walk, depth, isAttachmentWithData(extension), type),
       valueAddress,
     };
   }
-  return deidElement(extension, walk, depth, isAttachmentWithData(extension));
+  return deidElement(extension, walk, depth, isAttachmentWithData(extension), type);
 }
 
-export function deidAddress(address: unknown, walk: Walk, depth: number): JsonObject | typeof DROP {
+// `type` is Address; the preset keeps only parts R4 defines, but an unknown one is still counted.
+export function deidAddress(
+  address: unknown,
+  walk: Walk,
+  depth: number,
+  type: R4Type,
+): JsonObject | typeof DROP {
   if (!isJsonObject(address)) {
     return DROP;
   }
   if (walk.handled?.objects.has(address)) {
     return address;
   }
+  for (const name in address) {
+    if (slotOf(type, name) === null) {
+      walk.counts.unknownElementsRemoved++;
+    }
+  }
   // An inline arrow: a named one costs a `defineProperty` per address under tsx (keepNames).
   return dropIfEmpty(
-    generalizeAddress(address, walk.policy.address, (value) => deidValue(value, walk, depth + 1)),
+    generalizeAddress(address, walk.policy.address, (value, name) => {
+      const kept = deidValue(
+        value,
+        walk,
+        depth + 1,
+        PLAIN,
+        slotOf(type, name)?.type ?? PRIMITIVE_TYPE,
+      );
+      return kept === DROP ? undefined : kept;
+    }),
   );
 }
 
-export function deidContact(contact: unknown, walk: Walk, depth: number): unknown {
+export function deidContact(contact: unknown, walk: Walk, depth: number, type: R4Type): unknown {
   if (!isJsonObject(contact)) {
     return DROP;
   }
@@ -118,31 +170,41 @@ export function deidContact(contact: unknown, walk: Walk, depth: number): unknow
       setIfNotDropped(result, name, copyDecided(value));
       continue;
     }
+    const slot = slotOf(type, name);
+    if (slot === null) {
+      walk.counts.unknownElementsRemoved++;
+      continue;
+    }
     if (name === 'name' || name === 'telecom') {
       continue;
     }
     const output =
-      name === 'address' ? deidAddress(value, walk, depth) : deidValue(value, walk, depth + 1);
+      name === 'address'
+        ? deidAddress(value, walk, depth, slot.type)
+        : deidValue(value, walk, depth + 1, PLAIN, slot.type);
     setIfNotDropped(result, name, output);
   }
   return dropIfEmpty(result);
 }
 
 // A nested Bundle keeps its entries; their URLs and searches can name a person.
-export function deidBundleEntry(entry: unknown, walk: Walk, depth: number): unknown {
+export function deidBundleEntry(entry: unknown, walk: Walk, depth: number, type: R4Type): unknown {
   if (!isJsonObject(entry)) {
     return DROP;
   }
   const result: JsonObject = {};
   for (const [name, value] of Object.entries(entry)) {
-    if (name === 'fullUrl' && typeof value === 'string') {
+    const slot = slotOf(type, name);
+    if (slot === null) {
+      walk.counts.unknownElementsRemoved++;
+    } else if (name === 'fullUrl' && typeof value === 'string') {
       const rewritten = rewriteReference(value, walk.pseudonymKey, walk.identityMap);
       setIfDefined(result, name, rewritten.reference);
     } else if (name === 'resource' && isJsonObject(value)) {
       const fullUrl = typeof entry.fullUrl === 'string' ? entry.fullUrl : undefined;
-      result.resource = deidResource(value, walk, fullUrl, false, depth + 1);
+      setIfNotDropped(result, name, deidNestedResource(value, walk, fullUrl, depth + 1));
     } else if (name !== 'request' && name !== 'response' && name !== 'search' && name !== 'link') {
-      setIfNotDropped(result, name, deidValue(value, walk, depth + 1));
+      setIfNotDropped(result, name, deidValue(value, walk, depth + 1, PLAIN, slot.type));
     }
   }
   return result;
@@ -170,14 +232,15 @@ export function mapIdentifiers(
   walk: Walk,
   namespace: PseudonymNamespace,
   depth: number,
+  type: R4Type,
 ): unknown {
   if (!Array.isArray(value)) {
-    return deidIdentifier(value, walk, namespace, depth);
+    return deidIdentifier(value, walk, namespace, depth, type);
   }
   let result: unknown[] | undefined;
   for (let index = 0; index < value.length; index++) {
     const item: unknown = value[index];
-    const output = deidIdentifier(item, walk, namespace, depth);
+    const output = deidIdentifier(item, walk, namespace, depth, type);
     if (result === undefined) {
       if (output === item) {
         continue;
@@ -196,6 +259,7 @@ function deidIdentifier(
   walk: Walk,
   namespace: PseudonymNamespace,
   depth: number,
+  type: R4Type,
 ): unknown {
   if (!isJsonObject(identifier)) {
     return DROP;
@@ -208,12 +272,17 @@ function deidIdentifier(
     const value = identifier[name];
     if (walk.handled !== undefined && isHandled(walk.handled, identifier, name)) {
       setIfNotDropped(result, name, copyDecided(value));
+      continue;
+    }
+    const slot = slotOf(type, name);
+    if (slot === null) {
+      walk.counts.unknownElementsRemoved++;
     } else if (name === 'value') {
       if (typeof value === 'string') {
         result.value = pseudonymize(walk.pseudonymKey, namespace, value);
       }
     } else if (name !== '_value' && name !== 'extension') {
-      setIfNotDropped(result, name, deidValue(value, walk, depth + 1));
+      setIfNotDropped(result, name, deidValue(value, walk, depth + 1, PLAIN, slot.type));
     }
   }
   return result;

@@ -31,17 +31,19 @@ const UCUM = 'http://unitsofmeasure.org';
  *
  * @param address - an Address
  * @param level - `address-state` (Safe Harbor) or `address-town` (limited data set)
- * @param mapKept - applied to each kept element (the walk shifts `period` with it)
+ * @param mapKept - applied to each kept element with its name (the walk shifts `period` with it);
+ *   an element it maps to `undefined` goes
  */
 export function generalizeAddress(
   address: JsonObject,
   level: 'address-state' | 'address-town',
-  mapKept: (value: unknown) => unknown = (value) => value,
+  mapKept: (value: unknown, name: string) => unknown = (value) => value,
 ): JsonObject {
   const result: JsonObject = {};
   for (const name of level === 'address-state' ? STATE_LEVEL : TOWN_LEVEL) {
-    if (address[name] !== undefined) {
-      result[name] = mapKept(address[name]);
+    const kept = address[name] === undefined ? undefined : mapKept(address[name], name);
+    if (kept !== undefined) {
+      result[name] = kept;
     }
   }
   const postalCode =

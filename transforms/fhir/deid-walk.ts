@@ -1,5 +1,6 @@
 import type { RecordDeid } from '../deid/record-context.js';
 import { DATE_ELEMENTS, FREE_TEXT_ELEMENTS, NESTED_IDENTIFIER_ELEMENTS } from './deid-rules.js';
+import type { ElementRule } from './deid-rules.js';
 import { REDACTED } from './fhirpath-rules.js';
 import type { HandledNodes } from './fhirpath-rules.js';
 import type { JsonObject } from './json.js';
@@ -21,7 +22,18 @@ export interface Walk {
   policy: FhirPolicy;
   /** Elements the feed's FHIRPath rules already decided. */
   handled: HandledNodes | undefined;
+  /** What the walk removed, shared by the resources it enters (contained, nested entries). */
+  counts: DeidCounts;
 }
+
+/** What de-identification removed, added to resource by resource: numbers only, never names. */
+export interface DeidCounts {
+  /** Elements FHIR R4 does not define where they sit, each removed with everything it held. */
+  unknownElementsRemoved: number;
+}
+
+/** A top-level element's rule, or the text kind of an element with none. */
+export type TopLevelRule = ElementRule | number;
 
 /** The preset's choices the walk applies. */
 export interface FhirPolicy {
@@ -48,32 +60,24 @@ const NAME_KINDS: ReadonlyMap<string, number> = new Map([
   ...[...DATE_ELEMENTS].map((name) => [name, DATE_ELEMENT] as const),
 ]);
 
-// Every name the walk has met, with its kind: a feed uses a few hundred element names, and one
-// lookup then answers what a table lookup and three suffix tests did. Names come from the input,
-// so the map stops growing at a bound; names past it are worked out each time.
-const KNOWN_NAME_KINDS = new Map<string, number>(NAME_KINDS);
-const MAX_KNOWN_NAMES = 4096;
-
 export class DepthLimitError extends Error {
   override name = 'DepthLimitError';
 }
 
 export const DROP = Symbol('drop');
 
-/** What an element's name says about its value: a table, then the `…Date(Time)` suffixes. */
+/**
+ * What an element's name says about its value: a table, then the `…Date(Time)` suffixes. The walk
+ * reads it once per type and name, from the slot `r4-elements.ts` keeps.
+ */
 export function kindOfName(name: string): number {
-  const known = KNOWN_NAME_KINDS.get(name);
+  const known = NAME_KINDS.get(name);
   if (known !== undefined) {
     return known;
   }
-  const kind =
-    name.endsWith('DateTime') || name.endsWith('Date') || name.endsWith('Instant')
-      ? DATE_ELEMENT
-      : PLAIN;
-  if (KNOWN_NAME_KINDS.size < MAX_KNOWN_NAMES) {
-    KNOWN_NAME_KINDS.set(name, kind);
-  }
-  return kind;
+  return name.endsWith('DateTime') || name.endsWith('Date') || name.endsWith('Instant')
+    ? DATE_ELEMENT
+    : PLAIN;
 }
 
 export function textKindOf(name: string): number {

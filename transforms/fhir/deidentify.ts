@@ -3,20 +3,24 @@ import type { KnownIdentifiers } from '../deid/free-text.js';
 import type { DeidContext } from '../types.js';
 import { deidResource } from './deid-element.js';
 import { DepthLimitError } from './deid-walk.js';
-import type { FhirPolicy, Walk } from './deid-walk.js';
+import type { DeidCounts, FhirPolicy, Walk } from './deid-walk.js';
 import { applyFhirPathRules, REDACTED } from './fhirpath-rules.js';
 import type { HandledNodes } from './fhirpath-rules.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 import { patientPseudonymOf } from './patient-key.js';
 import type { PatientKeyMap } from './patient-key.js';
+import { resourceR4Type } from './r4-elements.js';
 import type { IdentityMap } from './references.js';
 import { knownOfResource } from './resource-known.js';
+
+export type { DeidCounts };
 
 /*
  * The entry of the FHIR preset's walk. The walk itself is in `deid-element.ts` (elements, by
  * rule and by kind), `deid-identity.ts` (identifiers, references, addresses, contacts),
- * `deid-text.ts` (dates and free text) and `deid-walk.ts` (what they share).
+ * `deid-text.ts` (dates and free text), `r4-elements.ts` (which elements R4 defines where) and
+ * `deid-walk.ts` (what they share).
  */
 
 /** What `deidentifyResource` needs to know about where a resource came from. */
@@ -29,12 +33,16 @@ export interface DeidOptions {
   patientKeys?: PatientKeyMap;
   /** Identifiers the document's person resources carry, scrubbed from its free text. */
   known?: KnownIdentifiers;
+  /** Added to as the preset's walk removes elements; one object can serve a whole task. */
+  counts?: DeidCounts;
 }
 
 // Resources outside a document resolve no urn: references; one empty map serves them all.
 const NO_IDENTITIES: IdentityMap = new Map();
 // An NDJSON line comes with no options and is no Bundle entry; these spare an object per line.
 const NO_OPTIONS: DeidOptions = Object.freeze({});
+// What a caller that passes no counts would have been told.
+const UNREAD_COUNTS: DeidCounts = { unknownElementsRemoved: 0 };
 
 const SAFE_HARBOR_POLICY: FhirPolicy = {
   shiftDates: true,
@@ -59,8 +67,12 @@ const LIMITED_DATA_SET_POLICY: FhirPolicy = {
  * (narrative, Annotation and CodeableConcept text, string values) is scrubbed; references to
  * persons are rewritten to the pseudonymous id so they still join; embedded documents are
  * dropped with a `masked` marker or encrypted. Contained and nested resources get the same
- * rules. The input is not modified; what no rule changes is shared with it rather than copied,
- * so the result is to be serialised, not edited.
+ * rules. An element FHIR R4 does not define where it sits (a top-level `ssn`, a
+ * `HumanName.alias`, an extension's `valueFoo`, an `Observation.valueHumanName`, a contained
+ * resource of no R4 type) is removed with all it holds and counted in `options.counts`, since
+ * nothing says what it holds; the feed's FHIRPath rules still decide what they select. The `none`
+ * preset removes nothing. The input is not modified; what no rule changes is shared with it
+ * rather than copied, so the result is to be serialised, not edited.
  *
  * The patient whose offset applies: a Patient's MR identifier (else its first identifier, else
  * its id); for other resources the Patient their subject, patient or beneficiary reference names,
@@ -69,9 +81,10 @@ const LIMITED_DATA_SET_POLICY: FhirPolicy = {
  *
  * @param resource - a parsed resource
  * @param ctx - the pseudonym key, the feed's rules and the reference year for ages
- * @param options - the document's maps and the resource's `fullUrl`, when from a Bundle
- * @returns the de-identified copy, or `undefined` when the input is not a resource or nests too
- *   deeply; count that as `DEID_FAILED`
+ * @param options - the document's maps and the resource's `fullUrl`, when from a Bundle, and the
+ *   counts to add to
+ * @returns the de-identified copy, or `undefined` when the input is not a resource (of a type R4
+ *   defines, unless the preset is `none`) or nests too deeply; count that as `DEID_FAILED`
  * @throws {FhirPathRuleError} when one of the feed's FHIRPath rules fails on the resource
  */
 export function deidentifyResource(
@@ -101,6 +114,10 @@ export function deidentifyResource(
     if (compiled.rules.preset === 'none') {
       return handled === undefined ? input : stripRedacted(input);
     }
+    const type = resourceR4Type(resource.resourceType);
+    if (type === undefined) {
+      return undefined;
+    }
     const walk: Walk = {
       pseudonymKey: ctx.pseudonymKey,
       identityMap: options.identityMap ?? NO_IDENTITIES,
@@ -108,8 +125,9 @@ export function deidentifyResource(
       policy:
         compiled.rules.preset === 'limited-data-set' ? LIMITED_DATA_SET_POLICY : SAFE_HARBOR_POLICY,
       handled,
+      counts: options.counts ?? UNREAD_COUNTS,
     };
-    return deidResource(input, walk, options.fullUrl, false, 0);
+    return deidResource(input, type, walk, options.fullUrl, false, 0);
   } catch (error) {
     if (error instanceof DepthLimitError || error instanceof RangeError) {
       return undefined;

@@ -1,6 +1,6 @@
 export { deidentifyResource } from './deidentify.js';
 export { FhirPathRuleError } from './fhirpath-rules.js';
-export type { DeidOptions } from './deidentify.js';
+export type { DeidCounts, DeidOptions } from './deidentify.js';
 export { parseFhirDocument, parseNdjsonLine } from './parse.js';
 export type { FhirParseFailure, ParsedFhirDocument, ParsedNdjsonLine } from './parse.js';
 export { collectPatientKeys, patientPseudonymOf } from './patient-key.js';
