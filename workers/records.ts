@@ -16,7 +16,7 @@ import {
   parseHl7,
   splitHl7File,
 } from '../transforms/hl7/index.js';
-import type { DeidOptions } from '../transforms/fhir/index.js';
+import type { DeidCounts, DeidOptions } from '../transforms/fhir/index.js';
 import type { Hl7JsonRecord } from '../transforms/hl7/index.js';
 import type { DeidContext, Position, RejectCode } from '../transforms/types.js';
 import type {
@@ -140,6 +140,9 @@ export function transformRecords(
 ): TransformOutcome {
   const groups = new GroupBuilder();
   const rejects: RejectLine[] = [];
+  // One options object for every line: NDJSON lines share no document, only the counts.
+  const counts: DeidCounts = { unknownElementsRemoved: 0 };
+  const options: DeidOptions = { counts };
 
   for (let offset = 0; offset < ranges.length; offset += 2) {
     const messageIndex = firstMessageIndex + offset / 2;
@@ -156,7 +159,7 @@ export function transformRecords(
       transformHl7Message(recordBytes, messageIndex, ctx, groups, reject);
     } else {
       // No closure per line: under tsx each named closure costs a `defineProperty` for its name.
-      const failure = transformNdjsonLine(recordBytes, messageIndex, ctx, groups);
+      const failure = transformNdjsonLine(recordBytes, messageIndex, ctx, options, groups);
       if (failure !== undefined) {
         rejects.push({
           code: failure.code,
@@ -166,7 +169,13 @@ export function transformRecords(
       }
     }
   }
-  return { status: 'ok', groups: groups.toGroups(), rejects, messageCount: ranges.length / 2 };
+  return {
+    status: 'ok',
+    groups: groups.toGroups(),
+    rejects,
+    messageCount: ranges.length / 2,
+    unknownElementsRemoved: counts.unknownElementsRemoved,
+  };
 }
 
 /**
@@ -200,6 +209,7 @@ export function transformFhirDocument(
   const identityMap = collectIdentityMap(parsed.resources, parsed.fullUrls);
   const patientKeys = collectPatientKeys(parsed.resources, parsed.fullUrls, ctx.pseudonymKey);
   const known = collectFhirIdentifiers(parsed.resources);
+  const counts: DeidCounts = { unknownElementsRemoved: 0 };
   parsed.resources.forEach((resource: unknown, messageIndex: number) => {
     const valid = validateResource(resource);
     if (!valid.ok) {
@@ -216,6 +226,7 @@ export function transformFhirDocument(
       fullUrl,
       patientKeys,
       known,
+      counts,
     });
     if (deidentified instanceof DeidFailure) {
       rejects.push({
@@ -232,6 +243,7 @@ export function transformFhirDocument(
     groups: groups.toGroups(),
     rejects,
     messageCount: parsed.resources.length + parsed.rejects.length,
+    unknownElementsRemoved: counts.unknownElementsRemoved,
   };
 }
 
@@ -267,6 +279,7 @@ function transformNdjsonLine(
   recordBytes: Uint8Array,
   messageIndex: number,
   ctx: DeidContext,
+  options: DeidOptions,
   groups: GroupBuilder,
 ): { code: RejectCode; position: Position } | undefined {
   const parsed = parseNdjsonLine(utf8.decode(recordBytes), messageIndex + 1);
@@ -277,7 +290,7 @@ function transformNdjsonLine(
   if (!valid.ok) {
     return valid;
   }
-  const deidentified = deidentifyOrFailure(parsed.resource, ctx);
+  const deidentified = deidentifyOrFailure(parsed.resource, ctx, options);
   if (deidentified instanceof DeidFailure) {
     return deidentified;
   }

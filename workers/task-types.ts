@@ -118,6 +118,11 @@ export interface TransformOutcome {
   rejects: RejectLine[];
   /** Records seen: HL7 messages, NDJSON lines or Bundle entries with a resource. */
   messageCount: number;
+  /**
+   * FHIR: elements R4 does not define where they sat, removed by de-identification (0 for HL7
+   * v2). A number only; which elements they were is never reported.
+   */
+  unknownElementsRemoved: number;
 }
 
 /** A record group as UTF-8 bytes, moved (not copied) back from the worker. */
@@ -135,6 +140,10 @@ export interface EncodedTransformOutcome {
   groups: EncodedRecordGroup[];
   rejects: RejectLine[];
   messageCount: number;
+  // Limitation: the batch manifest does not carry this count yet; pipeline/ reads the outcome's
+  // groups, rejects and messageCount only, so removed elements are counted here and no further.
+  /** As `TransformOutcome.unknownElementsRemoved`. */
+  unknownElementsRemoved: number;
   /** The task's `archiveSlice`, compressed as one gzip member. */
   archivePiece?: Uint8Array;
 }

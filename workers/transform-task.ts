@@ -96,6 +96,7 @@ function transform(task: TransformTask): EncodedTransformOutcome | FailedOutcome
     groups,
     rejects: outcome.rejects,
     messageCount: outcome.messageCount,
+    unknownElementsRemoved: outcome.unknownElementsRemoved,
     archivePiece,
   };
   const buffers = groups.map((group) => group.bytes.buffer as ArrayBuffer);

@@ -102,6 +102,67 @@ describe('transformRecords on NDJSON lines', () => {
   });
 });
 
+describe('elements R4 does not define', () => {
+  const ctx = {
+    pseudonymKey: new Uint8Array(32).fill(9),
+    rules: resolveDeidRules('safe-harbor'),
+    referenceYear: 2026,
+  };
+  const patient = {
+    resourceType: 'Patient',
+    id: 'p1',
+    name: [{ family: 'Testperson', given: ['Fake'], alias: 'Testperson' }],
+    ssn: '123-45-6789',
+  };
+  const observation = {
+    resourceType: 'Observation',
+    status: 'final',
+    code: { text: 'Glucose' },
+    bogus: { a: 'Testperson' },
+  };
+
+  it('are counted, as a number only, in the outcome of NDJSON lines', () => {
+    const bytes = bytesOf(`${JSON.stringify(patient)}\n${JSON.stringify(observation)}\n`);
+    const { ranges } = prepareNdjson(bytes);
+    const outcome = transformRecords('ndjson', bytes, ranges, 0, ctx);
+
+    // Patient.ssn and Observation.bogus; HumanName.alias goes with the name, which the preset
+    // drops whole before looking inside it.
+    expect(outcome.unknownElementsRemoved).toBe(2);
+    expect(outcome.rejects).toEqual([]);
+    const text = outcome.groups.map((group) => group.ndjson).join('');
+    expect(text).not.toMatch(/Testperson|6789|ssn|bogus/);
+  });
+
+  it('are counted in the outcome of a FHIR document, across its entries', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: patient }, { resource: observation }, { resource: observation }],
+    };
+    const outcome = transformFhirDocument(bytesOf(JSON.stringify(bundle)), ctx);
+
+    expect(outcome).toMatchObject({ status: 'ok', unknownElementsRemoved: 3 });
+  });
+
+  it('are not counted under the none preset, nor for HL7 v2', () => {
+    const none = { ...ctx, rules: resolveDeidRules('none') };
+    const bytes = bytesOf(JSON.stringify(patient));
+    const outcome = transformRecords('ndjson', bytes, prepareNdjson(bytes).ranges, 0, none);
+    expect(outcome.unknownElementsRemoved).toBe(0);
+    expect(outcome.groups[0].ndjson).toContain('"ssn":"123-45-6789"');
+
+    const hl7 = bytesOf('MSH|^~\\&|LAB|HOSP|EHR|HOSP|20260101120000||ADT^A01|C1|P|2.5.1\r');
+    const prepared = prepareHl7(hl7, false);
+    if (prepared.status !== 'ok') {
+      throw new Error('the test message did not split');
+    }
+    const hl7Outcome = transformRecords('hl7v2', hl7, prepared.ranges, 0, ctx);
+    expect(hl7Outcome.groups).toHaveLength(1);
+    expect(hl7Outcome.unknownElementsRemoved).toBe(0);
+  });
+});
+
 describe('transformFhirDocument with several patients', () => {
   const patient = (id: string, mrn: string, family: string): Record<string, unknown> => ({
     fullUrl: `urn:uuid:00000000-0000-4000-8000-00000000000${id}`,
