@@ -61,6 +61,7 @@ export class BatchOutputs {
   private readonly rejectedByReason: Record<string, number> = {};
   private readonly archive: SealedBlobWriter | undefined;
   private messagesIn = 0;
+  private unknownElementsRemoved = 0;
 
   constructor(private readonly options: BatchOutputsOptions) {
     if (options.archivePath) {
@@ -96,6 +97,7 @@ export class BatchOutputs {
    */
   async addOutcome(outcome: EncodedTransformOutcome): Promise<void> {
     this.messagesIn += outcome.messageCount;
+    this.unknownElementsRemoved += outcome.unknownElementsRemoved;
     if (outcome.archivePiece && this.archive) {
       await this.archive.write(outcome.archivePiece);
     }
@@ -163,6 +165,7 @@ export class BatchOutputs {
         rejected: this.rejectCount,
         writtenByPartition,
         rejectedByReason: this.rejectedByReason,
+        unknownElementsRemoved: this.unknownElementsRemoved,
       },
     };
   }

@@ -199,7 +199,10 @@ export function formatBatchDescription(batch: BatchDescription): string {
     [
       'records',
       `${batch.counts.messagesIn} in, ${batch.counts.written} written, ` +
-        `${batch.counts.rejected} rejected${rejected ? ` (${rejected})` : ''}`,
+        `${batch.counts.rejected} rejected${rejected ? ` (${rejected})` : ''}` +
+        (batch.counts.unknownElementsRemoved
+          ? `; ${batch.counts.unknownElementsRemoved} non-R4 FHIR elements removed`
+          : ''),
     ],
   );
   if (batch.batchCountMismatch) {

@@ -54,6 +54,12 @@ export interface BatchManifest {
     rejected: number;
     writtenByPartition: Record<string, number>;
     rejectedByReason: Record<string, number>;
+    /**
+     * FHIR elements that R4 does not define where they sat, removed by de-identification (their
+     * content is unknown, so it cannot be de-identified); 0 for HL7 v2 and under `none`. Absent
+     * from manifests written before it was counted and from quarantined batches.
+     */
+    unknownElementsRemoved?: number;
   };
   /** An HL7 batch file whose BTS-1/FTS-1 disagreed, accepted by the feed's setting. */
   batchCountMismatch?: { declared: number; found: number };

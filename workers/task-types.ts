@@ -140,8 +140,6 @@ export interface EncodedTransformOutcome {
   groups: EncodedRecordGroup[];
   rejects: RejectLine[];
   messageCount: number;
-  // Limitation: the batch manifest does not carry this count yet; pipeline/ reads the outcome's
-  // groups, rejects and messageCount only, so removed elements are counted here and no further.
   /** As `TransformOutcome.unknownElementsRemoved`. */
   unknownElementsRemoved: number;
   /** The task's `archiveSlice`, compressed as one gzip member. */

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -175,5 +175,30 @@ describe('end to end on Azurite: HL7 v2 file and FHIR Bundle', () => {
     });
     expect(mrns.length).toBeGreaterThan(0);
     expect(inBoth.length).toBeGreaterThan(0);
+  });
+
+  it('counts the FHIR elements R4 does not define, removed, in the manifest', async () => {
+    const lines = [
+      { resourceType: 'Patient', id: 'p1', ssn: '000-00-0000', bogus: { a: 'Testperson' } },
+      { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, extra: 1 },
+      { resourceType: 'Patient', id: 'p2', gender: 'other' },
+    ];
+    const path = join(env.homeDir, 'odd.ndjson');
+    writeFileSync(path, lines.map((line) => JSON.stringify(line)).join('\n'));
+    await dropFiles(env.app.storage, 'odd-fhir', [path]);
+
+    const odd = await drain(env.app);
+
+    const manifest = (odd.results[0] as { manifest: BatchManifest }).manifest;
+    expect(manifest.counts).toMatchObject({ messagesIn: 3, written: 3, unknownElementsRemoved: 3 });
+    expect(manifest.parts).toHaveLength(2);
+    let text = '';
+    for (const part of manifest.parts) {
+      text += await decryptStored(env.app, `output/${part.path}`);
+    }
+    expect(text).toContain('"gender":"other"');
+    expect(text).not.toContain('ssn');
+    expect(text).not.toContain('bogus');
+    expect(manifestOf('adt-feed', 'hl7v2').counts.unknownElementsRemoved).toBe(0);
   });
 });
