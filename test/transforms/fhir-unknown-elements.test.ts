@@ -315,6 +315,171 @@ describe('deidentifyResource on elements R4 does not define', () => {
     expect(removed).toBe(2);
   });
 
+  it('removes a string where R4 has a Reference, in a backbone element in an array and not', () => {
+    const encounter = {
+      resourceType: 'Encounter',
+      status: 'finished',
+      participant: [{ individual: 'Dr Testperson' }, 'Dr Testperson'],
+      hospitalization: { origin: 'Testperson Home', admitSource: { text: 'Referral' } },
+      serviceProvider: 'Testperson Clinic',
+    };
+    const [output, removed] = deidentifyCounting(encounter);
+
+    expect(output).toEqual({
+      resourceType: 'Encounter',
+      status: 'finished',
+      participant: [{}],
+      hospitalization: { admitSource: { text: 'Referral' } },
+    });
+    expect(removed).toBe(4);
+  });
+
+  it("removes a Practitioner's name, address and telecom sent as strings, in arrays and not", () => {
+    const practitioner = {
+      resourceType: 'Practitioner',
+      active: true,
+      name: ['Fake Testperson', { family: 'Docname' }],
+      address: '1 Fake Street',
+      telecom: '555-0100',
+    };
+    const inArrays = {
+      resourceType: 'Practitioner',
+      name: 'Fake Testperson',
+      address: ['1 Fake Street'],
+      telecom: ['555-0100', { system: 'phone', value: '555-0199' }],
+    };
+    const [output, removed] = deidentifyCounting(practitioner);
+    const [arraysOutput, arraysRemoved] = deidentifyCounting(inArrays);
+
+    expect(output).toEqual({
+      resourceType: 'Practitioner',
+      active: true,
+      name: [{ family: 'Docname' }],
+    });
+    expect(removed).toBe(3);
+    expect(arraysOutput).toEqual({
+      resourceType: 'Practitioner',
+      address: [],
+      telecom: [{ system: 'phone', value: '555-0199' }],
+    });
+    expect(arraysRemoved).toBe(3);
+  });
+
+  it("removes a Patient's address, contact and identifier sent as strings, counting them", () => {
+    const patient = {
+      resourceType: 'Patient',
+      id: 'p5',
+      gender: 'male',
+      // The person rule drops name and telecom whatever they hold, so they are not counted.
+      name: ['Fake Testperson'],
+      telecom: '555-0100',
+      address: ['1 Fake Street', { city: 'Faketown', state: 'MA' }],
+      contact: 'Fake Testperson',
+      identifier: ['MRN0001'],
+    };
+    const [output, removed] = deidentifyCounting(patient);
+    const [addressOutput, addressRemoved] = deidentifyCounting({
+      resourceType: 'Patient',
+      id: 'p5',
+      address: '1 Fake Street',
+    });
+
+    expect(output).toEqual({
+      resourceType: 'Patient',
+      id: pseudonymize(KEY, 'resource', 'Patient/p5'),
+      gender: 'male',
+      address: [{ state: 'MA' }],
+      identifier: [],
+    });
+    expect(removed).toBe(3);
+    expect(addressOutput).toEqual({
+      resourceType: 'Patient',
+      id: pseudonymize(KEY, 'resource', 'Patient/p5'),
+    });
+    expect(addressRemoved).toBe(1);
+    expect(JSON.stringify([output, addressOutput])).not.toMatch(/Fake|0100|MRN/);
+  });
+
+  it('removes a number or boolean where R4 has a datatype, an Element or a resource', () => {
+    const observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'Weight' },
+      valueQuantity: 70,
+      subject: true,
+      extension: [{ url: 'http://example.org/by', valueReference: 'Dr Testperson' }],
+      contained: ['Testperson', 7],
+    };
+    const practitioner = { resourceType: 'Practitioner', birthDate: '1970', _birthDate: '1970' };
+    const parameters = { resourceType: 'Parameters', parameter: [{ name: 'a', resource: 'x' }] };
+
+    expect(deidentifyCounting(observation)).toEqual([
+      {
+        resourceType: 'Observation',
+        status: 'final',
+        code: { text: 'Weight' },
+        extension: [{ url: 'http://example.org/by' }],
+        contained: [],
+      },
+      5,
+    ]);
+    expect(deidentifyCounting(practitioner)).toEqual([
+      { resourceType: 'Practitioner', birthDate: '1970' },
+      1,
+    ]);
+    expect(deidentifyCounting(parameters)).toEqual([
+      { resourceType: 'Parameters', parameter: [{ name: 'a' }] },
+      1,
+    ]);
+  });
+
+  it('removes them under the limited data set preset too, and keeps them under none', () => {
+    const encounter = {
+      resourceType: 'Encounter',
+      status: 'finished',
+      participant: [{ individual: 'Dr Testperson' }],
+    };
+    const practitioner = {
+      resourceType: 'Practitioner',
+      name: ['Fake Testperson'],
+      address: '1 Fake Street',
+      telecom: '555-0100',
+    };
+    const limited = rulesContext('limited-data-set');
+    const none = rulesContext('none');
+
+    expect(deidentifyCounting(encounter, limited)).toEqual([
+      { resourceType: 'Encounter', status: 'finished', participant: [{}] },
+      1,
+    ]);
+    expect(deidentifyCounting(practitioner, limited)).toEqual([
+      { resourceType: 'Practitioner', name: [] },
+      3,
+    ]);
+    expect(deidentifyCounting(encounter, none)).toEqual([encounter, 0]);
+    expect(deidentifyCounting(practitioner, none)).toEqual([practitioner, 0]);
+  });
+
+  it('keeps strings, numbers and booleans where R4 has a primitive type', () => {
+    const practitioner = {
+      resourceType: 'Practitioner',
+      active: false,
+      gender: 'female',
+      name: [{ family: 'Docname', given: ['Ann'], _given: [null] }],
+      qualification: [{ code: { coding: [{ system: 'urn:q', code: 'MD', userSelected: true }] } }],
+    };
+    const observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'Count' },
+      valueInteger: 3,
+      component: [{ code: { text: 'Flag' }, valueBoolean: false }],
+    };
+
+    expect(deidentifyCounting(practitioner)).toEqual([practitioner, 0]);
+    expect(deidentifyCounting(observation)).toEqual([observation, 0]);
+  });
+
   it('removes an unknown element of any depth without walking into it', () => {
     let deep: Record<string, unknown> = { family: 'Testperson' };
     for (let level = 0; level < 10_000; level += 1) {

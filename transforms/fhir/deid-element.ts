@@ -22,6 +22,8 @@ import {
   copyDecided,
   DepthLimitError,
   DROP,
+  dropMisplaced,
+  dropNonObject,
   MAX_DEPTH,
   NESTED_IDENTIFIER,
   PLAIN,
@@ -42,9 +44,11 @@ import { pseudonymizeResourceId } from './references.js';
  * other value by what it is (a resource, a Reference, an extension, an attachment or a plain
  * element) and by what its name says. Every element name is looked up in the R4 type of the
  * object it sits in (`r4-elements.ts`); one R4 does not define there is removed and counted,
- * unless a feed's FHIRPath rule decided it. Identifiers, references and a person's address and
- * contacts are in `deid-identity.ts`, which calls back into this walk for what they hold; the
- * two import each other, and neither runs anything of the other's when loaded.
+ * unless a feed's FHIRPath rule decided it, and so is a value of the wrong kind for its type: an
+ * object where R4 has a primitive, a string, number or boolean where it has anything else.
+ * Identifiers, references and a person's address and contacts are in `deid-identity.ts`, which
+ * calls back into this walk for what they hold; the two import each other, and neither runs
+ * anything of the other's when loaded.
  */
 
 // `type` is the resource's R4 type; `fullUrl` is the Bundle entry's; `contained` tells a
@@ -132,14 +136,15 @@ export function deidValue(
   if (depth > MAX_DEPTH) {
     throw new DepthLimitError('Resource nests deeper than the de-identification limit');
   }
+  // A string, number or boolean is a value only where R4 has a primitive type.
   if (typeof value === 'string') {
-    return deidString(value, walk, kind);
+    return type === PRIMITIVE_TYPE ? deidString(value, walk, kind) : dropMisplaced(walk);
   }
   if (value === REDACTED) {
     return DROP;
   }
   if (typeof value !== 'object' || value === null) {
-    return value;
+    return type === PRIMITIVE_TYPE || value === null ? value : dropMisplaced(walk);
   }
   if (Array.isArray(value)) {
     return deidArray(value, walk, depth, kind, type);
@@ -179,7 +184,8 @@ export function deidElement(
         output = mapIdentifiers(value, walk, 'other', depth, slot.type);
       } else if (typeof value === 'string' && depth < MAX_DEPTH) {
         // Most values are strings: no call into deidValue just to find that out.
-        output = deidString(value, walk, slot.kind);
+        output =
+          slot.type === PRIMITIVE_TYPE ? deidString(value, walk, slot.kind) : dropMisplaced(walk);
       } else if (typeof value === 'object' && value !== null && depth < MAX_DEPTH) {
         // Then objects and arrays, straight to the walk that fits them.
         output = Array.isArray(value)
@@ -227,11 +233,13 @@ export function isAttachmentWithData(element: JsonObject): boolean {
   );
 }
 
-// A resource's contained resources; one of a type R4 does not define goes, as an unknown element.
+// A resource's contained resources; one of a type R4 does not define goes, as an unknown element,
+// and so does a string, number or boolean in its place.
 function deidContained(items: unknown[], walk: Walk, depth: number): JsonObject[] {
   const result: JsonObject[] = [];
   for (const item of items) {
     if (!isJsonObject(item)) {
+      dropNonObject(item, walk);
       continue;
     }
     const type =

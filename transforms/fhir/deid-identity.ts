@@ -12,6 +12,7 @@ import {
   copyBefore,
   copyDecided,
   DROP,
+  dropNonObject,
   PLAIN,
   setIfDefined,
   setIfNotDropped,
@@ -131,7 +132,7 @@ export function deidAddress(
   type: R4Type,
 ): JsonObject | typeof DROP {
   if (!isJsonObject(address)) {
-    return DROP;
+    return dropNonObject(address, walk);
   }
   if (walk.handled?.objects.has(address)) {
     return address;
@@ -158,7 +159,7 @@ export function deidAddress(
 
 export function deidContact(contact: unknown, walk: Walk, depth: number, type: R4Type): unknown {
   if (!isJsonObject(contact)) {
-    return DROP;
+    return dropNonObject(contact, walk);
   }
   if (walk.handled?.objects.has(contact)) {
     return contact;
@@ -190,7 +191,7 @@ export function deidContact(contact: unknown, walk: Walk, depth: number, type: R
 // A nested Bundle keeps its entries; their URLs and searches can name a person.
 export function deidBundleEntry(entry: unknown, walk: Walk, depth: number, type: R4Type): unknown {
   if (!isJsonObject(entry)) {
-    return DROP;
+    return dropNonObject(entry, walk);
   }
   const result: JsonObject = {};
   for (const [name, value] of Object.entries(entry)) {
@@ -262,7 +263,7 @@ function deidIdentifier(
   type: R4Type,
 ): unknown {
   if (!isJsonObject(identifier)) {
-    return DROP;
+    return dropNonObject(identifier, walk);
   }
   if (walk.handled?.objects.has(identifier)) {
     return identifier;

@@ -80,6 +80,26 @@ export function kindOfName(name: string): number {
     : PLAIN;
 }
 
+/**
+ * Removes, and counts, a value R4 does not define where it sits: a string, number or boolean where
+ * R4 has a datatype, a backbone element or a resource (`"individual": "Dr …"` for a Reference).
+ */
+export function dropMisplaced(walk: Walk): typeof DROP {
+  walk.counts.unknownElementsRemoved++;
+  return DROP;
+}
+
+/**
+ * Removes what the walk expected an object for (an address, a contact, an identifier, an entry),
+ * counting it when it is a primitive JSON value as `dropMisplaced` does.
+ */
+export function dropNonObject(value: unknown, walk: Walk): typeof DROP {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    walk.counts.unknownElementsRemoved++;
+  }
+  return DROP;
+}
+
 export function textKindOf(name: string): number {
   const kind = kindOfName(name);
   return kind === FREE_TEXT || kind === NARRATIVE_DIV || kind === DATE_ELEMENT ? kind : PLAIN;

@@ -69,9 +69,9 @@ const LIMITED_DATA_SET_POLICY: FhirPolicy = {
  * dropped with a `masked` marker or encrypted. Contained and nested resources get the same
  * rules. An element FHIR R4 does not define where it sits (a top-level `ssn`, a
  * `HumanName.alias`, an extension's `valueFoo`, an `Observation.valueHumanName`, a contained
- * resource of no R4 type) is removed with all it holds and counted in `options.counts`, since
- * nothing says what it holds; the feed's FHIRPath rules still decide what they select. The `none`
- * preset removes nothing. The input is not modified; what no rule changes is shared with it
+ * resource of no R4 type, a string where R4 has a Reference or a HumanName) is removed with all
+ * it holds and counted in `options.counts`, since nothing says what it holds; the feed's
+ * FHIRPath rules still decide what they select. The `none` preset removes nothing. The input is not modified; what no rule changes is shared with it
  * rather than copied, so the result is to be serialised, not edited.
  *
  * The patient whose offset applies: a Patient's MR identifier (else its first identifier, else
