@@ -144,7 +144,9 @@ describe('bad input ends in quarantine and the poison queue, with reason codes',
     const deep = join(env.homeDir, 'deep.json');
     writeFileSync(
       deep,
-      `{"resourceType":"Patient","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+      // Extensions nest legally, so the walk goes down them (an element R4 does not define
+      // would be removed without being walked).
+      `{"resourceType":"Patient","extension":${'[{"url":"u","extension":'.repeat(100_000)}[]${'}]'.repeat(100_000)}}`,
     );
     await dropFiles(env.app.storage, 'deep-feed', [deep]);
     const result = await createOrchestrator(env.app, true).run();
