@@ -254,4 +254,24 @@ describe('leak check over query parameters', () => {
     const removed = JSON.stringify(deidentifyHl7ToJson(message, contextFor()));
     expect(checkLeaks(known, removed, hl7BaselineText(message)).leaks).toEqual([]);
   });
+
+  it('scrubs acknowledgement and error texts of what the message says about the patient', () => {
+    const text = [
+      'MSH|^~\\&|APP|FAC|DEST|DEST|20240301080000||ACK^A01|C9|P|2.5.1',
+      `MSA|AE|C1|Patient Testperson ${MRN} not found`,
+      `ERR||PID^1^3|204^Unknown key|E||||No match for ${MRN} Testperson|Call 555-201-0100`,
+      PID,
+    ].join('\r');
+
+    const out = deidentified(text);
+
+    for (const path of ['MSA-3', 'ERR-7', 'ERR-8']) {
+      const value = out.get(path) ?? '';
+      expect(value, path).not.toContain('Testperson');
+      expect(value, path).not.toContain(MRN);
+      expect(value, path).not.toContain('555-201-0100');
+    }
+    expect(out.get('MSA-1')).toBe('AE');
+    expect(out.get('ERR-3.1')).toBe('204');
+  });
 });

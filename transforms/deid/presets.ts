@@ -265,6 +265,9 @@ const SAFE_HARBOR_HL7: readonly DeidRule[] = Object.freeze([
   { path: 'OBX-5 where OBX-2 in (XAD, AD)', ...ADDRESS },
   { path: 'OBX-5 where OBX-2 in (CX, EI)', ...OTHER_ID },
   { path: 'NTE-3', ...SCRUB },
+  // Acknowledgement and error texts are free text, and can quote the value they refuse.
+  ...fields('MSA', [3], SCRUB),
+  ...fields('ERR', [7, 8], SCRUB),
   ...fields('NTE', [6, 7, 8], SHIFT),
   // Z-segments are local: nothing says what they hold.
   { path: 'Z*-*', ...REDACT },
