@@ -8,6 +8,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { azuriteConnectionString, ensureEmbeddedAzurite } from '../../pipeline/azurite.js';
+import { processAlive, processExited } from '../helpers/processes.js';
 
 const AZURITE_MODULE = fileURLToPath(new URL('../../pipeline/azurite.ts', import.meta.url));
 
@@ -17,23 +18,6 @@ interface State {
   queue: number;
   table: number;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Whether the process is gone within 5 s: an orphan stays a zombie until pid 1 reaps it. */
-const exited = async (pid: number): Promise<boolean> => {
-  for (let waitedMs = 0; alive(pid) && waitedMs < 5000; waitedMs += 50) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return !alive(pid);
-};
 
 /**
  * Starts a process that opens the home's embedded Azurite, as a phi-ingest command does, and
@@ -82,7 +66,7 @@ describe('the embedded Azurite of a home folder', () => {
 
   afterAll(() => {
     for (const pid of azuritePids) {
-      if (alive(pid)) {
+      if (processAlive(pid)) {
         process.kill(pid, 'SIGKILL');
       }
     }
@@ -115,7 +99,7 @@ describe('the embedded Azurite of a home folder', () => {
     const adopted = await ensureEmbeddedAzurite(home);
     expect(adopted).toMatchObject({ pid: state.pid, owned: true });
     await adopted.stop();
-    expect(await exited(state.pid)).toBe(true);
+    expect(await processExited(state.pid)).toBe(true);
   });
 
   it('fails the stop of an adopted Azurite that did not shut down cleanly', async () => {
@@ -126,7 +110,7 @@ describe('the embedded Azurite of a home folder', () => {
 
     const adopted = await ensureEmbeddedAzurite(home);
     process.kill(adopted.pid, 'SIGKILL');
-    expect(await exited(adopted.pid)).toBe(true);
+    expect(await processExited(adopted.pid)).toBe(true);
     await expect(adopted.stop()).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
     expect(existsSync(join(home, 'azurite.json'))).toBe(false);
   });

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { writeSampleFiles } from '../helpers/samples.js';
+import { processAlive, processExited } from '../helpers/processes.js';
 
 const CLI = fileURLToPath(new URL('../../bin/phi-ingest.js', import.meta.url));
 
@@ -16,23 +17,6 @@ interface CliResult {
   stdout: string;
   stderr: string;
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Whether the process is gone within 5 s: an orphan stays a zombie until pid 1 reaps it. */
-const exited = async (pid: number): Promise<boolean> => {
-  for (let waitedMs = 0; alive(pid) && waitedMs < 5000; waitedMs += 50) {
-    await sleep(50);
-  }
-  return !alive(pid);
-};
 
 describe('the embedded Azurite after the command that started it is killed', () => {
   let homeDir: string;
@@ -79,7 +63,7 @@ describe('the embedded Azurite after the command that started it is killed', () 
       child.kill('SIGKILL');
     }
     for (const pid of azuritePids) {
-      if (alive(pid)) {
+      if (processAlive(pid)) {
         process.kill(pid, 'SIGKILL');
       }
     }
@@ -100,9 +84,9 @@ describe('the embedded Azurite after the command that started it is killed', () 
     // The CLI logs to standard error.
     run.stderr?.on('data', (chunk: Buffer) => (runOutput += chunk.toString('utf8')));
     const runSaw = async (text: string): Promise<void> => {
-      while (!runOutput.includes(text)) {
-        if (run.exitCode !== null) {
-          throw new Error(`run exited before it logged ${text}`);
+      for (let waitedMs = 0; !runOutput.includes(text); waitedMs += 50) {
+        if (run.exitCode !== null || waitedMs > 45_000) {
+          throw new Error(`run did not log ${text} (exit code ${run.exitCode})`);
         }
         await sleep(50);
       }
@@ -128,7 +112,7 @@ describe('the embedded Azurite after the command that started it is killed', () 
     expect(ingest.code).toBe(0);
     expect(existsSync(join(homeDir, 'azurite.json'))).toBe(false);
     for (const pid of azuritePids) {
-      expect(await exited(pid)).toBe(true);
+      expect(await processExited(pid)).toBe(true);
     }
 
     // A fresh Azurite on the same data folder still has every part, archive and manifest.
@@ -141,5 +125,7 @@ describe('the embedded Azurite after the command that started it is killed', () 
 
     expect(statSync(join(homeDir, 'azurite')).mode & 0o777).toBe(0o700);
     expect(statSync(join(homeDir, 'azurite.log')).mode & 0o777).toBe(0o600);
-  });
+    // Five CLI processes one after another, each starting node and tsx: on a loaded 2-core
+    // machine that alone has taken most of a minute.
+  }, 150_000);
 });
