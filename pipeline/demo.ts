@@ -12,7 +12,7 @@ import { drain, openApp } from './app.js';
 import { loadConfig } from './config.js';
 import { dropFiles } from './drop.js';
 import { describeError } from './errors.js';
-import { formatRunSummary } from './summary.js';
+import { countText, formatRunSummary } from './summary.js';
 
 const SAMPLES_DIR = fileURLToPath(new URL('../samples/generated/', import.meta.url));
 
@@ -32,7 +32,7 @@ async function runDemo(): Promise<void> {
     for (const feed of feeds) {
       const paths = files.filter((file) => file.feed === feed).map((file) => file.path);
       await dropFiles(app.storage, feed, paths);
-      process.stdout.write(`dropped ${paths.length} files for feed ${feed}\n`);
+      process.stdout.write(`dropped ${countText(paths.length, 'file')} for feed ${feed}\n`);
     }
 
     const report = await drain(app);
