@@ -180,16 +180,17 @@ describe('query segments', () => {
     `ERQ|TAG0001|R09|@PID.3.1^${MRN}~@PID.7^19700101~@PID.8^F`,
   ].join('\r');
 
-  it('keeps the query tag and event of ERQ and removes its input parameters', () => {
+  it('pseudonymises the query tag of ERQ and QAK alike, keeps the event, removes the parameters', () => {
     const message = deidentified(EVENT_REPLAY);
-    expect(message.get('ERQ-1')).toBe('TAG0001');
+    const tag = pseudonymize(KEY, 'message', 'TAG0001');
+    expect(message.get('ERQ-1')).toBe(tag);
     expect(message.get('ERQ-2')).toBe('R09');
     expect(message.get('ERQ-3')).toBe('');
-    expect(message.get('QAK-1')).toBe('TAG0001');
+    expect(message.get('QAK-1')).toBe(tag);
     expect(JSON.stringify(message.record)).not.toMatch(/MRN7001|19700101/);
   });
 
-  it('keeps the query name and tag of QPD and removes every parameter after them', () => {
+  it('keeps the query name of QPD, pseudonymises its tag and removes every parameter', () => {
     const query = [
       'MSH|^~\\&|APP|FAC|DEST|DEST|20240301080000||QBP^Q22^QBP_Q21|C3|P|2.5.1',
       `QPD|Q22^Find Candidates^HL7nnnn|TAG0002|@PID.3.1^${MRN}|Testperson^Fake|19700101`,
@@ -197,7 +198,7 @@ describe('query segments', () => {
     ].join('\r');
     const message = deidentified(query);
     expect(message.get('QPD-1')).toBe('Q22^Find Candidates^HL7nnnn');
-    expect(message.get('QPD-2')).toBe('TAG0002');
+    expect(message.get('QPD-2')).toBe(pseudonymize(KEY, 'message', 'TAG0002'));
     for (const path of ['QPD-3', 'QPD-4', 'QPD-5']) {
       expect(message.get(path), path).toBe('');
     }
@@ -211,7 +212,7 @@ describe('query segments', () => {
       `QRF|MIE|20240101|20240301||${MRN}|ANY`,
     ].join('\r');
     const message = deidentified(query);
-    expect(message.get('QRD-4')).toBe('QID0003');
+    expect(message.get('QRD-4')).toBe(pseudonymize(KEY, 'message', 'QID0003'));
     expect(message.get('QRD-8')).toBe('');
     expect(message.get('QRD-9')).toBe('DEM');
     expect(message.get('QRF-1')).toBe('MIE');
@@ -255,7 +256,7 @@ describe('leak check over query parameters', () => {
     expect(checkLeaks(known, removed, hl7BaselineText(message)).leaks).toEqual([]);
   });
 
-  it('scrubs acknowledgement and error texts of what the message says about the patient', () => {
+  it('scrubs acknowledgement and error texts and pseudonymises the acknowledged control id', () => {
     const text = [
       'MSH|^~\\&|APP|FAC|DEST|DEST|20240301080000||ACK^A01|C9|P|2.5.1',
       `MSA|AE|C1|Patient Testperson ${MRN} not found`,
@@ -272,6 +273,23 @@ describe('leak check over query parameters', () => {
       expect(value, path).not.toContain('555-201-0100');
     }
     expect(out.get('MSA-1')).toBe('AE');
+    // The acknowledged control id is pseudonymised as MSH-10 is, so it still matches.
+    expect(out.get('MSA-2')).toBe(pseudonymize(KEY, 'message', 'C1'));
     expect(out.get('ERR-3.1')).toBe('204');
+  });
+
+  it('pseudonymises OBX-18, the equipment instance identifier (a device serial or UDI)', () => {
+    const text = [
+      'MSH|^~\\&|APP|FAC|DEST|DEST|20240301080000||ORU^R01|C8|P|2.5.1',
+      PID,
+      'OBX|1|NM|8867-4^Heart rate^LN||72|/min|||||F|||||||SN-DEVICE-998877^^UDI~UDI-0001',
+    ].join('\r');
+
+    const out = deidentified(text);
+
+    const serial = out.get('OBX-18') ?? '';
+    expect(serial).not.toContain('SN-DEVICE-998877');
+    expect(serial).not.toContain('UDI-0001');
+    expect(out.get('OBX-18.1')).toBe(pseudonymize(KEY, 'other', 'SN-DEVICE-998877'));
   });
 });

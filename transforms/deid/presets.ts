@@ -18,6 +18,7 @@ const ACCOUNT: DeidMethod = { method: 'cryptoHash', namespace: 'account', part: 
 const VISIT: DeidMethod = { method: 'cryptoHash', namespace: 'visit', part: 'id' };
 const OTHER_ID: DeidMethod = { method: 'cryptoHash', namespace: 'other', part: 'id' };
 const OTHER_WHOLE: DeidMethod = { method: 'cryptoHash', namespace: 'other' };
+const MESSAGE_ID: DeidMethod = { method: 'cryptoHash', namespace: 'message' };
 const generalize = (to: GeneralizeTarget): DeidMethod => ({ method: 'generalize', to });
 const ADDRESS = generalize('address-state');
 const BIRTH = generalize('birth-year');
@@ -177,12 +178,28 @@ const PEOPLE_HL7: readonly DeidRule[] = [
  * every parameter goes, and RDT rows (a tabular answer) go whole.
  */
 const QUERY_HL7: readonly DeidRule[] = [
-  ...allowList('QPD', [[[1, 2], KEEP]]),
-  ...allowList('ERQ', [[[1, 2], KEEP]]),
-  ...allowList('SPR', [[[1, 2, 3], KEEP]]),
-  ...allowList('VTQ', [[[1, 2, 3, 4], KEEP]]),
+  // Query tags and ids (QPD-2, ERQ-1, SPR-1, VTQ-1, QRD-4, QAK-1) are unique per query, like
+  // MSH-10: pseudonymised in the same namespace, so a query and its response still match.
+  ...allowList('QPD', [
+    [[1], KEEP],
+    [[2], MESSAGE_ID],
+  ]),
+  ...allowList('ERQ', [
+    [[2], KEEP],
+    [[1], MESSAGE_ID],
+  ]),
+  ...allowList('SPR', [
+    [[2, 3], KEEP],
+    [[1], MESSAGE_ID],
+  ]),
+  ...allowList('VTQ', [
+    [[2, 3, 4], KEEP],
+    [[1], MESSAGE_ID],
+  ]),
+  ...fields('QAK', [1], MESSAGE_ID),
   ...allowList('QRD', [
-    [[2, 3, 4, 5, 7, 9, 10, 12], KEEP],
+    [[2, 3, 5, 7, 9, 10, 12], KEEP],
+    [[4], MESSAGE_ID],
     [[1, 6], SHIFT],
   ]),
   ...allowList('QRF', [
@@ -206,6 +223,8 @@ const QUERY_HL7: readonly DeidRule[] = [
 const SAFE_HARBOR_HL7: readonly DeidRule[] = Object.freeze([
   // The control id is unique per message and could be traced back to the sender's log.
   { path: 'MSH-10', method: 'cryptoHash', namespace: 'message' },
+  // The acknowledged message's control id, so an acknowledgement still points at its message.
+  ...fields('MSA', [2], MESSAGE_ID),
   ...fields('MSH', [7], SHIFT),
   ...fields('EVN', [2, 3, 6], SHIFT),
   ...PEOPLE_HL7,
@@ -256,6 +275,8 @@ const SAFE_HARBOR_HL7: readonly DeidRule[] = Object.freeze([
   ...fields('ARV', [6], SHIFT),
   ...fields('ARV', [5], SCRUB),
   ...fields('OBX', [12, 14, 19], SHIFT),
+  // Equipment instance identifiers: device serial numbers and UDIs (Safe Harbor identifier M).
+  ...fields('OBX', [18], OTHER_ID),
   // OBX-5 follows its type in OBX-2: free text is scrubbed, dates shifted, documents dropped.
   { path: 'OBX-5 where OBX-2 in (TX, FT, ST)', ...SCRUB },
   { path: 'OBX-5 where OBX-2 in (DT, DTM, TS)', ...SHIFT },
