@@ -220,6 +220,8 @@ const QUERY_HL7: readonly DeidRule[] = [
 // Limitation: outside the allow-listed segments a field no rule names passes as sent; rare
 // segments with patient data (CSR study ids and dates, PEO observer, PYE payee) and callback
 // phones (ORC-14, OBR-17) have no rules, so a feed that sends them adds its own.
+// Limitation: a coded field an allow-list keeps keeps its text components as sent (the text of
+// a contact reason, a location's description); a feed that writes names there adds scrub rules.
 const SAFE_HARBOR_HL7: readonly DeidRule[] = Object.freeze([
   // The control id is unique per message and could be traced back to the sender's log.
   { path: 'MSH-10', method: 'cryptoHash', namespace: 'message' },
