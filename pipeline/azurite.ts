@@ -71,6 +71,8 @@ interface AzuriteState {
   ownerPid?: number;
   /** Where its output goes; absent in a state file written before it went to a log file. */
   output?: 'log-file';
+  /** Set by its owner, under the start lock, before it sends SIGTERM. */
+  stopping?: boolean;
 }
 
 /**
@@ -91,16 +93,14 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
   chmodSync(homeDir, 0o700);
   chmodSync(location, 0o700);
 
-  const running = await readLiveState(statePath);
-  if (running && ownerAlive(running)) {
-    return handleFor(running, false, async () => {});
-  }
-
   // Stopping holds the start lock until Azurite has exited, so no command starts a second one on
-  // the data folder while the first is still saving its metadata.
-  const stopUnderLock = async (stop: () => Promise<void>): Promise<void> => {
+  // the data folder while the first is still saving its metadata. It marks the state file
+  // `stopping` first: a command that took the lock over from a stopper that died mid-stop must
+  // wait for that Azurite to exit, not adopt it.
+  const stopUnderLock = async (state: AzuriteState, stop: () => Promise<void>): Promise<void> => {
     const stopLockFd = await acquireStartLock(lockPath);
     try {
+      writeFileSync(statePath, JSON.stringify({ ...state, stopping: true }), { mode: 0o600 });
       await stop();
     } finally {
       rmSync(statePath, { force: true });
@@ -109,19 +109,28 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
     }
   };
 
+  // The state is read under the lock, even to use an Azurite another command runs: read outside
+  // it, a command could see a live owner that is already stopping Azurite, and use it as it shuts
+  // down. Under the lock, it waits for that stop to finish and then starts a fresh one.
   const lockFd = await acquireStartLock(lockPath);
   try {
-    const raced = await readLiveState(statePath);
-    if (raced && ownerAlive(raced)) {
-      return handleFor(raced, false, async () => {});
-    }
-    if (raced) {
+    const running = await readLiveState(statePath);
+    if (running?.stopping) {
+      await waitForStopped(running.pid);
+      rmSync(statePath, { force: true });
+    } else if (running && ownerAlive(running)) {
+      // Limitation: its owner stops it when the owner exits, even while this command uses it;
+      // this command's storage calls then fail with connection errors.
+      return handleFor(running, false, async () => {});
+    } else if (running) {
       // Its owner was killed before it could stop it: this process takes it over and stops it
       // when it exits, rather than leave it running for good. Its output goes to the log file,
       // so the owner's death did not touch it, and it saves everything when it is stopped.
-      const adopted: AzuriteState = { ...raced, ownerPid: process.pid };
+      const adopted: AzuriteState = { ...running, ownerPid: process.pid };
       writeFileSync(statePath, JSON.stringify(adopted), { mode: 0o600 });
-      return handleFor(adopted, true, () => stopUnderLock(() => stopAdopted(adopted, logPath)));
+      return handleFor(adopted, true, () =>
+        stopUnderLock(adopted, () => stopAdopted(adopted, logPath)),
+      );
     }
     const started = await startAzurite({ location, logPath });
     const state: AzuriteState = {
@@ -132,7 +141,7 @@ export async function ensureEmbeddedAzurite(homeDir: string): Promise<AzuriteHan
     };
     writeFileSync(statePath, JSON.stringify(state), { mode: 0o600 });
     return handleFor(state, true, () =>
-      stopUnderLock(async () => {
+      stopUnderLock(state, async () => {
         if (!(await stopChild(started.child))) {
           throw notStoppedCleanly();
         }
@@ -329,6 +338,29 @@ async function stopAdopted(state: AzuriteState, logPath: string): Promise<void> 
   }
   if (!exitedByItself || !CLOSED_LINES.every((line) => output.includes(line))) {
     throw notStoppedCleanly();
+  }
+}
+
+/**
+ * Waits for an Azurite whose owner died while stopping it. It already has its SIGTERM and is
+ * saving; a second one would end it at once (it handles only the first), so it is only killed
+ * if it has not exited after `STOP_TIMEOUT_MS`.
+ */
+async function waitForStopped(pid: number): Promise<void> {
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (!hasExited(pid) && Date.now() < deadline) {
+    await sleep(50);
+  }
+  if (hasExited(pid)) {
+    return;
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Exited since the check.
+  }
+  while (!hasExited(pid) && Date.now() < deadline + 5000) {
+    await sleep(50);
   }
 }
 
