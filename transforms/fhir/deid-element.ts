@@ -10,6 +10,7 @@ import {
   withNestedEntries,
 } from './deid-identity.js';
 import { deidString } from './deid-text.js';
+import { deidTyped } from './deid-typed.js';
 import {
   encryptData,
   ENCRYPTED_EXTENSION_URL,
@@ -18,6 +19,7 @@ import {
   MASKED_DATA_EXTENSION,
 } from './deid-values.js';
 import {
+  ADDRESS,
   copyBefore,
   copyDecided,
   DepthLimitError,
@@ -182,6 +184,8 @@ export function deidElement(
         output = DROP;
       } else if (slot.kind === NESTED_IDENTIFIER) {
         output = mapIdentifiers(value, walk, 'other', depth, slot.type);
+      } else if (slot.kind >= ADDRESS) {
+        output = deidTyped(slot.kind, value, walk, depth, slot.type);
       } else if (typeof value === 'string' && depth < MAX_DEPTH) {
         // Most values are strings: no call into deidValue just to find that out.
         output =
@@ -272,7 +276,9 @@ function applyRule(
   type: R4Type,
 ): unknown {
   if (typeof rule === 'number') {
-    return deidValue(value, walk, depth, rule, type);
+    return rule >= ADDRESS
+      ? deidTyped(rule, value, walk, depth, type)
+      : deidValue(value, walk, depth, rule, type);
   }
   switch (rule) {
     case 'drop':

@@ -121,7 +121,12 @@ export function deidExtension(
       valueAddress,
     };
   }
-  return deidElement(extension, walk, depth, isAttachmentWithData(extension), type);
+  const result = deidElement(extension, walk, depth, isAttachmentWithData(extension), type);
+  // An extension whose number the scrubber matched has nothing left to say; FHIR wants a value
+  // or nested extensions, so it goes. One that lost an unknown value keeps its url, as before.
+  return result === extension || hasValueOrExtension(result) || !hasNumberValue(extension)
+    ? result
+    : DROP;
 }
 
 // `type` is Address; the preset keeps only parts R4 defines, but an unknown one is still counted.
@@ -298,4 +303,22 @@ function dropIfEmpty(element: JsonObject): JsonObject | typeof DROP {
     }
   }
   return DROP;
+}
+
+function hasNumberValue(extension: JsonObject): boolean {
+  for (const name in extension) {
+    if (name.startsWith('value') && typeof extension[name] === 'number') {
+      return true;
+    }
+  }
+  return false;
+}
+
+function hasValueOrExtension(extension: JsonObject): boolean {
+  for (const name in extension) {
+    if (name.startsWith('value') || name === 'extension') {
+      return true;
+    }
+  }
+  return false;
 }

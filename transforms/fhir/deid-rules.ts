@@ -81,6 +81,95 @@ export const FREE_TEXT_ELEMENTS: ReadonlySet<string> = new Set([
   'note',
 ]);
 
+/**
+ * String elements of clinical and financial resources, by model path, that hold free text under
+ * a name the list above does not cover: a message's content, who wrote a note, a relative's
+ * birth or age as written, an account's name, onsets and times written as text.
+ */
+export const FREE_TEXT_PATHS: ReadonlySet<string> = new Set([
+  'Communication.payload.contentString',
+  'CommunicationRequest.payload.contentString',
+  'Annotation.authorString',
+  'FamilyMemberHistory.bornString',
+  'FamilyMemberHistory.ageString',
+  'FamilyMemberHistory.deceasedString',
+  'FamilyMemberHistory.condition.onsetString',
+  'Account.name',
+  'AllergyIntolerance.onsetString',
+  'Condition.onsetString',
+  'Condition.abatementString',
+  'Procedure.performedString',
+  'Immunization.occurrenceString',
+  'CarePlan.activity.detail.scheduledString',
+  'Goal.target.detailString',
+  'CareTeam.name',
+  'Group.name',
+  'Contract.name',
+  'AuditEvent.agent.name',
+  'AuditEvent.entity.name',
+]);
+
+/**
+ * Elements dropped wherever their model path is this: a relative's name, and a UDI's barcode
+ * contents, which hold the device identifier and often its serial number (Safe Harbor M).
+ */
+export const DROPPED_PATHS: ReadonlySet<string> = new Set([
+  'FamilyMemberHistory.name',
+  'Device.udiCarrier.carrierHRF',
+  'Device.udiCarrier.carrierAIDC',
+]);
+
+/** String elements that identify one device (Safe Harbor M), pseudonymised like identifiers. */
+export const PSEUDONYMISED_PATHS: ReadonlySet<string> = new Set([
+  'Device.serialNumber',
+  'Device.lotNumber',
+  'Device.distinctIdentifier',
+  'Device.udiCarrier.deviceIdentifier',
+]);
+
+/**
+ * Resources about staff, organisations, places and systems: their HumanName and ContactPoint
+ * elements name a practitioner, an insurer's or manufacturer's contact, a service, and stay.
+ * Those of every other resource can name the patient or a relative (`Task.input.valueHumanName`,
+ * `CareTeam.telecom`) and go, as a Patient's do.
+ */
+export const STAFF_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'Practitioner',
+  'PractitionerRole',
+  'Organization',
+  'OrganizationAffiliation',
+  'Location',
+  'HealthcareService',
+  'Endpoint',
+  'InsurancePlan',
+  'Device',
+  'DeviceDefinition',
+  'Subscription',
+  'MessageHeader',
+]);
+
+/** Primitive types whose value is text: an extension's value of one is scrubbed as free text. */
+export const TEXT_PRIMITIVE_TYPES: ReadonlySet<string> = new Set([
+  'string',
+  'code',
+  'id',
+  'uri',
+  'url',
+  'canonical',
+  'oid',
+  'uuid',
+  'markdown',
+  'base64Binary',
+]);
+
+/** Primitive types whose value is a JSON number. */
+export const NUMBER_PRIMITIVE_TYPES: ReadonlySet<string> = new Set([
+  'integer',
+  'decimal',
+  'positiveInt',
+  'unsignedInt',
+]);
+
 /** Address parts no smaller than a state; `postalCode` is cut to three digits by `zip3`. */
 export const KEPT_ADDRESS_ELEMENTS: ReadonlySet<string> = new Set([
   'use',

@@ -1,10 +1,21 @@
 import type { RecordDeid } from '../deid/record-context.js';
-import { DATE_ELEMENTS, FREE_TEXT_ELEMENTS, NESTED_IDENTIFIER_ELEMENTS } from './deid-rules.js';
+import {
+  DATE_ELEMENTS,
+  DROPPED_PATHS,
+  FREE_TEXT_ELEMENTS,
+  FREE_TEXT_PATHS,
+  NESTED_IDENTIFIER_ELEMENTS,
+  NUMBER_PRIMITIVE_TYPES,
+  PSEUDONYMISED_PATHS,
+  STAFF_RESOURCE_TYPES,
+  TEXT_PRIMITIVE_TYPES,
+} from './deid-rules.js';
 import type { ElementRule } from './deid-rules.js';
 import { REDACTED } from './fhirpath-rules.js';
 import type { HandledNodes } from './fhirpath-rules.js';
 import type { JsonObject } from './json.js';
 import type { IdentityMap } from './references.js';
+import { isR4ResourceType } from './resource-types.js';
 
 /*
  * What the modules of the preset's walk share: its state, the marker for an element that goes,
@@ -52,6 +63,12 @@ export const FREE_TEXT = 1;
 export const NARRATIVE_DIV = 2;
 export const NESTED_IDENTIFIER = 3;
 export const DATE_ELEMENT = 4;
+// What an element's path or type says, whatever its value: kinds from here on are handled by
+// `deidTyped` (`deid-typed.ts`), for arrays and single values alike.
+export const ADDRESS = 5;
+export const DROPPED = 6;
+export const PSEUDONYMISED = 7;
+export const NUMBER_TEXT = 8;
 const NAME_KINDS: ReadonlyMap<string, number> = new Map([
   ...[...FREE_TEXT_ELEMENTS].map(
     (name) => [name, name === 'div' ? NARRATIVE_DIV : FREE_TEXT] as const,
@@ -98,6 +115,49 @@ export function dropNonObject(value: unknown, walk: Walk): typeof DROP {
     walk.counts.unknownElementsRemoved++;
   }
   return DROP;
+}
+
+/**
+ * What an element's model path or R4 type says about its value, before its name: an Address
+ * anywhere, a HumanName or ContactPoint outside staff resources, device identifiers, free text by
+ * path, and an extension's primitive value. Read once per type and name, as `kindOfName` is.
+ *
+ * @param path - the model path of the object the element sits in (`Claim.accident`, `Extension`)
+ * @param name - the element's name
+ * @param typeName - the element's type in the model, `undefined` for a `_name` or a backbone
+ *   defined elsewhere
+ */
+export function kindOfElement(path: string, name: string, typeName: string | undefined): number {
+  const elementPath = `${path}.${name}`;
+  if (FREE_TEXT_PATHS.has(elementPath)) {
+    return FREE_TEXT;
+  }
+  if (DROPPED_PATHS.has(elementPath)) {
+    return DROPPED;
+  }
+  if (PSEUDONYMISED_PATHS.has(elementPath)) {
+    return PSEUDONYMISED;
+  }
+  if (typeName === 'Address') {
+    return ADDRESS;
+  }
+  if (typeName === 'HumanName' || typeName === 'ContactPoint') {
+    const resourceType = path.split('.', 1)[0];
+    const personal =
+      path === 'Extension' ||
+      (isR4ResourceType(resourceType) && !STAFF_RESOURCE_TYPES.has(resourceType));
+    return personal ? DROPPED : PLAIN;
+  }
+  // An extension whose URL the walk does not know can put an identifier in any value[x].
+  if (path === 'Extension' && name.startsWith('value') && typeName !== undefined) {
+    if (TEXT_PRIMITIVE_TYPES.has(typeName)) {
+      return FREE_TEXT;
+    }
+    if (NUMBER_PRIMITIVE_TYPES.has(typeName)) {
+      return NUMBER_TEXT;
+    }
+  }
+  return kindOfName(name);
 }
 
 export function textKindOf(name: string): number {

@@ -19,8 +19,10 @@ export type { DeidCounts };
 /*
  * The entry of the FHIR preset's walk. The walk itself is in `deid-element.ts` (elements, by
  * rule and by kind), `deid-identity.ts` (identifiers, references, addresses, contacts),
- * `deid-text.ts` (dates and free text), `r4-elements.ts` (which elements R4 defines where) and
- * `deid-walk.ts` (what they share).
+ * `deid-text.ts` (dates and free text), `deid-typed.ts` (elements decided by their path or R4
+ * type: any Address, a HumanName or ContactPoint outside staff resources, device identifiers, an
+ * extension's number), `r4-elements.ts` (which elements R4 defines where) and `deid-walk.ts`
+ * (what they share).
  */
 
 /** What `deidentifyResource` needs to know about where a resource came from. */

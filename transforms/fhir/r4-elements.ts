@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Model } from 'fhirpath';
 
 import { elementRulesFor } from './deid-rules.js';
-import { kindOfName, textKindOf } from './deid-walk.js';
+import { ADDRESS, FREE_TEXT, kindOfElement, textKindOf } from './deid-walk.js';
 import type { TopLevelRule } from './deid-walk.js';
 import { isR4ResourceType } from './resource-types.js';
 
@@ -44,7 +44,7 @@ export class R4Type {
 export interface ElementSlot {
   /** The element's own type, for what it holds. */
   type: R4Type;
-  /** What the name says about a string value (`kindOfName`). */
+  /** What the path, type or name says about the value (`kindOfElement`). */
   kind: number;
   /** At the top level of a resource, the element's rule, or its text kind when it has none. */
   rule: TopLevelRule;
@@ -106,15 +106,18 @@ function createSlot(type: R4Type, name: string): ElementSlot | null {
   if (elementType === undefined) {
     return null;
   }
-  const kind = kindOfName(name);
+  const kind = kindOfElement(type.path, name, typeNameOf(type, name));
   if (!type.isResource) {
     return { type: elementType, kind, rule: kind };
   }
   const rules = elementRulesFor(type.path);
+  // At the top level, what the path or type says counts; what the name alone says of a nested
+  // identifier does not, the table's identifier rules being the top level's.
+  const pathRule = kind === FREE_TEXT || kind >= ADDRESS ? kind : textKindOf(name);
   return {
     type: elementType,
     kind,
-    rule: Object.hasOwn(rules, name) ? rules[name] : textKindOf(name),
+    rule: Object.hasOwn(rules, name) ? rules[name] : pathRule,
   };
 }
 
