@@ -138,7 +138,7 @@ describe('deidentifyResource on identifiers in elements R4 defines', () => {
     expect(deidentifyAs(CLAIM, 'none')).toEqual(CLAIM);
   });
 
-  it('generalises a staff resource address too', () => {
+  it("keeps a staff resource's own address, as its name and telecom", () => {
     const practitioner = {
       resourceType: 'Practitioner',
       name: [{ family: 'Docname' }],
@@ -148,7 +148,7 @@ describe('deidentifyResource on identifiers in elements R4 defines', () => {
     expect(deidentifyAs(practitioner)).toEqual({
       resourceType: 'Practitioner',
       name: [{ family: 'Docname' }],
-      address: [{ state: 'MA', postalCode: '021' }],
+      address: [{ line: ['2 Fake Road'], city: 'Faketown', state: 'MA', postalCode: '02139' }],
     });
   });
 

@@ -357,9 +357,11 @@ describe('deidentifyResource on elements R4 does not define', () => {
       name: [{ family: 'Docname' }],
     });
     expect(removed).toBe(3);
-    // An Address array that loses every item goes, as FHIR allows no empty array.
+    // A staff resource's address is kept, so an array that loses its only item stays, empty, as
+    // other emptied elements do.
     expect(arraysOutput).toEqual({
       resourceType: 'Practitioner',
+      address: [],
       telecom: [{ system: 'phone', value: '555-0199' }],
     });
     expect(arraysRemoved).toBe(3);

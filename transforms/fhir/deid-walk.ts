@@ -138,14 +138,16 @@ export function kindOfElement(path: string, name: string, typeName: string | und
   if (PSEUDONYMISED_PATHS.has(elementPath)) {
     return PSEUDONYMISED;
   }
-  if (typeName === 'Address') {
-    return ADDRESS;
-  }
-  if (typeName === 'HumanName' || typeName === 'ContactPoint') {
+  if (typeName === 'Address' || typeName === 'HumanName' || typeName === 'ContactPoint') {
+    // A staff resource's own names, contacts and addresses (a practitioner's, a clinic's) stay,
+    // as the HL7 v2 side keeps providers and facilities; anywhere else they may be a person's.
     const resourceType = path.split('.', 1)[0];
     const personal =
       path === 'Extension' ||
       (isR4ResourceType(resourceType) && !STAFF_RESOURCE_TYPES.has(resourceType));
+    if (typeName === 'Address') {
+      return personal || !isR4ResourceType(resourceType) ? ADDRESS : PLAIN;
+    }
     return personal ? DROPPED : PLAIN;
   }
   // An extension whose URL the walk does not know can put an identifier in any value[x].
