@@ -26,6 +26,7 @@ import {
   DROP,
   dropMisplaced,
   dropNonObject,
+  mapItems,
   MAX_DEPTH,
   NESTED_IDENTIFIER,
   PLAIN,
@@ -355,27 +356,6 @@ function setEmbeddedBinary(result: JsonObject, data: string, walk: Walk): void {
     result.data = encryptData(data, 'fhir:Binary.data', walk.record);
     result.extension = [{ url: ENCRYPTED_EXTENSION_URL, valueCode: 'data' }];
   }
-}
-
-function mapItems(value: unknown, map: (item: unknown) => unknown): unknown {
-  if (!Array.isArray(value)) {
-    return map(value);
-  }
-  let result: unknown[] | undefined;
-  for (let index = 0; index < value.length; index++) {
-    const item: unknown = value[index];
-    const output = map(item);
-    if (result === undefined) {
-      if (output === item) {
-        continue;
-      }
-      result = value.slice(0, index);
-    }
-    if (output !== DROP) {
-      result.push(output);
-    }
-  }
-  return result ?? value;
 }
 
 // An array is copied from its first changed or dropped item, like an element.

@@ -6,6 +6,7 @@ import {
   DROP,
   dropMisplaced,
   FREE_TEXT,
+  mapItems,
   NUMBER_TEXT,
   PSEUDONYMISED,
 } from './deid-walk.js';
@@ -35,24 +36,9 @@ export function deidTyped(
   depth: number,
   type: R4Type,
 ): unknown {
-  if (!Array.isArray(value)) {
-    return deidOne(kind, value, walk, depth, type);
-  }
-  let result: unknown[] | undefined;
-  for (let index = 0; index < value.length; index++) {
-    const item: unknown = value[index];
-    const output = deidOne(kind, item, walk, depth, type);
-    if (result === undefined) {
-      if (output === item) {
-        continue;
-      }
-      result = value.slice(0, index);
-    }
-    if (output !== DROP) {
-      result.push(output);
-    }
-  }
-  return result === undefined || result.length > 0 ? (result ?? value) : DROP;
+  const result = mapItems(value, (item) => deidOne(kind, item, walk, depth, type));
+  // FHIR allows no empty array: one whose every item went goes too.
+  return Array.isArray(result) && result.length === 0 && value !== result ? DROP : result;
 }
 
 function deidOne(kind: number, value: unknown, walk: Walk, depth: number, type: R4Type): unknown {

@@ -199,3 +199,31 @@ export function setIfNotDropped(target: JsonObject, name: string, value: unknown
     target[name] = value;
   }
 }
+
+/**
+ * Maps a value or each item of an array of values, keeping the array itself when no item
+ * changed and leaving out items mapped to `DROP`.
+ *
+ * @param value - one value or an array of them
+ * @param map - what to make of one value
+ */
+export function mapItems(value: unknown, map: (item: unknown) => unknown): unknown {
+  if (!Array.isArray(value)) {
+    return map(value);
+  }
+  let result: unknown[] | undefined;
+  for (let index = 0; index < value.length; index++) {
+    const item: unknown = value[index];
+    const output = map(item);
+    if (result === undefined) {
+      if (output === item) {
+        continue;
+      }
+      result = value.slice(0, index);
+    }
+    if (output !== DROP) {
+      result.push(output);
+    }
+  }
+  return result ?? value;
+}
