@@ -159,8 +159,11 @@ export function transformRecords(
       transformHl7Message(recordBytes, messageIndex, ctx, groups, reject);
     } else {
       // No closure per line: under tsx each named closure costs a `defineProperty` for its name.
+      const removedBefore = counts.unknownElementsRemoved;
       const failure = transformNdjsonLine(recordBytes, messageIndex, ctx, options, groups);
       if (failure !== undefined) {
+        // Only written records count: a rejected line is stored whole, as sent.
+        counts.unknownElementsRemoved = removedBefore;
         rejects.push({
           code: failure.code,
           position: { ...failure.position, messageIndex, byteOffset: ranges[offset] },
@@ -221,6 +224,7 @@ export function transformFhirDocument(
       return;
     }
     const fullUrl = parsed.fullUrls[messageIndex];
+    const removedBefore = counts.unknownElementsRemoved;
     const deidentified = deidentifyOrFailure(resource, ctx, {
       identityMap,
       fullUrl,
@@ -229,6 +233,7 @@ export function transformFhirDocument(
       counts,
     });
     if (deidentified instanceof DeidFailure) {
+      counts.unknownElementsRemoved = removedBefore;
       rejects.push({
         code: deidentified.code,
         position: { ...deidentified.position, messageIndex },

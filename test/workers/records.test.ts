@@ -145,6 +145,28 @@ describe('elements R4 does not define', () => {
     expect(outcome).toMatchObject({ status: 'ok', unknownElementsRemoved: 3 });
   });
 
+  it('are not counted for a record that is then rejected, which is stored as sent', () => {
+    let extension: Record<string, unknown> = { url: 'u' };
+    for (let level = 0; level < 300; level++) {
+      extension = { url: 'u', extension: [extension] };
+    }
+    // The unknown element comes first, so the walk removes it before it finds the depth too great.
+    const tooDeep = { resourceType: 'Patient', bogus: 'x', extension: [extension] };
+    const bytes = bytesOf(`${JSON.stringify(tooDeep)}\n${JSON.stringify(observation)}\n`);
+
+    const outcome = transformRecords('ndjson', bytes, prepareNdjson(bytes).ranges, 0, ctx);
+
+    expect(outcome.rejects.map((reject) => reject.position.messageIndex)).toEqual([0]);
+    expect(outcome.unknownElementsRemoved).toBe(1);
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: tooDeep }, { resource: observation }],
+    };
+    const document = transformFhirDocument(bytesOf(JSON.stringify(bundle)), ctx);
+    expect(document).toMatchObject({ status: 'ok', unknownElementsRemoved: 1 });
+  });
+
   it('are not counted under the none preset, nor for HL7 v2', () => {
     const none = { ...ctx, rules: resolveDeidRules('none') };
     const bytes = bytesOf(JSON.stringify(patient));
