@@ -53,6 +53,31 @@ export const OLDEST_AGE_CATEGORY = 90;
  * @param birthYear - four-digit year
  * @param referenceYear - the year ages are counted at (the batch's ingest date)
  */
+/** Years before this are not dates (`0000`, `0001`: placeholders for an unknown date). */
+const EARLIEST_YEAR = 1800;
+
+/**
+ * Returns the year a date field keeps under `year` or `birth-year`: its first four digits, with
+ * a birth year folded by {@link foldBirthYear}; undefined when the value does not start with a
+ * year or the year is before 1800, which is a placeholder (`0000`) and not a date: folding it
+ * would invent a 90-year-old.
+ *
+ * @param value - the date as written (`19700101`, `1970-01-01`)
+ * @param to - `year`, or `birth-year` to fold ages over 89
+ * @param referenceYear - the year ages are counted at
+ */
+export function keptYearOf(
+  value: string,
+  to: 'year' | 'birth-year',
+  referenceYear: number,
+): string | undefined {
+  const year = /^\s*(\d{4})/.exec(value)?.[1];
+  if (year === undefined || Number(year) < EARLIEST_YEAR) {
+    return undefined;
+  }
+  return to === 'year' ? year : String(foldBirthYear(Number(year), referenceYear));
+}
+
 export function foldBirthYear(birthYear: number, referenceYear: number): number {
   const oldest = referenceYear - OLDEST_AGE_CATEGORY;
   return birthYear <= oldest ? oldest : birthYear;

@@ -79,8 +79,15 @@ const ENCOUNTER_BUNDLE = {
   ],
 };
 
-function deidentifyBundle(ctx: ReturnType<typeof contextFor>): Record<string, unknown>[] {
-  const resources = ENCOUNTER_BUNDLE.entry.map((entry) => entry.resource);
+function deidentifyBundle(
+  ctx: ReturnType<typeof contextFor>,
+  birthDate?: string,
+): Record<string, unknown>[] {
+  const resources = ENCOUNTER_BUNDLE.entry.map((entry) =>
+    birthDate !== undefined && entry.resource.resourceType === 'Patient'
+      ? { ...entry.resource, birthDate }
+      : entry.resource,
+  );
   const fullUrls = ENCOUNTER_BUNDLE.entry.map((entry) => entry.fullUrl);
   const identityMap = collectIdentityMap(resources, fullUrls);
   const patientKeys = collectPatientKeys(resources, fullUrls, ctx.pseudonymKey);
@@ -117,6 +124,14 @@ describe('one patient in HL7 v2 and FHIR', () => {
   it('folds a birth year over 89 into the 90-or-older year in both formats', () => {
     expect(message.get('PID-7')).toBe('1936');
     expect(patient.birthDate).toBe('1936');
+  });
+
+  it('removes a birth date that is a placeholder (0000) instead of making it 90 or older', () => {
+    const unknown = hl7(ADMISSION.replace('|19300105|', '|0000|'), ctx);
+    expect(unknown.get('PID-7')).toBe('');
+    const [fhirPatient] = deidentifyBundle(ctx, '0000-01-01');
+    expect(fhirPatient.birthDate).toBeUndefined();
+    expect(hl7(ADMISSION.replace('|19300105|', '|18000101|'), ctx).get('PID-7')).toBe('1936');
   });
 
   it('scrubs the free text of what the message says about the patient', () => {

@@ -2,7 +2,7 @@ import { shiftFhirDate } from '../deid/date-shift.js';
 import { sealField } from '../deid/field-crypto.js';
 import type { RecordDeid } from '../deid/record-context.js';
 import type { GeneralizeTarget } from '../deid/rules.js';
-import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
+import { foldAge, keptYearOf, zip3 } from '../safe-harbor.js';
 import { isJsonObject } from './json.js';
 import type { JsonObject } from './json.js';
 import { shiftFullFhirDate } from './shift-date.js';
@@ -72,11 +72,7 @@ export function generalizeValue(value: unknown, to: GeneralizeTarget, record: Re
       return isJsonObject(value) ? generalizeAddress(value, to) : undefined;
     case 'year':
     case 'birth-year': {
-      const year = typeof value === 'string' ? /^(\d{4})/.exec(value)?.[1] : undefined;
-      if (year === undefined) {
-        return undefined;
-      }
-      return to === 'year' ? year : String(foldBirthYear(Number(year), record.referenceYear));
+      return typeof value === 'string' ? keptYearOf(value, to, record.referenceYear) : undefined;
     }
     case 'age':
       if (typeof value === 'number') {

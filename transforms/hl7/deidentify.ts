@@ -7,7 +7,7 @@ import { compiledRulesOf, createRecordDeid } from '../deid/record-context.js';
 import type { RecordDeid } from '../deid/record-context.js';
 import type { DeidMethod, GeneralizeTarget } from '../deid/rules.js';
 import { pseudonymize } from '../pseudonym.js';
-import { foldAge, foldBirthYear, zip3 } from '../safe-harbor.js';
+import { foldAge, keptYearOf, zip3 } from '../safe-harbor.js';
 import type { DeidContext } from '../types.js';
 import type { Hl7Delimiters } from './delimiters.js';
 import type { Hl7Message, Hl7Segment } from './message.js';
@@ -478,11 +478,7 @@ function generalizeRepetition(
 // The year a date starts with, folded for a birth year; '' for a date that does not start with
 // a year (`Aug 15, 1942`), which is dropped rather than guessed at.
 function yearOf(value: string, to: 'year' | 'birth-year', referenceYear: number): string {
-  const year = /^\s*(\d{4})/.exec(value)?.[1];
-  if (year === undefined) {
-    return '';
-  }
-  return to === 'year' ? year : String(foldBirthYear(Number(year), referenceYear));
+  return keptYearOf(value, to, referenceYear) ?? '';
 }
 
 function scrub(parts: Hl7FieldParts, editor: RuleEditor): Hl7JsonValue {
