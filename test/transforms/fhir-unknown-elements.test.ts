@@ -514,4 +514,25 @@ describe('deidentifyResource on elements R4 does not define', () => {
     deidentifyCounting(TRIAL);
     expect(TRIAL).toEqual(before);
   });
+
+  it("counts an unknown element inside an extension's valueAddress once", () => {
+    const observation = {
+      resourceType: 'Observation',
+      status: 'final',
+      code: { text: 'x' },
+      extension: [
+        {
+          url: 'http://example.org/where',
+          valueAddress: { line: ['1 Fake St'], city: 'Faketown', state: 'MA', bogus: 'x' },
+        },
+      ],
+    };
+
+    const [output, removed] = deidentifyCounting(observation);
+
+    expect((output as { extension: unknown }).extension).toEqual([
+      { url: 'http://example.org/where', valueAddress: { state: 'MA' } },
+    ]);
+    expect(removed).toBe(1);
+  });
 });

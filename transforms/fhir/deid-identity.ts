@@ -110,21 +110,12 @@ export function deidExtension(
   if (DROPPED_EXTENSION_VALUES.some((valueName) => valueName in extension)) {
     return DROP;
   }
-  const addressSlot = isJsonObject(extension.valueAddress) ? slotOf(type, 'valueAddress') : null;
-  if (addressSlot !== null) {
-    const valueAddress = deidAddress(extension.valueAddress, walk, depth, addressSlot.type);
-    if (valueAddress === DROP) {
-      return DROP;
-    }
-    return {
-      ...deidElement(extension, walk, depth, isAttachmentWithData(extension), type),
-      valueAddress,
-    };
-  }
+  // `valueAddress` is an Address, which the walk generalises wherever it sits.
   const result = deidElement(extension, walk, depth, isAttachmentWithData(extension), type);
-  // An extension whose number the scrubber matched has nothing left to say; FHIR wants a value
-  // or nested extensions, so it goes. One that lost an unknown value keeps its url, as before.
-  return result === extension || hasValueOrExtension(result) || !hasNumberValue(extension)
+  // An extension whose number the scrubber matched, or whose address had nothing left, has
+  // nothing left to say; FHIR wants a value or nested extensions, so it goes. One that lost an
+  // unknown value keeps its url, as before.
+  return result === extension || hasValueOrExtension(result) || !hasDroppableValue(extension)
     ? result
     : DROP;
 }
@@ -305,9 +296,13 @@ function dropIfEmpty(element: JsonObject): JsonObject | typeof DROP {
   return DROP;
 }
 
-function hasNumberValue(extension: JsonObject): boolean {
+// A number the scrubber can match, or an address the preset can empty.
+function hasDroppableValue(extension: JsonObject): boolean {
   for (const name in extension) {
-    if (name.startsWith('value') && typeof extension[name] === 'number') {
+    if (
+      name === 'valueAddress' ||
+      (name.startsWith('value') && typeof extension[name] === 'number')
+    ) {
       return true;
     }
   }
